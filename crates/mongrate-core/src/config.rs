@@ -1,0 +1,351 @@
+//! Settings from `mongrate.toml`, the environment and flags: flags win over the environment, the
+//! environment over the file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::interpolation::interpolate;
+
+/// The file mongrate looks for in the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "mongrate.toml";
+
+/// Names of the changelog, history and lock tables (collections on MongoDB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangelogNames {
+    pub migrations: String,
+    pub history: String,
+    pub lock: String,
+}
+
+impl Default for ChangelogNames {
+    fn default() -> Self {
+        ChangelogNames {
+            migrations: "mongrate_migrations".into(),
+            history: "mongrate_history".into(),
+            lock: "mongrate_lock".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    url: Option<String>,
+    database: Option<String>,
+    migrations_dir: Option<String>,
+    connect_timeout_seconds: Option<u64>,
+    #[serde(alias = "collections")]
+    tables: Option<NamesSection>,
+    lock: Option<LockSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamesSection {
+    migrations: Option<String>,
+    history: Option<String>,
+    lock: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LockSection {
+    ttl_seconds: Option<u64>,
+    timeout_seconds: Option<u64>,
+}
+
+/// Values given on the command line (or by a library caller); they win over everything.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub url: Option<String>,
+    pub database: Option<String>,
+    pub migrations_dir: Option<PathBuf>,
+    pub lock_ttl: Option<Duration>,
+    pub lock_timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Everything resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    url: Option<String>,
+    /// Where the URL came from, for messages.
+    pub url_source: &'static str,
+    pub database: Option<String>,
+    pub migrations_dir: PathBuf,
+    /// Relative paths in the configuration file (a SQLite file) are relative to this directory.
+    pub base_dir: PathBuf,
+    pub names: ChangelogNames,
+    pub lock_ttl: Duration,
+    pub lock_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub config_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The database URL, or an error saying how to give one. There is never a silent default.
+    pub fn url(&self) -> Result<&str> {
+        self.url.as_deref().ok_or_else(|| {
+            Error::config(
+                "no database URL: set `url` in mongrate.toml, or MONGRATE_URL / DATABASE_URL in the environment, \
+                 or pass --url (e.g. --url sqlite:mongrate.db or --url postgres://user@localhost/app)",
+            )
+        })
+    }
+
+    /// Resolves settings. `config` is the `--config` path; without it `mongrate.toml` in the working
+    /// directory is read if present. `env` looks up environment variables.
+    pub fn resolve(
+        config: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: Overrides,
+    ) -> Result<Settings> {
+        let (file, config_file) = match config {
+            Some(path) => (read_config(path)?, Some(path.to_path_buf())),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                let path = PathBuf::from(DEFAULT_CONFIG_FILE);
+                (read_config(&path)?, Some(path))
+            }
+            None => (ConfigFile::default(), None),
+        };
+        let shown = config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let expand = |key: &str, value: Option<String>| -> Result<Option<String>> {
+            value
+                .map(|v| {
+                    interpolate(&v, env)
+                        .map_err(|why| Error::config(format!("{shown}: `{key}`: {why}")))
+                })
+                .transpose()
+        };
+        let base_dir = config_file
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+
+        let file_url = expand("url", file.url)?;
+        let env_url = ["MONGRATE_URL", "DATABASE_URL"]
+            .iter()
+            .find_map(|key| env(key).filter(|v| !v.is_empty()).map(|v| (*key, v)));
+        let (url, url_source) = if let Some(url) = overrides.url {
+            (Some(url), "--url")
+        } else if let Some((key, url)) = env_url {
+            (
+                Some(url),
+                if key == "MONGRATE_URL" {
+                    "MONGRATE_URL"
+                } else {
+                    "DATABASE_URL"
+                },
+            )
+        } else if let Some(url) = file_url {
+            (Some(url), "the configuration file")
+        } else {
+            (None, "nowhere")
+        };
+        // A URL from the environment or flags is relative to the working directory, like any path typed.
+        let base_dir = if url_source == "the configuration file" {
+            base_dir
+        } else {
+            PathBuf::from(".")
+        };
+
+        let migrations_dir = match (
+            overrides.migrations_dir,
+            expand("migrations_dir", file.migrations_dir)?,
+        ) {
+            (Some(dir), _) => dir,
+            (None, Some(dir)) => config_file
+                .as_ref()
+                .and_then(|p| p.parent())
+                .map(|parent| parent.join(&dir))
+                .unwrap_or_else(|| PathBuf::from(&dir)),
+            (None, None) => PathBuf::from("migrations"),
+        };
+
+        let names_section = file.tables.unwrap_or_default();
+        let defaults = ChangelogNames::default();
+        let mut names = ChangelogNames {
+            migrations: expand("tables.migrations", names_section.migrations)?
+                .unwrap_or(defaults.migrations),
+            history: expand("tables.history", names_section.history)?.unwrap_or(defaults.history),
+            lock: expand("tables.lock", names_section.lock)?.unwrap_or(defaults.lock),
+        };
+        for (key, name) in [
+            ("migrations", &mut names.migrations),
+            ("history", &mut names.history),
+            ("lock", &mut names.lock),
+        ] {
+            *name = name.trim().to_owned();
+            check_name(key, name)?;
+        }
+
+        let lock = file.lock.unwrap_or_default();
+        let seconds =
+            |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
+        let settings = Settings {
+            url,
+            url_source,
+            database: overrides.database.or(expand("database", file.database)?),
+            migrations_dir,
+            base_dir,
+            names,
+            lock_ttl: overrides.lock_ttl.unwrap_or(seconds(lock.ttl_seconds, 60)),
+            lock_timeout: overrides
+                .lock_timeout
+                .unwrap_or(seconds(lock.timeout_seconds, 120)),
+            connect_timeout: overrides
+                .connect_timeout
+                .unwrap_or(seconds(file.connect_timeout_seconds, 10)),
+            config_file,
+        };
+        if settings.lock_ttl < Duration::from_secs(1) {
+            return Err(Error::config("the lock ttl must be at least 1 second"));
+        }
+        Ok(settings)
+    }
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read the configuration file {}: {e}",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text)
+        .map_err(|e| Error::config(format!("{}: {}", path.display(), e.to_string().trim_end())))
+}
+
+/// Table and collection names are interpolated into statements, so only plain identifiers
+/// (optionally `schema.table`) are accepted.
+fn check_name(key: &str, name: &str) -> Result<()> {
+    let plain = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let ok = match name.split_once('.') {
+        Some((schema, table)) => plain(schema) && plain(table),
+        None => plain(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "tables.{key} = '{name}' is not a valid name: use letters, digits and underscores (optionally schema.name)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn write_config(body: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mongrate.toml");
+        std::fs::write(&path, body).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn flags_win_over_env_over_file() {
+        let (_dir, path) = write_config("url = \"sqlite:file.db\"\n");
+        let env = |key: &str| (key == "DATABASE_URL").then(|| "sqlite:env.db".to_string());
+        let from_env = Settings::resolve(Some(&path), &env, Overrides::default()).unwrap();
+        assert_eq!(from_env.url().unwrap(), "sqlite:env.db");
+        let flags = Overrides {
+            url: Some("sqlite:flag.db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Settings::resolve(Some(&path), &env, flags)
+                .unwrap()
+                .url()
+                .unwrap(),
+            "sqlite:flag.db"
+        );
+        let from_file = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        assert_eq!(from_file.url().unwrap(), "sqlite:file.db");
+        assert_eq!(from_file.base_dir, path.parent().unwrap());
+    }
+
+    #[test]
+    fn mongrate_url_wins_over_database_url() {
+        let env = |key: &str| match key {
+            "MONGRATE_URL" => Some("sqlite:a.db".to_string()),
+            "DATABASE_URL" => Some("sqlite:b.db".to_string()),
+            _ => None,
+        };
+        let settings = Settings::resolve(None, &env, Overrides::default()).unwrap();
+        assert_eq!(settings.url().unwrap(), "sqlite:a.db");
+    }
+
+    #[test]
+    fn interpolates_and_resolves_relative_dirs() {
+        let (_dir, path) = write_config(
+            "url = \"postgres://${PGHOST:-localhost}/app\"\nmigrations_dir = \"db\"\n[lock]\nttl_seconds = 5\n[tables]\nmigrations = \"app.changes\"\n",
+        );
+        let settings = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        assert_eq!(settings.url().unwrap(), "postgres://localhost/app");
+        assert_eq!(settings.migrations_dir, path.parent().unwrap().join("db"));
+        assert_eq!(settings.lock_ttl, Duration::from_secs(5));
+        assert_eq!(settings.lock_timeout, Duration::from_secs(120));
+        assert_eq!(settings.names.migrations, "app.changes");
+        assert_eq!(settings.names.history, "mongrate_history");
+    }
+
+    #[test]
+    fn no_url_is_an_error_that_says_how() {
+        let settings = Settings::resolve(None, &no_env, Overrides::default()).unwrap();
+        let err = settings.url().unwrap_err();
+        assert!(err.message.contains("--url"), "{}", err.message);
+    }
+
+    #[test]
+    fn malformed_config_names_file_and_line() {
+        let (_dir, path) = write_config("url = \"sqlite:x.db\"\nlock = 3\n");
+        let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Config);
+        assert!(
+            err.message.contains("mongrate.toml") && err.message.contains("line 2"),
+            "{}",
+            err.message
+        );
+        let (_dir, path) = write_config("urll = \"x\"\n");
+        let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(err.message.contains("urll"), "{}", err.message);
+    }
+
+    #[test]
+    fn unsafe_table_names_are_refused() {
+        let (_dir, path) = write_config("[tables]\nlock = \"x; drop table y\"\n");
+        let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(err.message.contains("tables.lock"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let (_dir, path) = write_config("url = \"${NOT_SET_ANYWHERE}\"\n");
+        let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(
+            err.message.contains("NOT_SET_ANYWHERE") && err.message.contains("`url`"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! One step as handed to a target, and the changelog records that describe its outcome.
+//!
+//! The records are built here, once, so every target writes the same thing.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::host::AppliedBy;
+use crate::plan::{Direction, Step};
+use crate::record::{
+    HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus,
+};
+use crate::timestamp::now_rfc3339;
+
+/// A step to run, with what the target needs to record it.
+#[derive(Debug, Clone)]
+pub struct StepExecution<'a> {
+    pub step: &'a Step,
+    pub batch: i64,
+    pub applied_by: &'a AppliedBy,
+    /// The lease owner: a target that can, checks inside the migration's transaction that the lease
+    /// is still this runner's before committing (fencing).
+    pub lease_owner: Option<&'a str>,
+    pub lease_ttl: Duration,
+}
+
+/// What a statement or operation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationReport {
+    /// Line in the migration file where it starts.
+    pub line: usize,
+    /// A one-line summary: the statement's first line, or the operation.
+    pub summary: String,
+    /// Rows or documents touched, where the database says.
+    pub affected: Option<u64>,
+    /// Why it was not run (dry-run of something that cannot be previewed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A finished step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    pub elapsed: Duration,
+    pub operations: Vec<OperationReport>,
+}
+
+/// A step that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    pub error: crate::error::Error,
+    /// Whether changes may remain (no transaction): such a failure blocks the next run.
+    pub partial: bool,
+}
+
+impl StepExecution<'_> {
+    fn base_record(&self) -> MigrationRecord {
+        let migration = &self.step.migration;
+        let now = now_rfc3339();
+        let previous = self.step.previous.as_ref();
+        MigrationRecord {
+            version: migration.version(),
+            name: migration.meta.name.clone(),
+            description: migration.meta.description.clone(),
+            status: MigrationStatus::Running,
+            applied_at: previous.and_then(|p| p.applied_at.clone()),
+            rolled_back_at: previous.and_then(|p| p.rolled_back_at.clone()),
+            execution_time: previous.and_then(|p| p.execution_time),
+            error: None,
+            partial: false,
+            reversible: migration.meta.reversible,
+            checksum: migration.file.checksum.clone(),
+            batch: match self.step.direction {
+                Direction::Up => self.batch,
+                Direction::Down => previous.map_or(self.batch, |p| p.batch),
+            },
+            applied_by: self.applied_by.clone(),
+            checkpoint: previous.and_then(|p| p.checkpoint.clone()),
+            metadata: previous.and_then(|p| p.metadata.clone()),
+            created_at: previous.map_or_else(|| now.clone(), |p| p.created_at.clone()),
+            updated_at: now,
+        }
+    }
+
+    fn history(
+        &self,
+        status: HistoryOutcome,
+        elapsed: Duration,
+        error: Option<String>,
+    ) -> HistoryEntry {
+        let migration = &self.step.migration;
+        HistoryEntry {
+            id: 0,
+            version: migration.version(),
+            name: migration.meta.name.clone(),
+            action: match self.step.direction {
+                Direction::Up => HistoryAction::Up,
+                Direction::Down => HistoryAction::Down,
+            },
+            status,
+            at: now_rfc3339(),
+            execution_time: Some(elapsed.as_millis() as i64),
+            error,
+            checksum: Some(migration.file.checksum.clone()),
+            batch: Some(self.batch),
+            applied_by: self.applied_by.clone(),
+        }
+    }
+
+    /// The record written before a migration that runs outside a transaction starts.
+    pub fn running_record(&self) -> MigrationRecord {
+        self.base_record()
+    }
+
+    /// The record and history entry of a step that finished.
+    pub fn completed(&self, elapsed: Duration) -> (MigrationRecord, HistoryEntry) {
+        let mut record = self.base_record();
+        record.execution_time = Some(elapsed.as_millis() as i64);
+        match self.step.direction {
+            Direction::Up => {
+                record.status = MigrationStatus::Completed;
+                record.applied_at = Some(record.updated_at.clone());
+                record.rolled_back_at = None;
+            }
+            Direction::Down => {
+                record.status = MigrationStatus::RolledBack;
+                record.rolled_back_at = Some(record.updated_at.clone());
+            }
+        }
+        (
+            record,
+            self.history(HistoryOutcome::Completed, elapsed, None),
+        )
+    }
+
+    /// The record (if it changes) and history entry of a step that failed.
+    ///
+    /// An `up` is always recorded `failed`. A `down` that failed inside a transaction changed
+    /// nothing, so the record stays as it was.
+    pub fn failed(
+        &self,
+        elapsed: Duration,
+        failure: &StepFailure,
+    ) -> (Option<MigrationRecord>, HistoryEntry) {
+        let history = self.history(
+            HistoryOutcome::Failed,
+            elapsed,
+            Some(failure.error.message.clone()),
+        );
+        if self.step.direction == Direction::Down && !failure.partial {
+            return (None, history);
+        }
+        let mut record = self.base_record();
+        record.status = MigrationStatus::Failed;
+        record.error = Some(failure.error.message.clone());
+        record.partial = failure.partial;
+        record.execution_time = Some(elapsed.as_millis() as i64);
+        (Some(record), history)
+    }
+}

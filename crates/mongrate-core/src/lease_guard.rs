@@ -1,0 +1,167 @@
+//! Holding a lease: waiting for it, renewing it in the background, noticing its loss.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::lease::{LeaseClaim, LeaseInfo, LeaseStore};
+
+/// How waiting for the lease ended.
+pub enum Acquisition {
+    Acquired(LeaseGuard),
+    /// While waiting, the work was done by someone else.
+    NoLongerNeeded,
+}
+
+/// Takes the lease, polling every `poll` while someone else holds it, until `timeout`.
+///
+/// Before each new attempt `still_needed` is asked whether there is still work (another replica may
+/// have done it); when there is none, waiting ends without the lease. `on_wait` is told who holds
+/// the lease, once per holder.
+pub async fn acquire(
+    store: Arc<dyn LeaseStore>,
+    claim: &LeaseClaim,
+    timeout: Duration,
+    poll: Duration,
+    mut still_needed: impl AsyncFnMut() -> Result<bool>,
+    mut on_wait: impl FnMut(&LeaseInfo),
+) -> Result<Acquisition> {
+    let started = Instant::now();
+    let mut last_holder: Option<String> = None;
+    loop {
+        if store.try_acquire(claim).await? {
+            return Ok(Acquisition::Acquired(LeaseGuard::start(store, claim)));
+        }
+        let holder = store.current().await?;
+        if let Some(info) = &holder
+            && last_holder.as_deref() != Some(info.owner.as_str())
+        {
+            on_wait(info);
+            last_holder = Some(info.owner.clone());
+        }
+        if started.elapsed() >= timeout {
+            let who = holder
+                .map(|h| {
+                    format!(
+                        "held by {} (pid {}) since {}, expires {}: {}",
+                        h.host, h.pid, h.locked_at, h.expires_at, h.reason
+                    )
+                })
+                .unwrap_or_else(|| "held".into());
+            return Err(Error::new(
+                ErrorKind::LockTimeout,
+                format!(
+                    "the migration lock was not acquired within {} s; it is {who}. \
+                     Wait for that run, raise --lock-timeout, or if its process is gone run `mongrate lock release --confirm`.",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(
+            poll.min(timeout.saturating_sub(started.elapsed()))
+                .max(Duration::from_millis(10)),
+        )
+        .await;
+        if !still_needed().await? {
+            return Ok(Acquisition::NoLongerNeeded);
+        }
+    }
+}
+
+/// A held lease, renewed every ttl/3 by a background task until released.
+pub struct LeaseGuard {
+    store: Arc<dyn LeaseStore>,
+    owner: String,
+    ttl: Duration,
+    started: Instant,
+    lost: Arc<AtomicBool>,
+    /// Milliseconds after `started` of the last successful renewal.
+    renewed_at: Arc<AtomicU64>,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseGuard {
+    fn start(store: Arc<dyn LeaseStore>, claim: &LeaseClaim) -> Self {
+        let started = Instant::now();
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewed_at = Arc::new(AtomicU64::new(0));
+        let heartbeat = tokio::spawn(heartbeat(
+            store.clone(),
+            claim.owner.clone(),
+            claim.ttl,
+            started,
+            lost.clone(),
+            renewed_at.clone(),
+        ));
+        LeaseGuard {
+            store,
+            owner: claim.owner.clone(),
+            ttl: claim.ttl,
+            started,
+            lost,
+            renewed_at,
+            heartbeat,
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Fails when the lease was taken over, or could not be renewed for a whole ttl: the runner
+    /// must not start another step then.
+    pub fn check(&self) -> Result<()> {
+        let since_renewal =
+            self.started.elapsed().as_millis() as u64 - self.renewed_at.load(Ordering::SeqCst);
+        if self.lost.load(Ordering::SeqCst) || since_renewal > self.ttl.as_millis() as u64 {
+            return Err(Error::new(
+                ErrorKind::LeaseLost,
+                "the migration lock was lost (not renewed in time, or released by force); stopping before the next migration. \
+                 Run `mongrate status` to see what was applied, then run again.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stops the heartbeat and gives the lease up.
+    pub async fn release(self) -> Result<()> {
+        self.heartbeat.abort();
+        self.store.release(&self.owner).await
+    }
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        // Without release() the lease simply expires after its ttl.
+        self.heartbeat.abort();
+    }
+}
+
+async fn heartbeat(
+    store: Arc<dyn LeaseStore>,
+    owner: String,
+    ttl: Duration,
+    started: Instant,
+    lost: Arc<AtomicBool>,
+    renewed_at: Arc<AtomicU64>,
+) {
+    let every = (ttl / 3).max(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(every).await;
+        let attempt = started.elapsed().as_millis() as u64;
+        match store.renew(&owner, ttl).await {
+            Ok(true) => renewed_at.store(attempt, Ordering::SeqCst),
+            Ok(false) => {
+                lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            // A busy or briefly unreachable database: try again; check() notices a whole ttl without renewal.
+            Err(_) => continue,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! mongrate-core: everything about migrations that does not depend on a database.
+//!
+//! Files are discovered and checksummed here, the plan is computed here as a pure function, and
+//! the runner drives any [`Target`] (a database) through the plan under a lease lock.
+
+pub mod checksum;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod execution;
+pub mod host;
+pub mod interpolation;
+pub mod lease;
+pub mod lease_guard;
+pub mod migration;
+pub mod naming;
+pub mod plan;
+pub mod record;
+pub mod reporter;
+pub mod runner;
+pub mod status;
+pub mod target;
+pub mod timestamp;
+pub mod validation;
+pub mod version;
+
+pub use error::{Error, ErrorKind, Result};
+pub use migration::{Migration, MigrationFile, MigrationMeta};
+pub use target::Target;
+pub use version::Version;

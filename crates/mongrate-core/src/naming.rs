@@ -1,0 +1,49 @@
+//! Names for new migration files.
+
+use crate::timestamp::compact_utc;
+
+/// `Add User Index!` → `add-user-index`. Empty when nothing usable remains.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// `YYYYMMDDHHMMSS-<slug>.<ext>` in UTC, the name migrate-mongo writes, so directories stay
+/// compatible both ways.
+pub fn new_file_name(now_millis: i64, name: &str, extension: &str) -> Result<String, String> {
+    let slug = slugify(name);
+    if slug.is_empty() {
+        return Err(format!(
+            "'{name}' gives an empty file name: use letters or digits, e.g. mongrate create add-user-index"
+        ));
+    }
+    Ok(format!("{}-{slug}.{extension}", compact_utc(now_millis)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Add User Index!"), "add-user-index");
+        assert_eq!(slugify("  add__email  "), "add-email");
+        assert_eq!(slugify("!!"), "");
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(
+            new_file_name(1_795_339_800_250, "add email index", "sql").unwrap(),
+            "20261122093000-add-email-index.sql"
+        );
+        assert!(new_file_name(0, "***", "sql").is_err());
+    }
+}

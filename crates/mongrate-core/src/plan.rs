@@ -1,0 +1,621 @@
+//! The plan: a pure function from the changelog, the files and the request to ordered steps.
+//!
+//! Every refusal happens here, before anything runs: drift, a failed run that blocks, an
+//! out-of-order file, reverting an irreversible migration.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::migration::Migration;
+use crate::record::{MigrationRecord, MigrationStatus};
+use crate::validation::{blocked_message, blocking_records, drift_message, find_drift};
+use crate::version::Version;
+
+/// Which way a step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// How much `down` reverts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownScope {
+    /// The newest N applied migrations.
+    Steps(usize),
+    /// Everything above this version.
+    To(Version),
+    All,
+    /// Everything the last `up` run applied.
+    LastBatch,
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanRequest {
+    Up {
+        to: Option<Version>,
+        allow_out_of_order: bool,
+        retry: bool,
+    },
+    Down {
+        scope: DownScope,
+    },
+    /// Go up or down so that exactly the versions up to this one are applied.
+    Migrate {
+        to: Version,
+        allow_out_of_order: bool,
+        retry: bool,
+    },
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub direction: Direction,
+    pub migration: Migration,
+    /// The changelog record before this step, if any.
+    pub previous: Option<MigrationRecord>,
+}
+
+/// Ordered steps, and the batch number an `up` run records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub batch: i64,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// Computes the steps that carry out `request`.
+pub fn plan(
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+    request: &PlanRequest,
+) -> Result<Plan> {
+    let batch = records.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
+    let by_version: BTreeMap<Version, &MigrationRecord> =
+        records.iter().map(|r| (r.version, r)).collect();
+    let steps = match *request {
+        PlanRequest::Up {
+            to,
+            allow_out_of_order,
+            retry,
+        } => {
+            if let Some(target) = to {
+                ensure_known(target, migrations, records)?;
+            }
+            plan_up(
+                migrations,
+                records,
+                &by_version,
+                to,
+                allow_out_of_order,
+                retry,
+            )?
+        }
+        PlanRequest::Down { scope } => plan_down(migrations, records, scope)?,
+        PlanRequest::Migrate {
+            to,
+            allow_out_of_order,
+            retry,
+        } => {
+            ensure_known(to, migrations, records)?;
+            let mut steps = plan_down(migrations, records, DownScope::To(to))?;
+            let reverted: Vec<Version> = steps.iter().map(|s| s.migration.version()).collect();
+            let remaining: Vec<MigrationRecord> = records
+                .iter()
+                .filter(|r| !reverted.contains(&r.version))
+                .cloned()
+                .collect();
+            let remaining_by_version = remaining.iter().map(|r| (r.version, r)).collect();
+            steps.extend(plan_up(
+                migrations,
+                &remaining,
+                &remaining_by_version,
+                Some(to),
+                allow_out_of_order,
+                retry,
+            )?);
+            steps
+        }
+    };
+    Ok(Plan { steps, batch })
+}
+
+fn ensure_known(
+    version: Version,
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+) -> Result<()> {
+    let known = version == Version(0)
+        || migrations.iter().any(|m| m.version() == version)
+        || records.iter().any(|r| r.version == version);
+    if known {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "version {version} is not a migration here; `mongrate list` shows the versions (0 means before the first)"
+        )))
+    }
+}
+
+fn plan_up(
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+    by_version: &BTreeMap<Version, &MigrationRecord>,
+    to: Option<Version>,
+    allow_out_of_order: bool,
+    retry: bool,
+) -> Result<Vec<Step>> {
+    let drift = find_drift(migrations, records);
+    if !drift.is_empty() {
+        return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
+    }
+    let blocking = blocking_records(records);
+    if !blocking.is_empty() && !retry {
+        return Err(Error::migration(blocked_message(&blocking, records)));
+    }
+    let newest_applied = records
+        .iter()
+        .filter(|r| r.status == MigrationStatus::Completed)
+        .map(|r| r.version)
+        .max();
+    let mut steps = Vec::new();
+    let mut out_of_order = Vec::new();
+    for migration in migrations {
+        let previous = by_version.get(&migration.version()).copied();
+        let wanted = match previous {
+            None => true,
+            Some(record) if record.is_blocking() => retry,
+            Some(record) => record.status != MigrationStatus::Completed,
+        };
+        if !wanted || to.is_some_and(|to| migration.version() > to) {
+            continue;
+        }
+        if newest_applied.is_some_and(|newest| migration.version() < newest) && !allow_out_of_order
+        {
+            out_of_order.push(migration.file.file_name.clone());
+        }
+        steps.push(Step {
+            direction: Direction::Up,
+            migration: migration.clone(),
+            previous: previous.cloned(),
+        });
+    }
+    if !out_of_order.is_empty() {
+        let newest = newest_applied.map(|v| v.to_string()).unwrap_or_default();
+        return Err(Error::validation(format!(
+            "pending migrations are older than the newest applied one ({newest}): {}. \
+             Give them newer versions, or apply them anyway with --allow-out-of-order.",
+            out_of_order.join(", ")
+        )));
+    }
+    Ok(steps)
+}
+
+fn plan_down(
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+    scope: DownScope,
+) -> Result<Vec<Step>> {
+    let mut applied: Vec<&MigrationRecord> =
+        records.iter().filter(|r| r.is_in_database()).collect();
+    applied.sort_by_key(|r| std::cmp::Reverse(r.version));
+    let chosen: Vec<&MigrationRecord> = match scope {
+        DownScope::Steps(n) => applied.into_iter().take(n).collect(),
+        DownScope::To(version) => applied
+            .into_iter()
+            .filter(|r| r.version > version)
+            .collect(),
+        DownScope::All => applied,
+        DownScope::LastBatch => {
+            let last = applied
+                .iter()
+                .filter(|r| r.status == MigrationStatus::Completed)
+                .map(|r| r.batch)
+                .max();
+            applied
+                .into_iter()
+                .filter(|r| Some(r.batch) == last)
+                .collect()
+        }
+    };
+    let files: BTreeMap<Version, &Migration> =
+        migrations.iter().map(|m| (m.version(), m)).collect();
+    let drift: Vec<_> = find_drift(migrations, records)
+        .into_iter()
+        .filter(|d| chosen.iter().any(|r| r.version == d.version()))
+        .collect();
+    if !drift.is_empty() {
+        return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
+    }
+    let mut steps = Vec::new();
+    let mut irreversible = Vec::new();
+    for record in chosen {
+        let Some(migration) = files.get(&record.version) else {
+            continue;
+        };
+        if !migration.meta.reversible {
+            irreversible.push(migration.file.file_name.clone());
+        }
+        steps.push(Step {
+            direction: Direction::Down,
+            migration: (*migration).clone(),
+            previous: Some(record.clone()),
+        });
+    }
+    if !irreversible.is_empty() {
+        return Err(Error::refused(format!(
+            "cannot revert {}: no down section, so the migration is irreversible. Nothing was reverted. \
+             Write a down section, or use `mongrate mark <version> --pending` if you undid it by hand.",
+            irreversible.join(", ")
+        )));
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::AppliedBy;
+    use crate::migration::{MigrationFile, MigrationMeta};
+
+    fn migration(version: i64, reversible: bool) -> Migration {
+        Migration {
+            file: MigrationFile {
+                version: Version(version),
+                file_name: format!("{version}_m.sql"),
+                slug: "m".into(),
+                extension: "sql".into(),
+                path: format!("{version}_m.sql").into(),
+                content: format!("content {version}"),
+                checksum: format!("sum{version}"),
+            },
+            meta: MigrationMeta {
+                name: "m".into(),
+                description: None,
+                reversible,
+                transactional: true,
+            },
+        }
+    }
+
+    fn record(version: i64, status: MigrationStatus, batch: i64) -> MigrationRecord {
+        MigrationRecord {
+            version: Version(version),
+            name: "m".into(),
+            description: None,
+            status,
+            applied_at: None,
+            rolled_back_at: None,
+            execution_time: None,
+            error: None,
+            partial: status == Failed,
+            reversible: true,
+            checksum: format!("sum{version}"),
+            batch,
+            applied_by: AppliedBy::default(),
+            checkpoint: None,
+            metadata: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn versions(plan: &Plan) -> Vec<(Direction, i64)> {
+        plan.steps
+            .iter()
+            .map(|s| (s.direction, s.migration.version().0))
+            .collect()
+    }
+
+    const UP: PlanRequest = PlanRequest::Up {
+        to: None,
+        allow_out_of_order: false,
+        retry: false,
+    };
+    use Direction::{Down, Up};
+    use MigrationStatus::*;
+
+    #[test]
+    fn up_applies_pending_in_order() {
+        let files = [migration(3, true), migration(1, true), migration(2, true)];
+        let mut sorted = files.to_vec();
+        sorted.sort_by_key(Migration::version);
+        let plan = plan(&sorted, &[record(1, Completed, 1)], &UP).unwrap();
+        assert_eq!(versions(&plan), [(Up, 2), (Up, 3)]);
+        assert_eq!(plan.batch, 2);
+    }
+
+    #[test]
+    fn nothing_pending_is_an_empty_plan() {
+        let plan = plan(&[migration(1, true)], &[record(1, Completed, 1)], &UP).unwrap();
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn rolled_back_and_marked_pending_count_as_pending() {
+        let files = [migration(1, true), migration(2, true)];
+        let plan = plan(
+            &files,
+            &[record(1, RolledBack, 1), record(2, Pending, 1)],
+            &UP,
+        )
+        .unwrap();
+        assert_eq!(versions(&plan), [(Up, 1), (Up, 2)]);
+    }
+
+    #[test]
+    fn up_to_stops_at_the_target() {
+        let files = [migration(1, true), migration(2, true), migration(3, true)];
+        let request = PlanRequest::Up {
+            to: Some(Version(2)),
+            allow_out_of_order: false,
+            retry: false,
+        };
+        assert_eq!(
+            versions(&plan(&files, &[], &request).unwrap()),
+            [(Up, 1), (Up, 2)]
+        );
+        let unknown = PlanRequest::Up {
+            to: Some(Version(7)),
+            allow_out_of_order: false,
+            retry: false,
+        };
+        assert_eq!(
+            plan(&files, &[], &unknown).unwrap_err().kind,
+            ErrorKind::Config
+        );
+    }
+
+    #[test]
+    fn out_of_order_is_refused_unless_allowed() {
+        let files = [migration(1, true), migration(2, true)];
+        let records = [record(2, Completed, 1)];
+        let err = plan(&files, &records, &UP).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Validation);
+        assert!(err.message.contains("1_m.sql"), "{}", err.message);
+        let allowed = PlanRequest::Up {
+            to: None,
+            allow_out_of_order: true,
+            retry: false,
+        };
+        assert_eq!(
+            versions(&plan(&files, &records, &allowed).unwrap()),
+            [(Up, 1)]
+        );
+    }
+
+    #[test]
+    fn changed_or_missing_applied_file_is_drift() {
+        let mut changed = migration(1, true);
+        changed.file.checksum = "other".into();
+        let err = plan(&[changed], &[record(1, Completed, 1)], &UP).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Drift);
+        assert!(
+            err.message.contains("changed after it was applied"),
+            "{}",
+            err.message
+        );
+
+        let err = plan(&[migration(2, true)], &[record(1, Completed, 1)], &UP).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Drift);
+        assert!(err.message.contains("file is missing"), "{}", err.message);
+    }
+
+    #[test]
+    fn failed_or_running_blocks_up_with_choices() {
+        let files = [migration(1, true), migration(2, true), migration(3, true)];
+        for status in [Failed, Running] {
+            let records = [record(1, Completed, 1), record(2, status, 2)];
+            let err = plan(&files, &records, &UP).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Migration);
+            for choice in [
+                "mongrate down --to 1",
+                "mark 2 --applied",
+                "mark 2 --pending",
+                "up --retry",
+            ] {
+                assert!(
+                    err.message.contains(choice),
+                    "{choice} missing from {}",
+                    err.message
+                );
+            }
+            let retry = PlanRequest::Up {
+                to: None,
+                allow_out_of_order: false,
+                retry: true,
+            };
+            assert_eq!(
+                versions(&plan(&files, &records, &retry).unwrap()),
+                [(Up, 2), (Up, 3)]
+            );
+        }
+    }
+
+    #[test]
+    fn a_failure_inside_a_transaction_left_nothing_and_is_pending_again() {
+        let files = [migration(1, true), migration(2, true)];
+        let mut failed = record(2, Failed, 2);
+        failed.partial = false;
+        let records = [record(1, Completed, 1), failed];
+        assert_eq!(versions(&plan(&files, &records, &UP).unwrap()), [(Up, 2)]);
+        let down = plan(
+            &files,
+            &records,
+            &PlanRequest::Down {
+                scope: DownScope::Steps(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(versions(&down), [(Down, 1)]);
+    }
+
+    #[test]
+    fn a_failed_file_may_be_edited_before_retry() {
+        let mut fixed = migration(1, true);
+        fixed.file.checksum = "fixed".into();
+        let retry = PlanRequest::Up {
+            to: None,
+            allow_out_of_order: false,
+            retry: true,
+        };
+        assert_eq!(
+            versions(&plan(&[fixed], &[record(1, Failed, 1)], &retry).unwrap()),
+            [(Up, 1)]
+        );
+    }
+
+    fn applied_three() -> (Vec<Migration>, Vec<MigrationRecord>) {
+        let files = vec![
+            migration(1, true),
+            migration(2, true),
+            migration(3, true),
+            migration(4, true),
+        ];
+        let records = vec![
+            record(1, Completed, 1),
+            record(2, Completed, 2),
+            record(3, Completed, 2),
+        ];
+        (files, records)
+    }
+
+    #[test]
+    fn down_variants() {
+        let (files, records) = applied_three();
+        let down = |scope| plan(&files, &records, &PlanRequest::Down { scope }).unwrap();
+        assert_eq!(versions(&down(DownScope::Steps(1))), [(Down, 3)]);
+        assert_eq!(versions(&down(DownScope::Steps(2))), [(Down, 3), (Down, 2)]);
+        assert_eq!(
+            versions(&down(DownScope::To(Version(1)))),
+            [(Down, 3), (Down, 2)]
+        );
+        assert_eq!(
+            versions(&down(DownScope::All)),
+            [(Down, 3), (Down, 2), (Down, 1)]
+        );
+        assert_eq!(
+            versions(&down(DownScope::LastBatch)),
+            [(Down, 3), (Down, 2)]
+        );
+        assert!(down(DownScope::To(Version(3))).is_empty());
+    }
+
+    #[test]
+    fn down_includes_a_failed_migration() {
+        let files = [migration(1, true), migration(2, true)];
+        let records = [record(1, Completed, 1), record(2, Failed, 2)];
+        let plan = plan(
+            &files,
+            &records,
+            &PlanRequest::Down {
+                scope: DownScope::Steps(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(versions(&plan), [(Down, 2)]);
+    }
+
+    #[test]
+    fn reverting_an_irreversible_migration_is_refused_before_anything() {
+        let files = [migration(1, true), migration(2, false), migration(3, true)];
+        let records = [
+            record(1, Completed, 1),
+            record(2, Completed, 1),
+            record(3, Completed, 1),
+        ];
+        let err = plan(
+            &files,
+            &records,
+            &PlanRequest::Down {
+                scope: DownScope::All,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Refused);
+        assert!(err.message.contains("2_m.sql"), "{}", err.message);
+        // Reverting only the newest one is fine.
+        let ok = plan(
+            &files,
+            &records,
+            &PlanRequest::Down {
+                scope: DownScope::Steps(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(versions(&ok), [(Down, 3)]);
+    }
+
+    #[test]
+    fn down_of_a_changed_file_is_drift() {
+        let (mut files, records) = applied_three();
+        files[2].file.checksum = "edited".into();
+        let err = plan(
+            &files,
+            &records,
+            &PlanRequest::Down {
+                scope: DownScope::Steps(1),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Drift);
+    }
+
+    #[test]
+    fn migrate_goes_up_or_down() {
+        let (files, records) = applied_three();
+        let to = |v| PlanRequest::Migrate {
+            to: Version(v),
+            allow_out_of_order: false,
+            retry: false,
+        };
+        assert_eq!(
+            versions(&plan(&files, &records, &to(4)).unwrap()),
+            [(Up, 4)]
+        );
+        assert_eq!(
+            versions(&plan(&files, &records, &to(1)).unwrap()),
+            [(Down, 3), (Down, 2)]
+        );
+        assert_eq!(
+            versions(&plan(&files, &records, &to(0)).unwrap()),
+            [(Down, 3), (Down, 2), (Down, 1)]
+        );
+        assert!(plan(&files, &records, &to(3)).unwrap().is_empty());
+        assert_eq!(
+            plan(&files, &records, &to(9)).unwrap_err().kind,
+            ErrorKind::Config
+        );
+    }
+
+    #[test]
+    fn migrate_down_then_up_when_both_are_needed() {
+        let files = [migration(1, true), migration(2, true), migration(3, true)];
+        let records = [record(1, Completed, 1), record(3, Completed, 1)];
+        let request = PlanRequest::Migrate {
+            to: Version(2),
+            allow_out_of_order: false,
+            retry: false,
+        };
+        assert_eq!(
+            versions(&plan(&files, &records, &request).unwrap()),
+            [(Down, 3), (Up, 2)]
+        );
+    }
+}

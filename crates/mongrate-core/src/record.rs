@@ -1,0 +1,209 @@
+//! What the changelog holds: one record per version (its current state) and an append-only
+//! history of every attempt.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::host::AppliedBy;
+use crate::version::Version;
+
+/// The state of one version in the changelog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationStatus {
+    /// Marked pending by hand (`mark V --pending`).
+    Pending,
+    /// Started and not finished: a crash outside a transaction leaves this.
+    Running,
+    Completed,
+    Failed,
+    RolledBack,
+}
+
+impl MigrationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationStatus::Pending => "pending",
+            MigrationStatus::Running => "running",
+            MigrationStatus::Completed => "completed",
+            MigrationStatus::Failed => "failed",
+            MigrationStatus::RolledBack => "rolled-back",
+        }
+    }
+}
+
+impl FromStr for MigrationStatus {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "pending" => MigrationStatus::Pending,
+            "running" => MigrationStatus::Running,
+            "completed" => MigrationStatus::Completed,
+            "failed" => MigrationStatus::Failed,
+            "rolled-back" => MigrationStatus::RolledBack,
+            other => return Err(format!("unknown migration status '{other}'")),
+        })
+    }
+}
+
+impl fmt::Display for MigrationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The current state of one version (one row of `mongrate_migrations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationRecord {
+    pub version: Version,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: MigrationStatus,
+    pub applied_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+    /// Milliseconds.
+    pub execution_time: Option<i64>,
+    pub error: Option<String>,
+    /// A failure outside a transaction: some of its changes may be in the database.
+    pub partial: bool,
+    pub reversible: bool,
+    pub checksum: String,
+    pub batch: i64,
+    pub applied_by: AppliedBy,
+    /// Resumable progress of a long data migration (JSON).
+    pub checkpoint: Option<String>,
+    /// Free-form JSON.
+    pub metadata: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl MigrationRecord {
+    /// Interrupted, or failed outside a transaction: changes may be half made, so the next `up`
+    /// stops until someone decides. A failure inside a transaction left nothing and is pending.
+    pub fn is_blocking(&self) -> bool {
+        self.status == MigrationStatus::Running
+            || (self.status == MigrationStatus::Failed && self.partial)
+    }
+
+    /// Whether the migration's effects may be (partly) in the database.
+    pub fn is_in_database(&self) -> bool {
+        match self.status {
+            MigrationStatus::Completed | MigrationStatus::Running => true,
+            MigrationStatus::Failed => self.partial,
+            MigrationStatus::Pending | MigrationStatus::RolledBack => false,
+        }
+    }
+}
+
+/// What one history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryAction {
+    Up,
+    Down,
+    MarkApplied,
+    MarkPending,
+    Repair,
+    Import,
+}
+
+impl HistoryAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryAction::Up => "up",
+            HistoryAction::Down => "down",
+            HistoryAction::MarkApplied => "mark-applied",
+            HistoryAction::MarkPending => "mark-pending",
+            HistoryAction::Repair => "repair",
+            HistoryAction::Import => "import",
+        }
+    }
+}
+
+impl FromStr for HistoryAction {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "up" => HistoryAction::Up,
+            "down" => HistoryAction::Down,
+            "mark-applied" => HistoryAction::MarkApplied,
+            "mark-pending" => HistoryAction::MarkPending,
+            "repair" => HistoryAction::Repair,
+            "import" => HistoryAction::Import,
+            other => return Err(format!("unknown history action '{other}'")),
+        })
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryOutcome {
+    Completed,
+    Failed,
+}
+
+impl HistoryOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryOutcome::Completed => "completed",
+            HistoryOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for HistoryOutcome {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "completed" => Ok(HistoryOutcome::Completed),
+            "failed" => Ok(HistoryOutcome::Failed),
+            other => Err(format!(
+                "'{other}' is not a history status: use completed or failed"
+            )),
+        }
+    }
+}
+
+/// One attempt (one row of `mongrate_history`, which is append-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// Assigned by the database; 0 before it is written.
+    pub id: i64,
+    pub version: Version,
+    pub name: String,
+    pub action: HistoryAction,
+    pub status: HistoryOutcome,
+    pub at: String,
+    /// Milliseconds.
+    pub execution_time: Option<i64>,
+    pub error: Option<String>,
+    pub checksum: Option<String>,
+    pub batch: Option<i64>,
+    pub applied_by: AppliedBy,
+}
+
+/// A page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub limit: i64,
+    pub skip: i64,
+    pub status: Option<HistoryOutcome>,
+    pub version: Option<Version>,
+}
+
+impl Default for HistoryQuery {
+    fn default() -> Self {
+        HistoryQuery {
+            limit: 50,
+            skip: 0,
+            status: None,
+            version: None,
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The run: plan, take the lease, re-plan under it, execute step by step, release.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::execution::{OperationReport, StepExecution, StepFailure};
+use crate::host::AppliedBy;
+use crate::lease::LeaseClaim;
+use crate::lease_guard::{Acquisition, LeaseGuard, acquire};
+use crate::migration::Migration;
+use crate::plan::{Plan, PlanRequest, Step, plan};
+use crate::reporter::Reporter;
+use crate::target::{DryRunStep, Target};
+
+/// How a run behaves.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub lock_ttl: Duration,
+    pub lock_timeout: Duration,
+    pub lock_poll: Duration,
+    pub dry_run: bool,
+    /// Written on the lease, shown to runners that wait.
+    pub reason: String,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            lock_ttl: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(120),
+            lock_poll: Duration::from_millis(250),
+            dry_run: false,
+            reason: "mongrate".into(),
+        }
+    }
+}
+
+/// One step that ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepReport {
+    pub version: String,
+    pub name: String,
+    pub direction: &'static str,
+    /// Milliseconds.
+    pub execution_time: i64,
+    pub operations: Vec<OperationReport>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    pub dry_run: bool,
+    pub steps: Vec<StepReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<DryRunStep>,
+}
+
+/// Drives a target through a request.
+pub struct Runner<'a> {
+    pub target: &'a dyn Target,
+    pub migrations: &'a [Migration],
+    pub settings: &'a RunSettings,
+    pub reporter: &'a dyn Reporter,
+    /// Becomes `true` when the user asks to stop (Ctrl-C).
+    pub interrupt: Option<watch::Receiver<bool>>,
+}
+
+impl Runner<'_> {
+    /// Carries out `request`.
+    pub async fn run(&self, request: PlanRequest) -> Result<RunReport> {
+        if self.settings.dry_run {
+            return self.preview(request).await;
+        }
+        self.target.ensure_changelog().await?;
+        // Refusals (drift, blocked, irreversible) surface before waiting for the lock.
+        if self.plan(request).await?.is_empty() {
+            return Ok(RunReport::default());
+        }
+        let applied_by = AppliedBy::current();
+        let claim = LeaseClaim {
+            owner: uuid::Uuid::new_v4().to_string(),
+            holder: applied_by.clone(),
+            reason: self.settings.reason.clone(),
+            ttl: self.settings.lock_ttl,
+        };
+        let acquisition = acquire(
+            self.target.lease_store(),
+            &claim,
+            self.settings.lock_timeout,
+            self.settings.lock_poll,
+            async || Ok(!self.plan(request).await?.is_empty()),
+            |holder| self.reporter.waiting_for_lock(holder),
+        )
+        .await?;
+        let guard = match acquisition {
+            Acquisition::Acquired(guard) => guard,
+            Acquisition::NoLongerNeeded => {
+                self.reporter
+                    .notice("another runner applied the pending migrations");
+                return Ok(RunReport::default());
+            }
+        };
+        self.reporter.lock_acquired();
+        let outcome = self.run_locked(request, &guard, &applied_by).await;
+        let released = guard.release().await;
+        let report = outcome?;
+        released?;
+        Ok(report)
+    }
+
+    async fn plan(&self, request: PlanRequest) -> Result<Plan> {
+        let records = self.target.records().await?;
+        plan(self.migrations, &records, &request)
+    }
+
+    async fn preview(&self, request: PlanRequest) -> Result<RunReport> {
+        let records = if self.target.changelog_exists().await? {
+            self.target.records().await?
+        } else {
+            Vec::new()
+        };
+        let plan = plan(self.migrations, &records, &request)?;
+        let preview = self.target.dry_run(&plan.steps).await?;
+        if let Some(failed) = preview.iter().find(|s| s.error.is_some()) {
+            let why = failed.error.clone().unwrap_or_default();
+            self.reporter.notice(&format!(
+                "dry-run: {} {} would fail: {why}",
+                failed.version, failed.name
+            ));
+        }
+        Ok(RunReport {
+            dry_run: true,
+            steps: Vec::new(),
+            preview,
+        })
+    }
+
+    async fn run_locked(
+        &self,
+        request: PlanRequest,
+        guard: &LeaseGuard,
+        applied_by: &AppliedBy,
+    ) -> Result<RunReport> {
+        // Someone may have migrated while we waited: plan again under the lease.
+        let plan = self.plan(request).await?;
+        let mut report = RunReport::default();
+        for step in &plan.steps {
+            guard.check()?;
+            self.interrupted_check()?;
+            let execution = StepExecution {
+                step,
+                batch: plan.batch,
+                applied_by,
+                lease_owner: Some(guard.owner()),
+                lease_ttl: guard.ttl(),
+            };
+            self.reporter.step_started(step);
+            let started = Instant::now();
+            let result = tokio::select! {
+                result = self.target.execute(&execution) => result,
+                _ = wait_for_interrupt(self.interrupt.clone()) => Err(StepFailure {
+                    error: Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+                    partial: !step.migration.meta.transactional,
+                }),
+            };
+            match result {
+                Ok(outcome) => {
+                    self.reporter.step_completed(step, &outcome);
+                    report.steps.push(StepReport {
+                        version: step.migration.version().to_string(),
+                        name: step.migration.meta.name.clone(),
+                        direction: step.direction.as_str(),
+                        execution_time: outcome.elapsed.as_millis() as i64,
+                        operations: outcome.operations,
+                    });
+                }
+                Err(failure) => {
+                    self.reporter.step_failed(step, &failure);
+                    let (record, history) = execution.failed(started.elapsed(), &failure);
+                    let recorded = self.target.write_record(record.as_ref(), &history).await;
+                    return Err(failure_error(step, &failure, recorded.err()));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn interrupted_check(&self) -> Result<()> {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|signal| *signal.borrow())
+        {
+            return Err(Error::new(
+                ErrorKind::Interrupted,
+                "interrupted by the user (Ctrl-C) before the next migration",
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn wait_for_interrupt(signal: Option<watch::Receiver<bool>>) {
+    match signal {
+        Some(mut signal) => {
+            if signal.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>) -> Error {
+    let migration = &step.migration;
+    let mut message = format!(
+        "{} {} ({}) failed: {}",
+        step.direction.as_str(),
+        migration.version(),
+        migration.file.file_name,
+        failure.error.message
+    );
+    if failure.partial {
+        message.push_str("\nIt ran outside a transaction, so part of it may be applied; `mongrate status` shows the choices.");
+    } else {
+        message.push_str("\nIts transaction was rolled back: nothing of it was applied. Later migrations were not run.");
+    }
+    if let Some(error) = record_error {
+        message.push_str(&format!(
+            "\nThe failure could not be recorded either: {error}"
+        ));
+    }
+    let kind = match failure.error.kind {
+        ErrorKind::Interrupted | ErrorKind::LeaseLost => failure.error.kind,
+        _ => ErrorKind::Migration,
+    };
+    Error::new(kind, message)
+}
+
+/// Shared handle so several callers (CLI, HTTP) can hold one target.
+pub type SharedTarget = Arc<dyn Target>;

@@ -1,0 +1,181 @@
+//! Where every migration stands: the files and the changelog side by side.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::lease::LeaseInfo;
+use crate::migration::Migration;
+use crate::record::{MigrationRecord, MigrationStatus};
+use crate::validation::{Drift, find_drift};
+use crate::version::Version;
+
+/// The state of one version, as `list` and `status` show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Applied,
+    Pending,
+    Failed,
+    Running,
+    /// Applied, but the file changed since.
+    Changed,
+    /// Applied, but the file is gone.
+    Missing,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Failed => "failed",
+            State::Running => "running",
+            State::Changed => "changed",
+            State::Missing => "missing",
+        }
+    }
+}
+
+/// One version with everything known about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEntry {
+    pub version: String,
+    pub name: String,
+    pub file: Option<String>,
+    pub state: State,
+    pub reversible: bool,
+    pub applied_at: Option<String>,
+    /// Milliseconds.
+    pub execution_time: Option<i64>,
+    pub batch: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Counts, in the shape of the seed's status response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub applied: usize,
+    pub pending: usize,
+    pub failed: usize,
+    pub drift: usize,
+}
+
+/// Files and changelog compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    pub entries: Vec<StatusEntry>,
+    pub drift: Vec<Drift>,
+    pub lock: Option<LeaseInfo>,
+}
+
+impl StatusReport {
+    pub fn build(
+        migrations: &[Migration],
+        records: &[MigrationRecord],
+        lock: Option<LeaseInfo>,
+    ) -> Self {
+        let drift = find_drift(migrations, records);
+        let records_by_version: BTreeMap<Version, &MigrationRecord> =
+            records.iter().map(|r| (r.version, r)).collect();
+        let files: BTreeMap<Version, &Migration> =
+            migrations.iter().map(|m| (m.version(), m)).collect();
+        let mut versions: Vec<Version> = files
+            .keys()
+            .chain(records_by_version.keys())
+            .copied()
+            .collect();
+        versions.sort();
+        versions.dedup();
+        let mut entries = Vec::new();
+        for version in versions {
+            let file = files.get(&version);
+            let record = records_by_version.get(&version);
+            let drifted = drift.iter().find(|d| d.version() == version);
+            let state = match (drifted, record.map(|r| r.status)) {
+                (Some(Drift::Missing { .. }), _) => State::Missing,
+                (Some(Drift::Changed { .. }), _) => State::Changed,
+                (None, Some(MigrationStatus::Completed)) => State::Applied,
+                (None, Some(MigrationStatus::Failed)) => State::Failed,
+                (None, Some(MigrationStatus::Running)) => State::Running,
+                _ if file.is_none() => continue, // rolled back and since deleted: nothing to show
+                _ => State::Pending,
+            };
+            entries.push(StatusEntry {
+                version: version.to_string(),
+                name: file
+                    .map(|m| m.meta.name.clone())
+                    .or_else(|| record.map(|r| r.name.clone()))
+                    .unwrap_or_default(),
+                file: file.map(|m| m.file.file_name.clone()),
+                state,
+                reversible: file
+                    .map(|m| m.meta.reversible)
+                    .or_else(|| record.map(|r| r.reversible))
+                    .unwrap_or(false),
+                applied_at: record
+                    .filter(|r| r.status == MigrationStatus::Completed)
+                    .and_then(|r| r.applied_at.clone()),
+                execution_time: record.and_then(|r| r.execution_time),
+                batch: record.filter(|r| r.is_in_database()).map(|r| r.batch),
+                error: record
+                    .filter(|r| r.status == MigrationStatus::Failed)
+                    .and_then(|r| r.error.clone()),
+            });
+        }
+        StatusReport {
+            entries,
+            drift,
+            lock,
+        }
+    }
+
+    pub fn count(&self, states: &[State]) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| states.contains(&e.state))
+            .count()
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            total: self.entries.len(),
+            applied: self.count(&[State::Applied, State::Changed, State::Missing]),
+            pending: self.count(&[State::Pending]),
+            failed: self.count(&[State::Failed, State::Running]),
+            drift: self.drift.len(),
+        }
+    }
+
+    /// The seed's status response: `applied`, `pending`, `failed`, `locked`, `summary`, plus `drift`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let pick = |states: &[State]| -> Vec<serde_json::Value> {
+            self.entries
+                .iter()
+                .filter(|e| states.contains(&e.state))
+                .map(|e| match e.state {
+                    State::Pending => serde_json::json!({
+                        "version": e.version, "name": e.name, "file": e.file, "reversible": e.reversible,
+                    }),
+                    State::Failed | State::Running => serde_json::json!({
+                        "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(), "error": e.error,
+                    }),
+                    _ => serde_json::json!({
+                        "version": e.version, "name": e.name, "file": e.file, "appliedAt": e.applied_at,
+                        "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
+                    }),
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "applied": pick(&[State::Applied, State::Changed, State::Missing]),
+            "pending": pick(&[State::Pending]),
+            "failed": pick(&[State::Failed, State::Running]),
+            "drift": self.drift.iter().map(|d| serde_json::json!({"version": d.version().to_string(), "problem": d.to_string()})).collect::<Vec<_>>(),
+            "locked": self.lock,
+            "summary": self.summary(),
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! The one trait a database implements. The runner never names a database.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
+use crate::lease::LeaseStore;
+use crate::migration::{MigrationFile, MigrationMeta};
+use crate::plan::Step;
+use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+
+/// What a dry-run found for one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRunStep {
+    pub version: String,
+    pub name: String,
+    pub direction: &'static str,
+    pub operations: Vec<OperationReport>,
+    /// The error the step would fail with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A database that mongrate migrates.
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// `sqlite`, `postgres`, `mongodb`.
+    fn kind(&self) -> &'static str;
+
+    /// The URL with any password hidden, for output.
+    fn display_url(&self) -> String;
+
+    /// Parses a migration file of a format this target runs; a clear error naming the file and
+    /// line otherwise. Runs before anything touches the database.
+    fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta>;
+
+    /// What the server is and can do, for `status`.
+    async fn server_info(&self) -> Result<serde_json::Value>;
+
+    /// Whether the changelog tables exist (a dry-run must not create them).
+    async fn changelog_exists(&self) -> Result<bool>;
+
+    /// Creates the changelog, history and lock tables and their indexes if missing.
+    async fn ensure_changelog(&self) -> Result<()>;
+
+    /// Every changelog record, by version; empty when the changelog does not exist.
+    async fn records(&self) -> Result<Vec<MigrationRecord>>;
+
+    /// A page of history, newest first; empty when the changelog does not exist.
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>>;
+
+    /// Writes a record (insert or replace by version) and appends a history entry, together.
+    async fn write_record(
+        &self,
+        record: Option<&MigrationRecord>,
+        history: &HistoryEntry,
+    ) -> Result<()>;
+
+    /// Runs one step and records its completion: inside one transaction with the migration where
+    /// the migration is transactional, else with `running` recorded first.
+    async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure>;
+
+    /// Runs the steps without keeping anything, and reports what they would do.
+    async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>>;
+
+    /// The lease lock operations.
+    fn lease_store(&self) -> Arc<dyn LeaseStore>;
+}
