@@ -1,1 +1,14 @@
+//! mongrate-sql: the PostgreSQL and SQLite target of mongrate, and the `.sql` migration format.
 
+pub mod changelog;
+pub mod connection;
+pub mod dialect;
+pub mod dry_run;
+pub mod errors;
+pub mod execute;
+pub mod lease_store;
+pub mod sql_file;
+pub mod statement_split;
+pub mod target;
+
+pub use target::{SqlOptions, SqlTarget};

@@ -1,0 +1,280 @@
+//! The changelog tables: one record per version, the append-only history.
+
+use mongrate_core::config::ChangelogNames;
+use mongrate_core::host::AppliedBy;
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::{Error, Result, Version};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
+
+use crate::dialect::Dialect;
+use crate::errors::describe;
+
+/// Reads and writes the changelog of one database.
+#[derive(Debug, Clone)]
+pub struct Changelog {
+    pub dialect: Dialect,
+    pub names: ChangelogNames,
+}
+
+/// Wraps a sqlx error with what was being done.
+pub fn db_error(doing: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
+    move |e| Error::database(format!("{doing}: {}", describe(&e)))
+}
+
+const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
+     reversible, checksum, batch, applied_by_host, applied_by_user, applied_by_pid, checkpoint, metadata, created_at, updated_at";
+
+const HISTORY_COLUMNS: &str = "version, name, action, status, at, execution_time, error, checksum, batch, applied_by_host, applied_by_user, applied_by_pid";
+
+impl Changelog {
+    /// Whether all three tables exist.
+    pub async fn exists(&self, conn: &mut AnyConnection) -> Result<bool> {
+        for table in [
+            &self.names.migrations,
+            &self.names.history,
+            &self.names.lock,
+        ] {
+            if !table_exists(conn, table).await {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Creates the tables if missing. On PostgreSQL an advisory lock serialises runners that start
+    /// together, since concurrent `CREATE TABLE IF NOT EXISTS` can collide in the catalog.
+    pub async fn ensure(&self, pool: &AnyPool) -> Result<()> {
+        let mut conn = pool.acquire().await.map_err(db_error("connecting"))?;
+        if self.exists(&mut conn).await? {
+            return Ok(());
+        }
+        let doing = "creating the changelog tables";
+        let mut tx = sqlx::Connection::begin(&mut *conn)
+            .await
+            .map_err(db_error(doing))?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7223015421)")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error(doing))?;
+        }
+        for statement in self.dialect.create_changelog(&self.names) {
+            sqlx::query(AssertSqlSafe(statement.as_str()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error(doing))?;
+        }
+        tx.commit().await.map_err(db_error(doing))
+    }
+
+    /// Every record, by version.
+    pub async fn records(&self, conn: &mut AnyConnection) -> Result<Vec<MigrationRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM {} ORDER BY version",
+            self.names.migrations
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .fetch_all(conn)
+            .await
+            .map_err(db_error("reading the changelog"))?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// A page of history, newest first.
+    pub async fn history(
+        &self,
+        conn: &mut AnyConnection,
+        query: &HistoryQuery,
+    ) -> Result<Vec<HistoryEntry>> {
+        let mut sql = format!(
+            "SELECT id, {HISTORY_COLUMNS} FROM {} WHERE 1 = 1",
+            self.names.history
+        );
+        let mut next = 1;
+        if query.status.is_some() {
+            sql.push_str(&format!(" AND status = ${next}"));
+            next += 1;
+        }
+        if query.version.is_some() {
+            sql.push_str(&format!(" AND version = ${next}"));
+            next += 1;
+        }
+        sql.push_str(&format!(
+            " ORDER BY id DESC LIMIT ${} OFFSET ${}",
+            next,
+            next + 1
+        ));
+        let sql = self.dialect.sql(&sql);
+        let mut statement = sqlx::query(AssertSqlSafe(sql.as_str()));
+        if let Some(status) = query.status {
+            statement = statement.bind(status.as_str());
+        }
+        if let Some(version) = query.version {
+            statement = statement.bind(version.0);
+        }
+        let rows = statement
+            .bind(query.limit)
+            .bind(query.skip)
+            .fetch_all(conn)
+            .await
+            .map_err(db_error("reading the history"))?;
+        rows.iter().map(history_from_row).collect()
+    }
+
+    /// Inserts or replaces the record of one version.
+    pub async fn upsert(&self, conn: &mut AnyConnection, record: &MigrationRecord) -> Result<()> {
+        let updates = RECORD_COLUMNS
+            .split(", ")
+            .filter(|c| !matches!(*c, "version" | "created_at"))
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let placeholders = (1..=19)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = self.dialect.sql(&format!(
+            "INSERT INTO {} ({RECORD_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (version) DO UPDATE SET {updates}",
+            self.names.migrations
+        ));
+        sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(record.version.0)
+            .bind(&record.name)
+            .bind(record.description.clone())
+            .bind(record.status.as_str())
+            .bind(record.applied_at.clone())
+            .bind(record.rolled_back_at.clone())
+            .bind(record.execution_time)
+            .bind(record.error.clone())
+            .bind(record.partial)
+            .bind(record.reversible)
+            .bind(&record.checksum)
+            .bind(record.batch)
+            .bind(&record.applied_by.host)
+            .bind(&record.applied_by.user)
+            .bind(record.applied_by.pid)
+            .bind(record.checkpoint.clone())
+            .bind(record.metadata.clone())
+            .bind(&record.created_at)
+            .bind(&record.updated_at)
+            .execute(conn)
+            .await
+            .map_err(db_error("recording the migration"))?;
+        Ok(())
+    }
+
+    /// Appends one history entry.
+    pub async fn append(&self, conn: &mut AnyConnection, entry: &HistoryEntry) -> Result<()> {
+        let placeholders = (1..=12)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = self.dialect.sql(&format!(
+            "INSERT INTO {} ({HISTORY_COLUMNS}) VALUES ({placeholders})",
+            self.names.history
+        ));
+        sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(entry.version.0)
+            .bind(&entry.name)
+            .bind(entry.action.as_str())
+            .bind(entry.status.as_str())
+            .bind(&entry.at)
+            .bind(entry.execution_time)
+            .bind(entry.error.clone())
+            .bind(entry.checksum.clone())
+            .bind(entry.batch)
+            .bind(&entry.applied_by.host)
+            .bind(&entry.applied_by.user)
+            .bind(entry.applied_by.pid)
+            .execute(conn)
+            .await
+            .map_err(db_error("recording the history"))?;
+        Ok(())
+    }
+}
+
+/// Whether `table` can be read (the portable test for existence).
+pub async fn table_exists(conn: &mut AnyConnection, table: &str) -> bool {
+    let probe = format!("SELECT 1 FROM {table} WHERE 1 = 0");
+    sqlx::query(AssertSqlSafe(probe.as_str()))
+        .fetch_optional(conn)
+        .await
+        .is_ok()
+}
+
+/// Booleans come back as booleans from PostgreSQL and as integers from SQLite.
+pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool> {
+    if let Ok(value) = row.try_get::<bool, _>(column) {
+        return Ok(value);
+    }
+    row.try_get::<i64, _>(column)
+        .map(|v| v != 0)
+        .map_err(db_error("reading a boolean column"))
+}
+
+fn parse_field<T: std::str::FromStr<Err = String>>(row: &AnyRow, column: &str) -> Result<T> {
+    let text: String = row
+        .try_get(column)
+        .map_err(db_error("reading the changelog"))?;
+    text.parse()
+        .map_err(|why| Error::database(format!("changelog column {column}: {why}")))
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r AnyRow,
+    column: &str,
+) -> Result<T> {
+    row.try_get(column).map_err(|e| {
+        Error::database(format!(
+            "reading changelog column {column}: {}",
+            describe(&e)
+        ))
+    })
+}
+
+fn applied_by(row: &AnyRow) -> Result<AppliedBy> {
+    Ok(AppliedBy {
+        host: get::<Option<String>>(row, "applied_by_host")?.unwrap_or_default(),
+        user: get::<Option<String>>(row, "applied_by_user")?.unwrap_or_default(),
+        pid: get::<Option<i64>>(row, "applied_by_pid")?.unwrap_or_default(),
+    })
+}
+
+fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
+    Ok(MigrationRecord {
+        version: Version(get(row, "version")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        status: parse_field(row, "status")?,
+        applied_at: get(row, "applied_at")?,
+        rolled_back_at: get(row, "rolled_back_at")?,
+        execution_time: get(row, "execution_time")?,
+        error: get(row, "error")?,
+        partial: get_bool(row, "partial")?,
+        reversible: get_bool(row, "reversible")?,
+        checksum: get(row, "checksum")?,
+        batch: get(row, "batch")?,
+        applied_by: applied_by(row)?,
+        checkpoint: get(row, "checkpoint")?,
+        metadata: get(row, "metadata")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+fn history_from_row(row: &AnyRow) -> Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        id: get(row, "id")?,
+        version: Version(get(row, "version")?),
+        name: get(row, "name")?,
+        action: parse_field(row, "action")?,
+        status: parse_field(row, "status")?,
+        at: get(row, "at")?,
+        execution_time: get(row, "execution_time")?,
+        error: get(row, "error")?,
+        checksum: get(row, "checksum")?,
+        batch: get(row, "batch")?,
+        applied_by: applied_by(row)?,
+    })
+}

@@ -1,0 +1,238 @@
+//! The `.sql` migration format: `-- mongrate:up` and `-- mongrate:down` sections, and the
+//! `-- mongrate:no-transaction` directive.
+
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
+
+use crate::statement_split::{Statement, split_statements};
+
+/// The directives a file may contain.
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction"];
+
+/// A parsed `.sql` migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlMigration {
+    pub up: Vec<Statement>,
+    /// `None` when there is no down section or it is empty: the migration is irreversible.
+    pub down: Option<Vec<Statement>>,
+    pub transactional: bool,
+    /// The comment lines before `-- mongrate:up`.
+    pub description: Option<String>,
+}
+
+impl SqlMigration {
+    /// Parses a file; errors name the file and line.
+    pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
+        let name = file.path.display();
+        let mut up: Option<(usize, String)> = None;
+        let mut down: Option<(usize, String)> = None;
+        let mut transactional = true;
+        let mut description = Vec::new();
+        let mut section: Option<&'static str> = None;
+        for (index, line) in file.content.lines().enumerate() {
+            let number = index + 1;
+            let trimmed = line.trim();
+            if let Some(directive) = directive(trimmed) {
+                match directive {
+                    "up" | "down" => {
+                        let slot = if directive == "up" {
+                            &mut up
+                        } else {
+                            &mut down
+                        };
+                        if slot.is_some() {
+                            return Err(Error::validation(format!(
+                                "{name}:{number}: a second `-- mongrate:{directive}` section; a file has one up and at most one down section"
+                            )));
+                        }
+                        *slot = Some((number + 1, String::new()));
+                        section = Some(if directive == "up" { "up" } else { "down" });
+                    }
+                    "no-transaction" => transactional = false,
+                    unknown => {
+                        return Err(Error::validation(format!(
+                            "{name}:{number}: unknown directive `-- mongrate:{unknown}`; known: {}",
+                            DIRECTIVES
+                                .iter()
+                                .map(|d| format!("-- mongrate:{d}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                }
+                continue;
+            }
+            match section {
+                Some("up") => push_line(&mut up, line),
+                Some(_) => push_line(&mut down, line),
+                None if trimmed.is_empty() => {}
+                None if trimmed.starts_with("--") => {
+                    description.push(trimmed.trim_start_matches('-').trim().to_owned());
+                }
+                None => {
+                    return Err(Error::validation(format!(
+                        "{name}:{number}: SQL before the `-- mongrate:up` line; put the statements of the migration under `-- mongrate:up`"
+                    )));
+                }
+            }
+        }
+        let Some((up_line, up_text)) = up else {
+            return Err(Error::validation(format!(
+                "{name}: no `-- mongrate:up` section; a migration file starts its statements with a `-- mongrate:up` line (and may end with a `-- mongrate:down` section)"
+            )));
+        };
+        let up = split_statements(&up_text, up_line);
+        if up.is_empty() {
+            return Err(Error::validation(format!(
+                "{name}:{}: the up section has no statements",
+                up_line - 1
+            )));
+        }
+        let down = down
+            .map(|(line, text)| split_statements(&text, line))
+            .filter(|s| !s.is_empty());
+        let description = description
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(SqlMigration {
+            up,
+            down,
+            transactional,
+            description: (!description.is_empty()).then_some(description),
+        })
+    }
+
+    /// What the planner needs to know.
+    pub fn meta(&self, file: &MigrationFile) -> MigrationMeta {
+        MigrationMeta {
+            name: file.slug.clone(),
+            description: self.description.clone(),
+            reversible: self.down.is_some(),
+            transactional: self.transactional,
+        }
+    }
+}
+
+/// `-- mongrate:up` → `up`.
+fn directive(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("--")?.trim_start();
+    let name = rest.strip_prefix("mongrate:")?;
+    Some(name.split_whitespace().next().unwrap_or(""))
+}
+
+fn push_line(section: &mut Option<(usize, String)>, line: &str) {
+    if let Some((_, text)) = section {
+        text.push_str(line);
+        text.push('\n');
+    }
+}
+
+/// The file `mongrate create` writes.
+pub fn template(name: &str) -> String {
+    format!(
+        "-- {name}\n\
+         -- Statements under `-- mongrate:up` run in one transaction together with the changelog update.\n\
+         -- Add `-- mongrate:no-transaction` for statements that cannot run in one (CREATE INDEX CONCURRENTLY).\n\
+         \n\
+         -- mongrate:up\n\
+         \n\
+         \n\
+         -- mongrate:down\n\
+         -- Undo the up section here. Without statements here the migration is irreversible.\n\
+         \n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mongrate_core::Version;
+
+    fn file(content: &str) -> MigrationFile {
+        MigrationFile {
+            version: Version(1),
+            file_name: "001_users.sql".into(),
+            slug: "users".into(),
+            extension: "sql".into(),
+            path: "migrations/001_users.sql".into(),
+            content: content.into(),
+            checksum: String::new(),
+        }
+    }
+
+    #[test]
+    fn parses_sections_and_description() {
+        let parsed = SqlMigration::parse(&file(
+            "-- Users table\n\n-- mongrate:up\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1);\n-- mongrate:down\nDROP TABLE users;\n",
+        ))
+        .unwrap();
+        assert_eq!(parsed.up.len(), 2);
+        assert_eq!(parsed.up[0].line, 4);
+        assert_eq!(parsed.up[1].line, 5);
+        assert_eq!(parsed.down.as_ref().unwrap()[0].line, 7);
+        assert!(parsed.transactional);
+        assert_eq!(parsed.description.as_deref(), Some("Users table"));
+        assert!(parsed.meta(&file("")).reversible);
+    }
+
+    #[test]
+    fn no_down_or_empty_down_is_irreversible() {
+        let parsed = SqlMigration::parse(&file(
+            "-- mongrate:up\nSELECT 1;\n-- mongrate:down\n-- nothing\n",
+        ))
+        .unwrap();
+        assert!(parsed.down.is_none());
+        assert!(!parsed.meta(&file("")).reversible);
+    }
+
+    #[test]
+    fn no_transaction_directive() {
+        let parsed = SqlMigration::parse(&file(
+            "-- mongrate:no-transaction\n-- mongrate:up\nCREATE INDEX CONCURRENTLY i ON t (x);\n",
+        ))
+        .unwrap();
+        assert!(!parsed.transactional);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let missing = SqlMigration::parse(&file("CREATE TABLE x (id int);\n")).unwrap_err();
+        assert!(
+            missing.message.contains("migrations/001_users.sql:1"),
+            "{}",
+            missing.message
+        );
+        let no_up = SqlMigration::parse(&file("-- just a comment\n")).unwrap_err();
+        assert!(
+            no_up.message.contains("no `-- mongrate:up`"),
+            "{}",
+            no_up.message
+        );
+        let unknown =
+            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:sideways\n"))
+                .unwrap_err();
+        assert!(
+            unknown.message.contains("001_users.sql:3") && unknown.message.contains("sideways"),
+            "{}",
+            unknown.message
+        );
+        let twice =
+            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:up\n")).unwrap_err();
+        assert!(twice.message.contains(":3"), "{}", twice.message);
+        let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:down\nSELECT 1;\n"))
+            .unwrap_err();
+        assert!(empty.message.contains("no statements"), "{}", empty.message);
+    }
+
+    #[test]
+    fn template_parses_once_filled() {
+        let text = template("add users").replace(
+            "-- mongrate:up\n\n",
+            "-- mongrate:up\nCREATE TABLE u (id int);\n",
+        );
+        let parsed = SqlMigration::parse(&file(&text)).unwrap();
+        assert_eq!(parsed.up.len(), 1);
+        assert!(parsed.down.is_none());
+    }
+}

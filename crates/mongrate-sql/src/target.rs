@@ -1,0 +1,198 @@
+//! The SQL target: PostgreSQL or SQLite behind one implementation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mongrate_core::config::ChangelogNames;
+use mongrate_core::execution::{StepExecution, StepFailure, StepOutcome};
+use mongrate_core::lease::LeaseStore;
+use mongrate_core::plan::Step;
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::target::DryRunStep;
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+use sqlx::{AnyPool, Connection, Row};
+
+use crate::changelog::{Changelog, db_error};
+use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
+use crate::dialect::Dialect;
+use crate::execute::{in_transaction, outside_transaction, statements_of};
+use crate::lease_store::SqlLeaseStore;
+use crate::sql_file::SqlMigration;
+
+/// How to reach a SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlOptions {
+    pub url: String,
+    /// Relative SQLite paths are resolved against this directory.
+    pub base_dir: PathBuf,
+    pub names: ChangelogNames,
+    pub connect_timeout: Duration,
+}
+
+/// A PostgreSQL or SQLite database.
+pub struct SqlTarget {
+    pool: AnyPool,
+    dialect: Dialect,
+    changelog: Changelog,
+    lease: Arc<SqlLeaseStore>,
+    shown_url: String,
+}
+
+impl SqlTarget {
+    /// Whether this target handles the URL.
+    pub fn handles(url: &str) -> bool {
+        dialect_of(url).is_some()
+    }
+
+    /// Connects, failing within the connect timeout when the database cannot be reached.
+    pub async fn connect(options: SqlOptions) -> Result<SqlTarget> {
+        let dialect = dialect_of(&options.url).ok_or_else(|| {
+            Error::config(format!(
+                "{} is not a postgres:// or sqlite: URL",
+                redact(&options.url)
+            ))
+        })?;
+        let url = match dialect {
+            Dialect::Sqlite => normalize_sqlite_url(&options.url, &options.base_dir),
+            Dialect::Postgres => options.url.clone(),
+        };
+        let pool = connect(&url, dialect, options.connect_timeout).await?;
+        let lease = Arc::new(SqlLeaseStore {
+            pool: pool.clone(),
+            dialect,
+            table: options.names.lock.clone(),
+        });
+        Ok(SqlTarget {
+            pool,
+            dialect,
+            changelog: Changelog {
+                dialect,
+                names: options.names,
+            },
+            lease,
+            shown_url: redact(&options.url),
+        })
+    }
+
+    async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.pool.acquire().await.map_err(db_error("connecting"))
+    }
+}
+
+#[async_trait]
+impl Target for SqlTarget {
+    fn kind(&self) -> &'static str {
+        self.dialect.kind()
+    }
+
+    fn display_url(&self) -> String {
+        self.shown_url.clone()
+    }
+
+    fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
+        if file.extension != "sql" {
+            return Err(Error::validation(format!(
+                "{}: .{} migrations are for MongoDB; a {} database runs .sql files",
+                file.path.display(),
+                file.extension,
+                self.dialect.kind()
+            )));
+        }
+        Ok(SqlMigration::parse(file)?.meta(file))
+    }
+
+    async fn server_info(&self) -> Result<serde_json::Value> {
+        let sql = match self.dialect {
+            Dialect::Postgres => "SELECT current_setting('server_version') AS version",
+            Dialect::Sqlite => "SELECT sqlite_version() AS version",
+        };
+        let mut conn = self.connection().await?;
+        let row = sqlx::query(sql)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error("reading the server version"))?;
+        let version: String = row
+            .try_get("version")
+            .map_err(db_error("reading the server version"))?;
+        Ok(
+            serde_json::json!({ "kind": self.dialect.kind(), "version": version, "transactions": true }),
+        )
+    }
+
+    async fn changelog_exists(&self) -> Result<bool> {
+        self.changelog.exists(&mut *self.connection().await?).await
+    }
+
+    async fn ensure_changelog(&self) -> Result<()> {
+        self.changelog.ensure(&self.pool).await
+    }
+
+    async fn records(&self) -> Result<Vec<MigrationRecord>> {
+        let mut conn = self.connection().await?;
+        if !self.changelog.exists(&mut conn).await? {
+            return Ok(Vec::new());
+        }
+        self.changelog.records(&mut conn).await
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
+        let mut conn = self.connection().await?;
+        if !self.changelog.exists(&mut conn).await? {
+            return Ok(Vec::new());
+        }
+        self.changelog.history(&mut conn, query).await
+    }
+
+    async fn write_record(
+        &self,
+        record: Option<&MigrationRecord>,
+        history: &HistoryEntry,
+    ) -> Result<()> {
+        let mut conn = self.connection().await?;
+        let mut tx = conn.begin().await.map_err(db_error("recording"))?;
+        if let Some(record) = record {
+            self.changelog.upsert(&mut tx, record).await?;
+        }
+        self.changelog.append(&mut tx, history).await?;
+        tx.commit().await.map_err(db_error("recording"))
+    }
+
+    async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
+        let as_failure = |error| StepFailure {
+            error,
+            partial: false,
+        };
+        let file = &execution.step.migration.file;
+        let parsed = SqlMigration::parse(file).map_err(as_failure)?;
+        let statements = statements_of(
+            &parsed,
+            execution.step.direction,
+            &file.path.display().to_string(),
+        )
+        .map_err(as_failure)?;
+        let mut conn = self.connection().await.map_err(as_failure)?;
+        if parsed.transactional {
+            in_transaction(
+                &mut conn,
+                &self.changelog,
+                &self.lease,
+                execution,
+                statements,
+            )
+            .await
+        } else {
+            outside_transaction(&mut conn, &self.changelog, execution, statements).await
+        }
+    }
+
+    async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
+        let mut conn = self.connection().await?;
+        crate::dry_run::dry_run(&mut conn, self.dialect, steps).await
+    }
+
+    fn lease_store(&self) -> Arc<dyn LeaseStore> {
+        self.lease.clone()
+    }
+}
