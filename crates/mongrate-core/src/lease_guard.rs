@@ -165,3 +165,27 @@ async fn heartbeat(
         }
     }
 }
+
+/// Runs `work` while holding the lease (for changelog edits such as `mark` and `repair`).
+pub async fn with_lease<T>(
+    store: Arc<dyn LeaseStore>,
+    claim: &LeaseClaim,
+    timeout: Duration,
+    on_wait: impl FnMut(&LeaseInfo),
+    work: impl AsyncFnOnce() -> Result<T>,
+) -> Result<T> {
+    let poll = Duration::from_millis(250);
+    let Acquisition::Acquired(guard) = acquire(store, claim, timeout, poll, async || Ok(true), on_wait).await? else {
+        return Err(Error::new(ErrorKind::LockTimeout, "the migration lock was not acquired"));
+    };
+    let outcome = work().await;
+    let released = guard.release().await;
+    let value = outcome?;
+    released?;
+    Ok(value)
+}
+
+/// A fresh lease owner id.
+pub fn new_owner_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -12,6 +12,7 @@ pub mod host;
 pub mod interpolation;
 pub mod lease;
 pub mod lease_guard;
+pub mod maintenance;
 pub mod migration;
 pub mod naming;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! Names for new migration files.
 
 use crate::timestamp::compact_utc;
+use crate::version::Version;
 
 /// `Add User Index!` → `add-user-index`. Empty when nothing usable remains.
 pub fn slugify(name: &str) -> String {
@@ -16,15 +17,22 @@ pub fn slugify(name: &str) -> String {
 }
 
 /// `YYYYMMDDHHMMSS-<slug>.<ext>` in UTC, the name migrate-mongo writes, so directories stay
-/// compatible both ways.
-pub fn new_file_name(now_millis: i64, name: &str, extension: &str) -> Result<String, String> {
+/// compatible both ways. When that version is taken or older than the newest existing one (two
+/// files created in one second, a clock behind), the newest version plus one is used instead.
+pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extension: &str) -> Result<String, String> {
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(format!(
             "'{name}' gives an empty file name: use letters or digits, e.g. mongrate create add-user-index"
         ));
     }
-    Ok(format!("{}-{slug}.{extension}", compact_utc(now_millis)))
+    let now = compact_utc(now_millis);
+    let newest = existing.iter().max().copied();
+    let version = match (now.parse::<i64>(), newest) {
+        (Ok(now), Some(newest)) if now <= newest.0 => (newest.0 + 1).to_string(),
+        _ => now,
+    };
+    Ok(format!("{version}-{slug}.{extension}"))
 }
 
 #[cfg(test)]
@@ -41,9 +49,13 @@ mod tests {
     #[test]
     fn file_names() {
         assert_eq!(
-            new_file_name(1_795_339_800_250, "add email index", "sql").unwrap(),
+            new_file_name(1_795_339_800_250, &[Version(1)], "add email index", "sql").unwrap(),
             "20261122093000-add-email-index.sql"
         );
-        assert!(new_file_name(0, "***", "sql").is_err());
+        assert_eq!(
+            new_file_name(1_795_339_800_250, &[Version(20261122093000)], "again", "sql").unwrap(),
+            "20261122093001-again.sql"
+        );
+        assert!(new_file_name(0, &[], "***", "sql").is_err());
     }
 }

@@ -84,7 +84,7 @@ impl Runner<'_> {
         }
         let applied_by = AppliedBy::current();
         let claim = LeaseClaim {
-            owner: uuid::Uuid::new_v4().to_string(),
+            owner: crate::lease_guard::new_owner_id(),
             holder: applied_by.clone(),
             reason: self.settings.reason.clone(),
             ttl: self.settings.lock_ttl,

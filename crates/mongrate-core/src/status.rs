@@ -98,7 +98,7 @@ impl StatusReport {
                 (Some(Drift::Missing { .. }), _) => State::Missing,
                 (Some(Drift::Changed { .. }), _) => State::Changed,
                 (None, Some(MigrationStatus::Completed)) => State::Applied,
-                (None, Some(MigrationStatus::Failed)) => State::Failed,
+                (None, Some(MigrationStatus::Failed)) if file.is_some() || record.is_some_and(|r| r.partial) => State::Failed,
                 (None, Some(MigrationStatus::Running)) => State::Running,
                 _ if file.is_none() => continue, // rolled back and since deleted: nothing to show
                 _ => State::Pending,
@@ -118,7 +118,9 @@ impl StatusReport {
                 applied_at: record
                     .filter(|r| r.status == MigrationStatus::Completed)
                     .and_then(|r| r.applied_at.clone()),
-                execution_time: record.and_then(|r| r.execution_time),
+                execution_time: record
+                    .filter(|_| matches!(state, State::Applied | State::Failed | State::Changed))
+                    .and_then(|r| r.execution_time),
                 batch: record.filter(|r| r.is_in_database()).map(|r| r.batch),
                 error: record
                     .filter(|r| r.status == MigrationStatus::Failed)

@@ -38,7 +38,8 @@ impl Dialect {
     pub fn create_changelog(self, names: &ChangelogNames) -> Vec<String> {
         let (boolean, history_id) = match self {
             Dialect::Postgres => ("BOOLEAN", "BIGSERIAL PRIMARY KEY"),
-            Dialect::Sqlite => ("BOOLEAN", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+            // sqlx's Any driver reads SQLite integers, not its BOOLEAN affinity.
+            Dialect::Sqlite => ("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         };
         let ChangelogNames {
             migrations,
@@ -57,7 +58,7 @@ impl Dialect {
     rolled_back_at TEXT,
     execution_time BIGINT,
     error TEXT,
-    partial {boolean} NOT NULL DEFAULT FALSE,
+    partial {boolean} NOT NULL,
     reversible {boolean} NOT NULL,
     checksum TEXT NOT NULL,
     batch BIGINT NOT NULL,

@@ -1,1 +1,24 @@
+//! mongrate: versioned schema-and-data migrations for PostgreSQL and SQLite (MongoDB next), as a
+//! library and as the `mongrate` command.
+//!
+//! Run a service's migrations at start-up:
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), mongrate::core::Error> {
+//! let migrator = mongrate::Migrator::builder()
+//!     .url("postgres://app@localhost/app")
+//!     .migrations_dir("migrations")
+//!     .connect()
+//!     .await?;
+//! let report = migrator.up().await?;
+//! println!("applied {} migrations", report.steps.len());
+//! # Ok(()) }
+//! ```
 
+pub mod connect;
+pub mod migrator;
+
+pub use connect::{connect_target, load_migrations};
+pub use migrator::{Migrator, MigratorBuilder};
+pub use mongrate_core as core;
+pub use mongrate_sql as sql;

@@ -1,1 +1,69 @@
-fn main() {}
+//! The `mongrate` command.
+
+mod cli;
+mod commands;
+mod output;
+mod progress;
+
+use std::time::Duration;
+
+use clap::Parser;
+use mongrate_core::config::{Overrides, Settings};
+use mongrate_core::Result;
+
+use crate::cli::{Cli, Command, LockCommand, LogFormat};
+use crate::commands::Context;
+use crate::output::Output;
+
+fn main() {
+    let cli = Cli::parse();
+    let output = Output::new(cli.global.json, cli.global.quiet, cli.global.log_format == LogFormat::Json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = match runtime.block_on(run(cli, output)) {
+        Ok(code) => code,
+        Err(error) => {
+            output.error(&error);
+            error.kind.exit_code()
+        }
+    };
+    // Do not wait for background tasks (heartbeat, Ctrl-C listener) to wind down.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli, output: Output) -> Result<i32> {
+    let global = &cli.global;
+    let seconds = |value: Option<u64>| value.map(Duration::from_secs);
+    let overrides = Overrides {
+        url: global.url.clone(),
+        database: None,
+        migrations_dir: global.migrations_dir.clone(),
+        lock_ttl: seconds(global.lock_ttl),
+        lock_timeout: seconds(global.lock_timeout),
+        connect_timeout: seconds(global.connect_timeout),
+    };
+    let env = |key: &str| std::env::var(key).ok();
+    let settings = Settings::resolve(global.config.as_deref(), &env, overrides)?;
+    let context = Context { settings, output };
+    match &cli.command {
+        Command::Init(args) => commands::init::run(&context, args),
+        Command::Create(args) => commands::create::run(&context, args),
+        Command::Status(args) => commands::status::run(&context, args).await,
+        Command::List => commands::status::list(&context).await,
+        Command::Up(args) => commands::run::up(&context, args).await,
+        Command::Down(args) => commands::run::down(&context, args).await,
+        Command::Migrate(args) => commands::run::migrate(&context, args).await,
+        Command::History(args) => commands::history::run(&context, args).await,
+        Command::Validate => commands::validate::run(&context).await,
+        Command::Repair => commands::repair::run(&context).await,
+        Command::Mark(args) => commands::mark::run(&context, args).await,
+        Command::Lock { command: LockCommand::Status } => commands::lock::status(&context).await,
+        Command::Lock { command: LockCommand::Release { confirm } } => commands::lock::release(&context, *confirm).await,
+    }
+}

@@ -1,0 +1,226 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+/// Versioned schema-and-data migrations for PostgreSQL and SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "mongrate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: mongrate.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: postgres://user:pass@host/db or sqlite:path/to/file.db (env: MONGRATE_URL, DATABASE_URL)
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Directory of migration files [default: migrations]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations_dir: Option<PathBuf>,
+    /// Print results as JSON on standard output
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Format of progress and log lines on standard error
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds to wait for the migration lock [default: 120]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
+    /// Seconds a lock lives without a heartbeat [default: 60]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_ttl: Option<u64>,
+    /// Seconds to wait for the database to answer when connecting [default: 10]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub connect_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write mongrate.toml and a migrations directory with an example migration
+    Init(InitArgs),
+    /// Write a new migration file named <timestamp>-<name>
+    Create(CreateArgs),
+    /// Show applied, pending and failed migrations, drift and the lock
+    Status(StatusArgs),
+    /// List every migration with its state
+    List,
+    /// Apply pending migrations
+    Up(UpArgs),
+    /// Revert applied migrations (the newest one by default)
+    Down(DownArgs),
+    /// Go up or down so that exactly the migrations up to VERSION are applied
+    Migrate(MigrateArgs),
+    /// Show the audit trail of every attempt, newest first
+    History(HistoryArgs),
+    /// Check the files and compare them with the changelog
+    Validate,
+    /// Record the current checksums of applied files that were changed on purpose
+    Repair,
+    /// Record a migration as applied or pending without running it
+    Mark(MarkArgs),
+    /// Inspect or release the migration lock
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing mongrate.toml
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What the migration does, e.g. "add user index"
+    pub name: String,
+    /// File format
+    #[arg(long, value_enum, default_value_t = FileFormat::Sql)]
+    pub format: FileFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    Sql,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 5 when migrations are pending, 1 when one failed, 4 on drift
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run inside a transaction that is rolled back and report what would change
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply only up to and including this version
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Run again a migration that failed or was interrupted outside a transaction
+    #[arg(long)]
+    pub retry: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("scope").args(["steps", "to", "all", "batch"])))]
+pub struct DownArgs {
+    /// Revert the newest N migrations
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+    /// Revert every migration above this version
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Revert every applied migration
+    #[arg(long)]
+    pub all: bool,
+    /// Revert everything the last `up` run applied
+    #[arg(long)]
+    pub batch: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The version to end at (0: before the first)
+    pub version: String,
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    #[arg(long)]
+    pub retry: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many entries
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// Entries to skip (newest first)
+    #[arg(long, default_value_t = 0)]
+    pub skip: i64,
+    /// Only entries with this status: completed or failed
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only entries of this version
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("state").args(["applied", "pending"]).required(true)))]
+pub struct MarkArgs {
+    pub version: String,
+    /// Record it as applied (baseline an existing database, or after fixing it by hand)
+    #[arg(long)]
+    pub applied: bool,
+    /// Record it as not applied
+    #[arg(long)]
+    pub pending: bool,
+    /// With --applied: also every pending migration below VERSION
+    #[arg(long)]
+    pub through: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Show who holds the lock
+    Status,
+    /// Remove the lock whoever holds it (needs --confirm)
+    Release {
+        /// Yes, remove it: the holder must be gone, or two runs will migrate at once
+        #[arg(long)]
+        confirm: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn down_scopes_exclude_each_other() {
+        assert!(Cli::try_parse_from(["mongrate", "down", "--steps", "2", "--all"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "down", "--steps", "0"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "mark", "1"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
+    }
+}

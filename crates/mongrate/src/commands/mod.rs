@@ -1,0 +1,53 @@
+//! One file per command.
+
+pub mod create;
+pub mod history;
+pub mod init;
+pub mod lock;
+pub mod mark;
+pub mod repair;
+pub mod run;
+pub mod status;
+pub mod validate;
+
+use mongrate::Migrator;
+use mongrate::connect::connect_target;
+use mongrate_core::config::Settings;
+use mongrate_core::host::AppliedBy;
+use mongrate_core::lease::LeaseClaim;
+use mongrate_core::{Result, Target};
+
+use crate::output::Output;
+use crate::progress::ProgressReporter;
+
+/// What every command gets.
+pub struct Context {
+    pub settings: Settings,
+    pub output: Output,
+}
+
+impl Context {
+    /// The database and its migrations.
+    pub async fn migrator(&self) -> Result<Migrator> {
+        Migrator::connect(self.settings.clone()).await
+    }
+
+    /// Only the database (for commands that must work even when a file is broken).
+    pub async fn target(&self) -> Result<Box<dyn Target>> {
+        connect_target(&self.settings).await
+    }
+
+    pub fn reporter(&self) -> ProgressReporter {
+        ProgressReporter { output: self.output }
+    }
+
+    /// A lease claim for a changelog edit.
+    pub fn claim(&self, reason: &str) -> LeaseClaim {
+        LeaseClaim {
+            owner: mongrate_core::lease_guard::new_owner_id(),
+            holder: AppliedBy::current(),
+            reason: reason.to_owned(),
+            ttl: self.settings.lock_ttl,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! `mongrate up`, `down` and `migrate`: carry out a plan.
+
+use mongrate_core::plan::{DownScope, PlanRequest};
+use mongrate_core::runner::RunReport;
+use mongrate_core::{Error, Result, Version};
+use tokio::sync::watch;
+
+use crate::cli::{DownArgs, MigrateArgs, RunArgs, UpArgs};
+use crate::commands::Context;
+use crate::output::duration_ms;
+
+fn version(text: &str) -> Result<Version> {
+    Version::parse(text).map_err(Error::config)
+}
+
+pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
+    let to = args.to.as_deref().map(version).transpose()?;
+    let request = PlanRequest::Up { to, allow_out_of_order: args.allow_out_of_order, retry: args.retry };
+    execute(context, request, &args.run).await
+}
+
+pub async fn down(context: &Context, args: &DownArgs) -> Result<i32> {
+    let scope = if args.all {
+        DownScope::All
+    } else if args.batch {
+        DownScope::LastBatch
+    } else if let Some(to) = &args.to {
+        DownScope::To(version(to)?)
+    } else {
+        DownScope::Steps(args.steps.unwrap_or(1) as usize)
+    };
+    execute(context, PlanRequest::Down { scope }, &args.run).await
+}
+
+pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
+    let request = PlanRequest::Migrate {
+        to: version(&args.version)?,
+        allow_out_of_order: args.allow_out_of_order,
+        retry: args.retry,
+    };
+    execute(context, request, &args.run).await
+}
+
+async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
+    let migrator = context.migrator().await?;
+    let mut settings = migrator.run_settings(run.dry_run);
+    settings.reason = format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
+    let (stop, interrupt) = watch::channel(false);
+    // Ctrl-C stops the running migration (its transaction rolls back) and records it.
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop.send(true);
+        }
+    });
+    let reporter = context.reporter();
+    let outcome = migrator.run(request, &settings, &reporter, Some(interrupt)).await;
+    ctrl_c.abort();
+    let report = outcome?;
+    context.output.json_value(&report);
+    print_report(context, &report);
+    let failed_preview = report.preview.iter().any(|s| s.error.is_some());
+    Ok(if failed_preview { 1 } else { 0 })
+}
+
+fn request_name(request: &PlanRequest) -> &'static str {
+    match request {
+        PlanRequest::Up { .. } => "up",
+        PlanRequest::Down { .. } => "down",
+        PlanRequest::Migrate { .. } => "migrate",
+    }
+}
+
+fn print_report(context: &Context, report: &RunReport) {
+    let output = &context.output;
+    if report.dry_run {
+        if report.preview.is_empty() {
+            output.line("dry-run: nothing to do");
+            return;
+        }
+        output.line("dry-run (everything was rolled back; nothing was written):");
+        for step in &report.preview {
+            output.line(format!("{} {} {}", step.direction, step.version, step.name));
+            for operation in &step.operations {
+                let effect = match (&operation.note, operation.affected) {
+                    (Some(note), _) => note.clone(),
+                    (None, Some(rows)) => format!("{rows} row{}", if rows == 1 { "" } else { "s" }),
+                    (None, None) => String::new(),
+                };
+                output.line(format!("  line {:<4} {}  [{effect}]", operation.line, operation.summary));
+            }
+            if let Some(error) = &step.error {
+                output.line(format!("  would fail: {error}"));
+            }
+        }
+        return;
+    }
+    if report.steps.is_empty() {
+        output.line("nothing to do: the database is up to date");
+        return;
+    }
+    let total: i64 = report.steps.iter().map(|s| s.execution_time).sum();
+    let verb = if report.steps.iter().all(|s| s.direction == "down") { "reverted" } else { "ran" };
+    output.line(format!(
+        "{verb} {} migration{} in {}",
+        report.steps.len(),
+        if report.steps.len() == 1 { "" } else { "s" },
+        duration_ms(Some(total))
+    ));
+}

@@ -1,0 +1,110 @@
+//! `mongrate status` and `mongrate list`.
+
+use mongrate_core::Result;
+use mongrate_core::lease::LeaseInfo;
+use mongrate_core::status::{State, StatusEntry, StatusReport};
+
+use crate::cli::StatusArgs;
+use crate::commands::Context;
+use crate::output::{duration_ms, table};
+
+fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut row = vec![e.version.clone(), e.name.clone(), e.state.as_str().to_owned()];
+            row.push(e.applied_at.clone().unwrap_or_default());
+            row.push(duration_ms(e.execution_time));
+            if with_file {
+                row.push(e.batch.map(|b| b.to_string()).unwrap_or_default());
+                row.push(if e.reversible { "yes" } else { "no" }.to_owned());
+                row.push(e.file.clone().unwrap_or_else(|| "(missing)".into()));
+            } else {
+                row.push(if e.reversible { String::new() } else { "irreversible".to_owned() });
+            }
+            row
+        })
+        .collect()
+}
+
+pub fn describe_lock(lock: &Option<LeaseInfo>) -> String {
+    match lock {
+        None => "free".to_owned(),
+        Some(l) if l.expired => format!("expired (was {} pid {}, expired {}); the next run takes it over", l.host, l.pid, l.expires_at),
+        Some(l) => format!("held by {} (pid {}) since {}, expires {}: {}", l.host, l.pid, l.locked_at, l.expires_at, l.reason),
+    }
+}
+
+pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
+    let migrator = context.migrator().await?;
+    let report = migrator.status().await?;
+    let server = migrator.target().server_info().await?;
+    let summary = report.summary();
+    let mut json = report.to_json();
+    json["server"] = server.clone();
+    json["database"] = serde_json::json!(migrator.target().display_url());
+    context.output.json_value(&json);
+
+    context.output.line(format!(
+        "database: {} ({} {})",
+        migrator.target().display_url(),
+        server["kind"].as_str().unwrap_or_default(),
+        server["version"].as_str().unwrap_or_default()
+    ));
+    context.output.line(format!("lock: {}", describe_lock(&report.lock)));
+    context.output.line("");
+    if report.entries.is_empty() {
+        context.output.line(format!("no migrations in {}", context.settings.migrations_dir.display()));
+    } else {
+        let headers = ["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "NOTE"];
+        context.output.line(table(&headers, &rows(&report.entries, false)));
+    }
+    context.output.line("");
+    for drift in &report.drift {
+        context.output.line(format!("drift: {drift}"));
+    }
+    for entry in report.entries.iter().filter(|e| matches!(e.state, State::Failed | State::Running)) {
+        context.output.line(format!(
+            "{} {}: {}",
+            entry.state.as_str(),
+            entry.version,
+            entry.error.clone().unwrap_or_else(|| "interrupted".into())
+        ));
+    }
+    context.output.line(format!(
+        "{} total, {} applied, {} pending, {} failed{}",
+        summary.total,
+        summary.applied,
+        summary.pending,
+        summary.failed,
+        if summary.drift > 0 { format!(", {} drifted", summary.drift) } else { String::new() }
+    ));
+    Ok(if args.exit_code { exit_code(&report) } else { 0 })
+}
+
+/// `status --exit-code`: what CI branches on.
+fn exit_code(report: &StatusReport) -> i32 {
+    let summary = report.summary();
+    if summary.drift > 0 {
+        4
+    } else if summary.failed > 0 {
+        1
+    } else if summary.pending > 0 {
+        5
+    } else {
+        0
+    }
+}
+
+pub async fn list(context: &Context) -> Result<i32> {
+    let migrator = context.migrator().await?;
+    let report = migrator.status().await?;
+    context.output.json_value(&report.entries);
+    if report.entries.is_empty() {
+        context.output.line(format!("no migrations in {}", context.settings.migrations_dir.display()));
+    } else {
+        let headers = ["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "BATCH", "REVERSIBLE", "FILE"];
+        context.output.line(table(&headers, &rows(&report.entries, true)));
+    }
+    Ok(0)
+}

@@ -1,0 +1,52 @@
+//! Choosing the target for a URL and loading the migrations it runs.
+
+use std::path::Path;
+
+use mongrate_core::config::Settings;
+use mongrate_core::discovery::discover;
+use mongrate_core::{Error, Migration, Result, Target};
+use mongrate_sql::{SqlOptions, SqlTarget};
+
+/// Connects to the database the settings name.
+pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
+    let url = settings.url()?;
+    if SqlTarget::handles(url) {
+        let target = SqlTarget::connect(SqlOptions {
+            url: url.to_owned(),
+            base_dir: settings.base_dir.clone(),
+            names: settings.names.clone(),
+            connect_timeout: settings.connect_timeout,
+        })
+        .await?;
+        return Ok(Box::new(target));
+    }
+    let scheme = url.split(':').next().unwrap_or_default();
+    if scheme.starts_with("mongodb") {
+        return Err(Error::config(
+            "mongodb:// URLs need the MongoDB target, which this build does not include yet; \
+             PostgreSQL (postgres://) and SQLite (sqlite:) are supported",
+        ));
+    }
+    Err(Error::config(format!(
+        "the URL (from {}) has scheme '{scheme}:', which mongrate does not know; use postgres://…, or sqlite:<file>",
+        settings.url_source
+    )))
+}
+
+/// Reads every migration in `dir` and has the target parse it. All problems are reported at once,
+/// before anything touches the database.
+pub fn load_migrations(dir: &Path, target: &dyn Target) -> Result<Vec<Migration>> {
+    let files = discover(dir)?;
+    let mut problems = Vec::new();
+    let mut migrations = Vec::with_capacity(files.len());
+    for file in files {
+        match target.inspect(&file) {
+            Ok(meta) => migrations.push(Migration { file, meta }),
+            Err(error) => problems.push(error.message),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::validation(problems.join("\n")));
+    }
+    Ok(migrations)
+}

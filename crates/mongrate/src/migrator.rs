@@ -1,0 +1,117 @@
+//! The library entry point: a migrator over one database and one migrations directory.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mongrate_core::config::{Overrides, Settings};
+use mongrate_core::plan::PlanRequest;
+use mongrate_core::reporter::{Reporter, SilentReporter};
+use mongrate_core::runner::{RunReport, RunSettings, Runner};
+use mongrate_core::status::StatusReport;
+use mongrate_core::{Migration, Result, Target};
+
+use crate::connect::{connect_target, load_migrations};
+
+/// Builds a [`Migrator`]; unset values come from `mongrate.toml` and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct MigratorBuilder {
+    config_file: Option<PathBuf>,
+    overrides: Overrides,
+}
+
+impl MigratorBuilder {
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
+        self
+    }
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.overrides.url = Some(url.into());
+        self
+    }
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.overrides.migrations_dir = Some(dir.into());
+        self
+    }
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.overrides.lock_timeout = Some(timeout);
+        self
+    }
+    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
+        self.overrides.lock_ttl = Some(ttl);
+        self
+    }
+
+    /// Resolves the settings, connects, and reads the migrations.
+    pub async fn connect(self) -> Result<Migrator> {
+        let env = |key: &str| std::env::var(key).ok();
+        let settings = Settings::resolve(self.config_file.as_deref(), &env, self.overrides)?;
+        Migrator::connect(settings).await
+    }
+}
+
+/// One database and its migrations.
+pub struct Migrator {
+    target: Box<dyn Target>,
+    migrations: Vec<Migration>,
+    settings: Settings,
+}
+
+impl Migrator {
+    pub fn builder() -> MigratorBuilder {
+        MigratorBuilder::default()
+    }
+
+    /// Connects with resolved settings.
+    pub async fn connect(settings: Settings) -> Result<Migrator> {
+        let target = connect_target(&settings).await?;
+        let migrations = load_migrations(&settings.migrations_dir, target.as_ref())?;
+        Ok(Migrator { target, migrations, settings })
+    }
+
+    pub fn target(&self) -> &dyn Target {
+        self.target.as_ref()
+    }
+
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Run settings from the configuration.
+    pub fn run_settings(&self, dry_run: bool) -> RunSettings {
+        RunSettings {
+            lock_ttl: self.settings.lock_ttl,
+            lock_timeout: self.settings.lock_timeout,
+            dry_run,
+            ..RunSettings::default()
+        }
+    }
+
+    /// Applies every pending migration.
+    pub async fn up(&self) -> Result<RunReport> {
+        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
+        self.run(request, &self.run_settings(false), &SilentReporter, None).await
+    }
+
+    /// Carries out any request, reporting progress.
+    pub async fn run(
+        &self,
+        request: PlanRequest,
+        settings: &RunSettings,
+        reporter: &dyn Reporter,
+        interrupt: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Result<RunReport> {
+        let runner = Runner { target: self.target(), migrations: &self.migrations, settings, reporter, interrupt };
+        runner.run(request).await
+    }
+
+    /// Where every migration stands.
+    pub async fn status(&self) -> Result<StatusReport> {
+        let records = self.target.records().await?;
+        let lock = self.target.lease_store().current().await?;
+        Ok(StatusReport::build(&self.migrations, &records, lock))
+    }
+}
