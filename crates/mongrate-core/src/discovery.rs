@@ -11,11 +11,21 @@ use crate::version::Version;
 /// Extensions mongrate reads as migrations; other files (READMEs, helpers) are left alone.
 pub const MIGRATION_EXTENSIONS: &[&str] = &["sql", "js", "mjs", "cjs", "yaml", "yml", "json"];
 
-/// Reads every migration file in `dir`, sorted by version.
-///
-/// Every problem is collected so that one run shows them all: a migration file whose name has no
-/// version, two files with one version, an unreadable file.
+/// Reads every migration file in `dir`, sorted by version; any problem with a file is an error
+/// that lists them all.
 pub fn discover(dir: &Path) -> Result<Vec<MigrationFile>> {
+    let (files, problems) = scan(dir)?;
+    if !problems.is_empty() {
+        return Err(Error::validation(problems.join("\n")));
+    }
+    Ok(files)
+}
+
+/// Reads the migration files in `dir`, sorted by version, and describes every file that could
+/// not be read as a migration (a name without a version, two files with one version, unreadable
+/// or non-UTF-8 content), so that one run shows all problems. Only an unreadable directory is an
+/// error.
+pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::config(format!(
             "cannot read the migrations directory {}: {e}. Create it (mongrate init) or point --migrations-dir at it.",
@@ -84,11 +94,8 @@ pub fn discover(dir: &Path) -> Result<Vec<MigrationFile>> {
         }
         by_version.insert(version, file);
     }
-    if !problems.is_empty() {
-        problems.sort();
-        return Err(Error::validation(problems.join("\n")));
-    }
-    Ok(by_version.into_values().collect())
+    problems.sort();
+    Ok((by_version.into_values().collect(), problems))
 }
 
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {

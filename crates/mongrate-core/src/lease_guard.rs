@@ -113,17 +113,37 @@ impl LeaseGuard {
         self.ttl
     }
 
-    /// Fails when the lease was taken over, or could not be renewed for a whole ttl: the runner
-    /// must not start another step then.
-    pub fn check(&self) -> Result<()> {
-        let since_renewal =
-            self.started.elapsed().as_millis() as u64 - self.renewed_at.load(Ordering::SeqCst);
-        if self.lost.load(Ordering::SeqCst) || since_renewal > self.ttl.as_millis() as u64 {
-            return Err(Error::new(
+    /// Fails when the lease was taken over: the runner must not start another step then. When
+    /// the heartbeat has not managed to renew it for a while (a database busy with a long
+    /// migration), renews it here first.
+    pub async fn ensure_held(&self) -> Result<()> {
+        let lost = || {
+            Error::new(
                 ErrorKind::LeaseLost,
-                "the migration lock was lost (not renewed in time, or released by force); stopping before the next migration. \
+                "the migration lock was lost (taken over after expiry, or released by force); stopping before the next migration. \
                  Run `mongrate status` to see what was applied, then run again.",
-            ));
+            )
+        };
+        if self.lost.load(Ordering::SeqCst) {
+            return Err(lost());
+        }
+        let now = self.started.elapsed().as_millis() as u64;
+        let since_renewal = now.saturating_sub(self.renewed_at.load(Ordering::SeqCst));
+        if since_renewal > self.ttl.as_millis() as u64 / 2 {
+            match self.store.renew(&self.owner, self.ttl).await {
+                Ok(true) => self.renewed_at.store(now, Ordering::SeqCst),
+                Ok(false) => {
+                    self.lost.store(true, Ordering::SeqCst);
+                    return Err(lost());
+                }
+                Err(error) if since_renewal > self.ttl.as_millis() as u64 => {
+                    return Err(Error::new(
+                        ErrorKind::LeaseLost,
+                        format!("the migration lock could not be renewed: {error}"),
+                    ));
+                }
+                Err(_) => {}
+            }
         }
         Ok(())
     }
@@ -175,8 +195,13 @@ pub async fn with_lease<T>(
     work: impl AsyncFnOnce() -> Result<T>,
 ) -> Result<T> {
     let poll = Duration::from_millis(250);
-    let Acquisition::Acquired(guard) = acquire(store, claim, timeout, poll, async || Ok(true), on_wait).await? else {
-        return Err(Error::new(ErrorKind::LockTimeout, "the migration lock was not acquired"));
+    let Acquisition::Acquired(guard) =
+        acquire(store, claim, timeout, poll, async || Ok(true), on_wait).await?
+    else {
+        return Err(Error::new(
+            ErrorKind::LockTimeout,
+            "the migration lock was not acquired",
+        ));
     };
     let outcome = work().await;
     let released = guard.release().await;

@@ -4,7 +4,9 @@
 use crate::error::{Error, Result};
 use crate::host::AppliedBy;
 use crate::migration::Migration;
-use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus};
+use crate::record::{
+    HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus,
+};
 use crate::timestamp::now_rfc3339;
 use crate::validation::{Drift, find_drift};
 use crate::version::Version;
@@ -74,18 +76,31 @@ pub fn mark_applied(
         edits.push((record, entry));
     }
     if edits.is_empty() {
-        return Err(Error::refused(format!("version {version} is already applied")));
+        return Err(Error::refused(format!(
+            "version {version} is already applied"
+        )));
     }
     Ok(edits)
 }
 
 /// Records `version` as not applied, without running its down.
-pub fn mark_pending(records: &[MigrationRecord], version: Version, by: &AppliedBy) -> Result<Vec<Edit>> {
+pub fn mark_pending(
+    records: &[MigrationRecord],
+    version: Version,
+    by: &AppliedBy,
+) -> Result<Vec<Edit>> {
     let Some(previous) = records.iter().find(|r| r.version == version) else {
-        return Err(Error::refused(format!("version {version} has no changelog record: it is already pending")));
+        return Err(Error::refused(format!(
+            "version {version} has no changelog record: it is already pending"
+        )));
     };
-    if matches!(previous.status, MigrationStatus::Pending | MigrationStatus::RolledBack) {
-        return Err(Error::refused(format!("version {version} is already pending")));
+    if matches!(
+        previous.status,
+        MigrationStatus::Pending | MigrationStatus::RolledBack
+    ) {
+        return Err(Error::refused(format!(
+            "version {version} is already pending"
+        )));
     }
     let mut record = previous.clone();
     record.status = MigrationStatus::Pending;
@@ -99,13 +114,21 @@ pub fn mark_pending(records: &[MigrationRecord], version: Version, by: &AppliedB
 }
 
 /// New checksums for applied files that changed; the drift that repair cannot fix (missing files).
-pub fn repair(migrations: &[Migration], records: &[MigrationRecord], by: &AppliedBy) -> (Vec<Edit>, Vec<Drift>) {
+pub fn repair(
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+    by: &AppliedBy,
+) -> (Vec<Edit>, Vec<Drift>) {
     let mut edits = Vec::new();
     let mut unfixable = Vec::new();
     for drift in find_drift(migrations, records) {
         match &drift {
-            Drift::Changed { version, current, .. } => {
-                let Some(previous) = records.iter().find(|r| r.version == *version) else { continue };
+            Drift::Changed {
+                version, current, ..
+            } => {
+                let Some(previous) = records.iter().find(|r| r.version == *version) else {
+                    continue;
+                };
                 let mut record = previous.clone();
                 record.checksum = current.clone();
                 record.updated_at = now_rfc3339();
@@ -135,7 +158,12 @@ mod tests {
                 content: String::new(),
                 checksum: format!("new{version}"),
             },
-            meta: MigrationMeta { name: "m".into(), description: None, reversible: true, transactional: true },
+            meta: MigrationMeta {
+                name: "m".into(),
+                description: None,
+                reversible: true,
+                transactional: true,
+            },
         }
     }
 
@@ -146,7 +174,12 @@ mod tests {
         let edits = mark_applied(&files, &[], Version(2), true, &by).unwrap();
         let versions: Vec<_> = edits.iter().map(|(r, _)| r.version.0).collect();
         assert_eq!(versions, [1, 2]);
-        assert!(edits.iter().all(|(r, h)| r.status == MigrationStatus::Completed && h.action == HistoryAction::MarkApplied));
+        assert!(
+            edits
+                .iter()
+                .all(|(r, h)| r.status == MigrationStatus::Completed
+                    && h.action == HistoryAction::MarkApplied)
+        );
         assert!(mark_applied(&files, &[], Version(9), false, &by).is_err());
         let only = mark_applied(&files, &[], Version(2), false, &by).unwrap();
         assert_eq!(only.len(), 1);
@@ -157,7 +190,9 @@ mod tests {
         let by = AppliedBy::default();
         assert!(mark_pending(&[], Version(1), &by).is_err());
         let files = [migration(1)];
-        let (mut record, _) = mark_applied(&files, &[], Version(1), false, &by).unwrap().remove(0);
+        let (mut record, _) = mark_applied(&files, &[], Version(1), false, &by)
+            .unwrap()
+            .remove(0);
         record.checksum = "old".into();
         let (edits, unfixable) = repair(&files, std::slice::from_ref(&record), &by);
         assert_eq!(edits.len(), 1);

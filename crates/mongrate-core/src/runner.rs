@@ -151,7 +151,7 @@ impl Runner<'_> {
         let plan = self.plan(request).await?;
         let mut report = RunReport::default();
         for step in &plan.steps {
-            guard.check()?;
+            guard.ensure_held().await?;
             self.interrupted_check()?;
             let execution = StepExecution {
                 step,

@@ -98,7 +98,11 @@ impl StatusReport {
                 (Some(Drift::Missing { .. }), _) => State::Missing,
                 (Some(Drift::Changed { .. }), _) => State::Changed,
                 (None, Some(MigrationStatus::Completed)) => State::Applied,
-                (None, Some(MigrationStatus::Failed)) if file.is_some() || record.is_some_and(|r| r.partial) => State::Failed,
+                (None, Some(MigrationStatus::Failed))
+                    if file.is_some() || record.is_some_and(|r| r.partial) =>
+                {
+                    State::Failed
+                }
                 (None, Some(MigrationStatus::Running)) => State::Running,
                 _ if file.is_none() => continue, // rolled back and since deleted: nothing to show
                 _ => State::Pending,

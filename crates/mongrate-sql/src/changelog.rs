@@ -50,7 +50,7 @@ impl Changelog {
             return Ok(());
         }
         let doing = "creating the changelog tables";
-        let mut tx = sqlx::Connection::begin(&mut *conn)
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, self.dialect.begin())
             .await
             .map_err(db_error(doing))?;
         if self.dialect == Dialect::Postgres {

@@ -25,6 +25,16 @@ impl Dialect {
         }
     }
 
+    /// How a migration's transaction starts. SQLite takes the write lock up front (IMMEDIATE):
+    /// a deferred transaction that reads first and writes later can deadlock against another
+    /// process's write and fail with "database is locked" instead of waiting.
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "BEGIN",
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+        }
+    }
+
     /// The database clock in Unix milliseconds: lease expiry is judged by the database, not by
     /// whichever runner's clock.
     pub fn now_millis(self) -> &'static str {

@@ -25,7 +25,7 @@ pub async fn dry_run(
         Vec::new()
     };
     let mut tx = conn
-        .begin()
+        .begin_with(dialect.begin())
         .await
         .map_err(db_error("starting the dry-run transaction"))?;
     let mut reports = Vec::with_capacity(steps.len());

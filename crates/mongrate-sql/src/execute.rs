@@ -68,12 +68,15 @@ pub async fn in_transaction(
 ) -> Result<StepOutcome, StepFailure> {
     let started = Instant::now();
     let file = execution.step.migration.file.path.display().to_string();
-    let mut tx = conn.begin().await.map_err(|e| {
-        failure(
-            Error::database(format!("starting a transaction: {}", describe(&e))),
-            false,
-        )
-    })?;
+    let mut tx = conn
+        .begin_with(changelog.dialect.begin())
+        .await
+        .map_err(|e| {
+            failure(
+                Error::database(format!("starting a transaction: {}", describe(&e))),
+                false,
+            )
+        })?;
     let mut operations = Vec::with_capacity(statements.len());
     let mut outcome: Result<()> = Ok(());
     for statement in statements {
@@ -153,7 +156,7 @@ pub async fn outside_transaction(
     let (record, history) = execution.completed(started.elapsed());
     let recorded = async {
         let mut tx = conn
-            .begin()
+            .begin_with(changelog.dialect.begin())
             .await
             .map_err(crate::changelog::db_error("recording the migration"))?;
         changelog.upsert(&mut tx, &record).await?;

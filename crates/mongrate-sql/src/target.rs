@@ -151,7 +151,10 @@ impl Target for SqlTarget {
         history: &HistoryEntry,
     ) -> Result<()> {
         let mut conn = self.connection().await?;
-        let mut tx = conn.begin().await.map_err(db_error("recording"))?;
+        let mut tx = conn
+            .begin_with(self.dialect.begin())
+            .await
+            .map_err(db_error("recording"))?;
         if let Some(record) = record {
             self.changelog.upsert(&mut tx, record).await?;
         }

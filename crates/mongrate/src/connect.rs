@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use mongrate_core::config::Settings;
-use mongrate_core::discovery::discover;
+use mongrate_core::discovery::scan;
 use mongrate_core::{Error, Migration, Result, Target};
 use mongrate_sql::{SqlOptions, SqlTarget};
 
@@ -36,8 +36,7 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
 /// Reads every migration in `dir` and has the target parse it. All problems are reported at once,
 /// before anything touches the database.
 pub fn load_migrations(dir: &Path, target: &dyn Target) -> Result<Vec<Migration>> {
-    let files = discover(dir)?;
-    let mut problems = Vec::new();
+    let (files, mut problems) = scan(dir)?;
     let mut migrations = Vec::with_capacity(files.len());
     for file in files {
         match target.inspect(&file) {

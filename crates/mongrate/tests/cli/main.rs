@@ -1,0 +1,10 @@
+//! Integration tests: the built `mongrate` binary against real SQLite files and a real
+//! PostgreSQL cluster that the suite starts itself.
+
+mod bad_input;
+mod concurrency;
+mod config;
+mod dry_run;
+mod failures;
+mod lifecycle;
+mod support;
