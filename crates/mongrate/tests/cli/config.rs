@@ -122,3 +122,37 @@ fn log_format_json_and_quiet() {
         "{quiet:?}"
     );
 }
+
+#[test]
+fn the_readme_example_project_runs_up_and_down() {
+    let project = Project::new(Backend::Sqlite);
+    let example = crate::support::repo_root().join("examples/sqlite");
+    let db = project.path().join("example.db");
+    let run = |args: &[&str]| {
+        let output = bare(&project)
+            .arg("--config")
+            .arg(example.join("mongrate.toml"))
+            .args(args)
+            .env("EXAMPLE_DB", &db)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["up"]);
+    let status: serde_json::Value = serde_json::from_str(&run(&["status", "--json"])).unwrap();
+    assert_eq!(status["summary"]["applied"], 4, "{status}");
+    let names = Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT display_name FROM users ORDER BY id")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&names.stdout), "ada\ngrace\n");
+    run(&["down", "--all"]);
+    let status: serde_json::Value = serde_json::from_str(&run(&["status", "--json"])).unwrap();
+    assert_eq!(status["summary"]["pending"], 4, "{status}");
+}
