@@ -14,11 +14,7 @@ pub fn checksum(content: &[u8]) -> String {
         }
     }
     hasher.update(&content[start..]);
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -27,10 +23,7 @@ mod tests {
 
     #[test]
     fn known_digest() {
-        assert_eq!(
-            checksum(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(checksum(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

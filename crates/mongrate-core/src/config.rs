@@ -111,16 +111,10 @@ impl Settings {
             }
             None => (ConfigFile::default(), None),
         };
-        let shown = config_file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        let shown = config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         let expand = |key: &str, value: Option<String>| -> Result<Option<String>> {
             value
-                .map(|v| {
-                    interpolate(&v, env)
-                        .map_err(|why| Error::config(format!("{shown}: `{key}`: {why}")))
-                })
+                .map(|v| interpolate(&v, env).map_err(|why| Error::config(format!("{shown}: `{key}`: {why}"))))
                 .transpose()
         };
         let base_dir = config_file
@@ -137,30 +131,16 @@ impl Settings {
         let (url, url_source) = if let Some(url) = overrides.url {
             (Some(url), "--url")
         } else if let Some((key, url)) = env_url {
-            (
-                Some(url),
-                if key == "MONGRATE_URL" {
-                    "MONGRATE_URL"
-                } else {
-                    "DATABASE_URL"
-                },
-            )
+            (Some(url), if key == "MONGRATE_URL" { "MONGRATE_URL" } else { "DATABASE_URL" })
         } else if let Some(url) = file_url {
             (Some(url), "the configuration file")
         } else {
             (None, "nowhere")
         };
         // A URL from the environment or flags is relative to the working directory, like any path typed.
-        let base_dir = if url_source == "the configuration file" {
-            base_dir
-        } else {
-            PathBuf::from(".")
-        };
+        let base_dir = if url_source == "the configuration file" { base_dir } else { PathBuf::from(".") };
 
-        let migrations_dir = match (
-            overrides.migrations_dir,
-            expand("migrations_dir", file.migrations_dir)?,
-        ) {
+        let migrations_dir = match (overrides.migrations_dir, expand("migrations_dir", file.migrations_dir)?) {
             (Some(dir), _) => dir,
             (None, Some(dir)) => config_file
                 .as_ref()
@@ -173,23 +153,19 @@ impl Settings {
         let names_section = file.tables.unwrap_or_default();
         let defaults = ChangelogNames::default();
         let mut names = ChangelogNames {
-            migrations: expand("tables.migrations", names_section.migrations)?
-                .unwrap_or(defaults.migrations),
+            migrations: expand("tables.migrations", names_section.migrations)?.unwrap_or(defaults.migrations),
             history: expand("tables.history", names_section.history)?.unwrap_or(defaults.history),
             lock: expand("tables.lock", names_section.lock)?.unwrap_or(defaults.lock),
         };
-        for (key, name) in [
-            ("migrations", &mut names.migrations),
-            ("history", &mut names.history),
-            ("lock", &mut names.lock),
-        ] {
+        for (key, name) in
+            [("migrations", &mut names.migrations), ("history", &mut names.history), ("lock", &mut names.lock)]
+        {
             *name = name.trim().to_owned();
             check_name(key, name)?;
         }
 
         let lock = file.lock.unwrap_or_default();
-        let seconds =
-            |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
+        let seconds = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             url,
             url_source,
@@ -198,12 +174,8 @@ impl Settings {
             base_dir,
             names,
             lock_ttl: overrides.lock_ttl.unwrap_or(seconds(lock.ttl_seconds, 60)),
-            lock_timeout: overrides
-                .lock_timeout
-                .unwrap_or(seconds(lock.timeout_seconds, 120)),
-            connect_timeout: overrides
-                .connect_timeout
-                .unwrap_or(seconds(file.connect_timeout_seconds, 10)),
+            lock_timeout: overrides.lock_timeout.unwrap_or(seconds(lock.timeout_seconds, 120)),
+            connect_timeout: overrides.connect_timeout.unwrap_or(seconds(file.connect_timeout_seconds, 10)),
             config_file,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
@@ -214,14 +186,9 @@ impl Settings {
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::config(format!(
-            "cannot read the configuration file {}: {e}",
-            path.display()
-        ))
-    })?;
-    toml::from_str(&text)
-        .map_err(|e| Error::config(format!("{}: {}", path.display(), e.to_string().trim_end())))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(format!("cannot read the configuration file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Error::config(format!("{}: {}", path.display(), e.to_string().trim_end())))
 }
 
 /// Table and collection names are interpolated into statements, so only plain identifiers
@@ -229,9 +196,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
 fn check_name(key: &str, name: &str) -> Result<()> {
     let plain = |part: &str| {
         let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     let ok = match name.split_once('.') {
@@ -268,17 +233,8 @@ mod tests {
         let env = |key: &str| (key == "DATABASE_URL").then(|| "sqlite:env.db".to_string());
         let from_env = Settings::resolve(Some(&path), &env, Overrides::default()).unwrap();
         assert_eq!(from_env.url().unwrap(), "sqlite:env.db");
-        let flags = Overrides {
-            url: Some("sqlite:flag.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            Settings::resolve(Some(&path), &env, flags)
-                .unwrap()
-                .url()
-                .unwrap(),
-            "sqlite:flag.db"
-        );
+        let flags = Overrides { url: Some("sqlite:flag.db".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(Some(&path), &env, flags).unwrap().url().unwrap(), "sqlite:flag.db");
         let from_file = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
         assert_eq!(from_file.url().unwrap(), "sqlite:file.db");
         assert_eq!(from_file.base_dir, path.parent().unwrap());
@@ -321,11 +277,7 @@ mod tests {
         let (_dir, path) = write_config("url = \"sqlite:x.db\"\nlock = 3\n");
         let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Config);
-        assert!(
-            err.message.contains("mongrate.toml") && err.message.contains("line 2"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("mongrate.toml") && err.message.contains("line 2"), "{}", err.message);
         let (_dir, path) = write_config("urll = \"x\"\n");
         let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
         assert!(err.message.contains("urll"), "{}", err.message);
@@ -342,10 +294,6 @@ mod tests {
     fn missing_variable_is_named() {
         let (_dir, path) = write_config("url = \"${NOT_SET_ANYWHERE}\"\n");
         let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
-        assert!(
-            err.message.contains("NOT_SET_ANYWHERE") && err.message.contains("`url`"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("NOT_SET_ANYWHERE") && err.message.contains("`url`"), "{}", err.message);
     }
 }

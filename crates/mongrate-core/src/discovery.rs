@@ -35,8 +35,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<Version, MigrationFile> = BTreeMap::new();
     for entry in entries {
-        let entry =
-            entry.map_err(|e| Error::config(format!("cannot list {}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| Error::config(format!("cannot list {}: {e}", dir.display())))?;
         let path = entry.path();
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
@@ -131,11 +130,7 @@ mod tests {
         write(dir.path(), "001_a.sql", "a");
         write(dir.path(), "1_b.sql", "b");
         let err = discover(dir.path()).unwrap_err();
-        assert!(
-            err.message.contains("001_a.sql and 1_b.sql"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("001_a.sql and 1_b.sql"), "{}", err.message);
     }
 
     #[test]

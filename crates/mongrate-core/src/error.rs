@@ -32,10 +32,7 @@ impl ErrorKind {
             ErrorKind::Config => 2,
             ErrorKind::Validation | ErrorKind::Drift | ErrorKind::Refused => 4,
             ErrorKind::LockTimeout => 3,
-            ErrorKind::Database
-            | ErrorKind::Migration
-            | ErrorKind::LeaseLost
-            | ErrorKind::Interrupted => 1,
+            ErrorKind::Database | ErrorKind::Migration | ErrorKind::LeaseLost | ErrorKind::Interrupted => 1,
         }
     }
 }
@@ -51,10 +48,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-        }
+        Error { kind, message: message.into() }
     }
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Config, message)

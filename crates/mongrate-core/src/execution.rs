@@ -8,9 +8,7 @@ use serde::Serialize;
 
 use crate::host::AppliedBy;
 use crate::plan::{Direction, Step};
-use crate::record::{
-    HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus,
-};
+use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus};
 use crate::timestamp::now_rfc3339;
 
 /// A step to run, with what the target needs to record it.
@@ -84,12 +82,7 @@ impl StepExecution<'_> {
         }
     }
 
-    fn history(
-        &self,
-        status: HistoryOutcome,
-        elapsed: Duration,
-        error: Option<String>,
-    ) -> HistoryEntry {
+    fn history(&self, status: HistoryOutcome, elapsed: Duration, error: Option<String>) -> HistoryEntry {
         let migration = &self.step.migration;
         HistoryEntry {
             id: 0,
@@ -129,26 +122,15 @@ impl StepExecution<'_> {
                 record.rolled_back_at = Some(record.updated_at.clone());
             }
         }
-        (
-            record,
-            self.history(HistoryOutcome::Completed, elapsed, None),
-        )
+        (record, self.history(HistoryOutcome::Completed, elapsed, None))
     }
 
     /// The record (if it changes) and history entry of a step that failed.
     ///
     /// An `up` is always recorded `failed`. A `down` that failed inside a transaction changed
     /// nothing, so the record stays as it was.
-    pub fn failed(
-        &self,
-        elapsed: Duration,
-        failure: &StepFailure,
-    ) -> (Option<MigrationRecord>, HistoryEntry) {
-        let history = self.history(
-            HistoryOutcome::Failed,
-            elapsed,
-            Some(failure.error.message.clone()),
-        );
+    pub fn failed(&self, elapsed: Duration, failure: &StepFailure) -> (Option<MigrationRecord>, HistoryEntry) {
+        let history = self.history(HistoryOutcome::Failed, elapsed, Some(failure.error.message.clone()));
         if self.step.direction == Direction::Down && !failure.partial {
             return (None, history);
         }

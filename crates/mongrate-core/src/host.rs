@@ -13,11 +13,7 @@ pub struct AppliedBy {
 impl AppliedBy {
     /// This process.
     pub fn current() -> Self {
-        AppliedBy {
-            host: hostname(),
-            user: username(),
-            pid: i64::from(std::process::id()),
-        }
+        AppliedBy { host: hostname(), user: username(), pid: i64::from(std::process::id()) }
     }
 }
 
@@ -42,12 +38,7 @@ fn username() -> String {
 /// The name of this process's uid in /etc/passwd (services and CI often have no USER set).
 fn user_from_passwd() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .to_owned();
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_owned();
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let mut fields = line.split(':');

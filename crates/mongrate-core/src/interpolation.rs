@@ -12,9 +12,7 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
             out.push('$');
             rest = tail;
         } else if let Some(body) = after.strip_prefix('{') {
-            let end = body
-                .find('}')
-                .ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
+            let end = body.find('}').ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
             let expression = &body[..end];
             let (name, fallback) = match expression.split_once(":-") {
                 Some((name, fallback)) => (name, Some(fallback)),
@@ -58,10 +56,7 @@ mod tests {
 
     #[test]
     fn replaces_variables() {
-        assert_eq!(
-            interpolate("postgres://${HOST}:5432/app", &env).unwrap(),
-            "postgres://db.local:5432/app"
-        );
+        assert_eq!(interpolate("postgres://${HOST}:5432/app", &env).unwrap(), "postgres://db.local:5432/app");
         assert_eq!(interpolate("${PORT:-5432}", &env).unwrap(), "5432");
         assert_eq!(interpolate("${EMPTY:-x}", &env).unwrap(), "x");
         assert_eq!(interpolate("a$$b $c", &env).unwrap(), "a$b $c");

@@ -58,11 +58,7 @@ pub async fn acquire(
                 ),
             ));
         }
-        tokio::time::sleep(
-            poll.min(timeout.saturating_sub(started.elapsed()))
-                .max(Duration::from_millis(10)),
-        )
-        .await;
+        tokio::time::sleep(poll.min(timeout.saturating_sub(started.elapsed())).max(Duration::from_millis(10))).await;
         if !still_needed().await? {
             return Ok(Acquisition::NoLongerNeeded);
         }
@@ -94,15 +90,7 @@ impl LeaseGuard {
             lost.clone(),
             renewed_at.clone(),
         ));
-        LeaseGuard {
-            store,
-            owner: claim.owner.clone(),
-            ttl: claim.ttl,
-            started,
-            lost,
-            renewed_at,
-            heartbeat,
-        }
+        LeaseGuard { store, owner: claim.owner.clone(), ttl: claim.ttl, started, lost, renewed_at, heartbeat }
     }
 
     pub fn owner(&self) -> &str {
@@ -195,13 +183,8 @@ pub async fn with_lease<T>(
     work: impl AsyncFnOnce() -> Result<T>,
 ) -> Result<T> {
     let poll = Duration::from_millis(250);
-    let Acquisition::Acquired(guard) =
-        acquire(store, claim, timeout, poll, async || Ok(true), on_wait).await?
-    else {
-        return Err(Error::new(
-            ErrorKind::LockTimeout,
-            "the migration lock was not acquired",
-        ));
+    let Acquisition::Acquired(guard) = acquire(store, claim, timeout, poll, async || Ok(true), on_wait).await? else {
+        return Err(Error::new(ErrorKind::LockTimeout, "the migration lock was not acquired"));
     };
     let outcome = work().await;
     let released = guard.release().await;

@@ -4,9 +4,7 @@
 use crate::error::{Error, Result};
 use crate::host::AppliedBy;
 use crate::migration::Migration;
-use crate::record::{
-    HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus,
-};
+use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus};
 use crate::timestamp::now_rfc3339;
 use crate::validation::{Drift, find_drift};
 use crate::version::Version;
@@ -76,31 +74,18 @@ pub fn mark_applied(
         edits.push((record, entry));
     }
     if edits.is_empty() {
-        return Err(Error::refused(format!(
-            "version {version} is already applied"
-        )));
+        return Err(Error::refused(format!("version {version} is already applied")));
     }
     Ok(edits)
 }
 
 /// Records `version` as not applied, without running its down.
-pub fn mark_pending(
-    records: &[MigrationRecord],
-    version: Version,
-    by: &AppliedBy,
-) -> Result<Vec<Edit>> {
+pub fn mark_pending(records: &[MigrationRecord], version: Version, by: &AppliedBy) -> Result<Vec<Edit>> {
     let Some(previous) = records.iter().find(|r| r.version == version) else {
-        return Err(Error::refused(format!(
-            "version {version} has no changelog record: it is already pending"
-        )));
+        return Err(Error::refused(format!("version {version} has no changelog record: it is already pending")));
     };
-    if matches!(
-        previous.status,
-        MigrationStatus::Pending | MigrationStatus::RolledBack
-    ) {
-        return Err(Error::refused(format!(
-            "version {version} is already pending"
-        )));
+    if matches!(previous.status, MigrationStatus::Pending | MigrationStatus::RolledBack) {
+        return Err(Error::refused(format!("version {version} is already pending")));
     }
     let mut record = previous.clone();
     record.status = MigrationStatus::Pending;
@@ -114,18 +99,12 @@ pub fn mark_pending(
 }
 
 /// New checksums for applied files that changed; the drift that repair cannot fix (missing files).
-pub fn repair(
-    migrations: &[Migration],
-    records: &[MigrationRecord],
-    by: &AppliedBy,
-) -> (Vec<Edit>, Vec<Drift>) {
+pub fn repair(migrations: &[Migration], records: &[MigrationRecord], by: &AppliedBy) -> (Vec<Edit>, Vec<Drift>) {
     let mut edits = Vec::new();
     let mut unfixable = Vec::new();
     for drift in find_drift(migrations, records) {
         match &drift {
-            Drift::Changed {
-                version, current, ..
-            } => {
+            Drift::Changed { version, current, .. } => {
                 let Some(previous) = records.iter().find(|r| r.version == *version) else {
                     continue;
                 };
@@ -158,12 +137,7 @@ mod tests {
                 content: String::new(),
                 checksum: format!("new{version}"),
             },
-            meta: MigrationMeta {
-                name: "m".into(),
-                description: None,
-                reversible: true,
-                transactional: true,
-            },
+            meta: MigrationMeta { name: "m".into(), description: None, reversible: true, transactional: true },
         }
     }
 
@@ -175,10 +149,7 @@ mod tests {
         let versions: Vec<_> = edits.iter().map(|(r, _)| r.version.0).collect();
         assert_eq!(versions, [1, 2]);
         assert!(
-            edits
-                .iter()
-                .all(|(r, h)| r.status == MigrationStatus::Completed
-                    && h.action == HistoryAction::MarkApplied)
+            edits.iter().all(|(r, h)| r.status == MigrationStatus::Completed && h.action == HistoryAction::MarkApplied)
         );
         assert!(mark_applied(&files, &[], Version(9), false, &by).is_err());
         let only = mark_applied(&files, &[], Version(2), false, &by).unwrap();
@@ -190,9 +161,7 @@ mod tests {
         let by = AppliedBy::default();
         assert!(mark_pending(&[], Version(1), &by).is_err());
         let files = [migration(1)];
-        let (mut record, _) = mark_applied(&files, &[], Version(1), false, &by)
-            .unwrap()
-            .remove(0);
+        let (mut record, _) = mark_applied(&files, &[], Version(1), false, &by).unwrap().remove(0);
         record.checksum = "old".into();
         let (edits, unfixable) = repair(&files, std::slice::from_ref(&record), &by);
         assert_eq!(edits.len(), 1);

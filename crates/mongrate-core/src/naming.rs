@@ -19,12 +19,7 @@ pub fn slugify(name: &str) -> String {
 /// `YYYYMMDDHHMMSS-<slug>.<ext>` in UTC, the name migrate-mongo writes, so directories stay
 /// compatible both ways. When that version is taken or older than the newest existing one (two
 /// files created in one second, a clock behind), the newest version plus one is used instead.
-pub fn new_file_name(
-    now_millis: i64,
-    existing: &[Version],
-    name: &str,
-    extension: &str,
-) -> Result<String, String> {
+pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extension: &str) -> Result<String, String> {
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(format!(
@@ -58,13 +53,7 @@ mod tests {
             "20261122093000-add-email-index.sql"
         );
         assert_eq!(
-            new_file_name(
-                1_795_339_800_250,
-                &[Version(20261122093000)],
-                "again",
-                "sql"
-            )
-            .unwrap(),
+            new_file_name(1_795_339_800_250, &[Version(20261122093000)], "again", "sql").unwrap(),
             "20261122093001-again.sql"
         );
         assert!(new_file_name(0, &[], "***", "sql").is_err());

@@ -81,66 +81,32 @@ impl Plan {
 }
 
 /// Computes the steps that carry out `request`.
-pub fn plan(
-    migrations: &[Migration],
-    records: &[MigrationRecord],
-    request: &PlanRequest,
-) -> Result<Plan> {
+pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &PlanRequest) -> Result<Plan> {
     let batch = records.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
-    let by_version: BTreeMap<Version, &MigrationRecord> =
-        records.iter().map(|r| (r.version, r)).collect();
+    let by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
     let steps = match *request {
-        PlanRequest::Up {
-            to,
-            allow_out_of_order,
-            retry,
-        } => {
+        PlanRequest::Up { to, allow_out_of_order, retry } => {
             if let Some(target) = to {
                 ensure_known(target, migrations, records)?;
             }
-            plan_up(
-                migrations,
-                records,
-                &by_version,
-                to,
-                allow_out_of_order,
-                retry,
-            )?
+            plan_up(migrations, records, &by_version, to, allow_out_of_order, retry)?
         }
         PlanRequest::Down { scope } => plan_down(migrations, records, scope)?,
-        PlanRequest::Migrate {
-            to,
-            allow_out_of_order,
-            retry,
-        } => {
+        PlanRequest::Migrate { to, allow_out_of_order, retry } => {
             ensure_known(to, migrations, records)?;
             let mut steps = plan_down(migrations, records, DownScope::To(to))?;
             let reverted: Vec<Version> = steps.iter().map(|s| s.migration.version()).collect();
-            let remaining: Vec<MigrationRecord> = records
-                .iter()
-                .filter(|r| !reverted.contains(&r.version))
-                .cloned()
-                .collect();
+            let remaining: Vec<MigrationRecord> =
+                records.iter().filter(|r| !reverted.contains(&r.version)).cloned().collect();
             let remaining_by_version = remaining.iter().map(|r| (r.version, r)).collect();
-            steps.extend(plan_up(
-                migrations,
-                &remaining,
-                &remaining_by_version,
-                Some(to),
-                allow_out_of_order,
-                retry,
-            )?);
+            steps.extend(plan_up(migrations, &remaining, &remaining_by_version, Some(to), allow_out_of_order, retry)?);
             steps
         }
     };
     Ok(Plan { steps, batch })
 }
 
-fn ensure_known(
-    version: Version,
-    migrations: &[Migration],
-    records: &[MigrationRecord],
-) -> Result<()> {
+fn ensure_known(version: Version, migrations: &[Migration], records: &[MigrationRecord]) -> Result<()> {
     let known = version == Version(0)
         || migrations.iter().any(|m| m.version() == version)
         || records.iter().any(|r| r.version == version);
@@ -169,11 +135,7 @@ fn plan_up(
     if !blocking.is_empty() && !retry {
         return Err(Error::migration(blocked_message(&blocking, records)));
     }
-    let newest_applied = records
-        .iter()
-        .filter(|r| r.status == MigrationStatus::Completed)
-        .map(|r| r.version)
-        .max();
+    let newest_applied = records.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.version).max();
     let mut steps = Vec::new();
     let mut out_of_order = Vec::new();
     for migration in migrations {
@@ -186,15 +148,10 @@ fn plan_up(
         if !wanted || to.is_some_and(|to| migration.version() > to) {
             continue;
         }
-        if newest_applied.is_some_and(|newest| migration.version() < newest) && !allow_out_of_order
-        {
+        if newest_applied.is_some_and(|newest| migration.version() < newest) && !allow_out_of_order {
             out_of_order.push(migration.file.file_name.clone());
         }
-        steps.push(Step {
-            direction: Direction::Up,
-            migration: migration.clone(),
-            previous: previous.cloned(),
-        });
+        steps.push(Step { direction: Direction::Up, migration: migration.clone(), previous: previous.cloned() });
     }
     if !out_of_order.is_empty() {
         let newest = newest_applied.map(|v| v.to_string()).unwrap_or_default();
@@ -207,35 +164,19 @@ fn plan_up(
     Ok(steps)
 }
 
-fn plan_down(
-    migrations: &[Migration],
-    records: &[MigrationRecord],
-    scope: DownScope,
-) -> Result<Vec<Step>> {
-    let mut applied: Vec<&MigrationRecord> =
-        records.iter().filter(|r| r.is_in_database()).collect();
+fn plan_down(migrations: &[Migration], records: &[MigrationRecord], scope: DownScope) -> Result<Vec<Step>> {
+    let mut applied: Vec<&MigrationRecord> = records.iter().filter(|r| r.is_in_database()).collect();
     applied.sort_by_key(|r| std::cmp::Reverse(r.version));
     let chosen: Vec<&MigrationRecord> = match scope {
         DownScope::Steps(n) => applied.into_iter().take(n).collect(),
-        DownScope::To(version) => applied
-            .into_iter()
-            .filter(|r| r.version > version)
-            .collect(),
+        DownScope::To(version) => applied.into_iter().filter(|r| r.version > version).collect(),
         DownScope::All => applied,
         DownScope::LastBatch => {
-            let last = applied
-                .iter()
-                .filter(|r| r.status == MigrationStatus::Completed)
-                .map(|r| r.batch)
-                .max();
-            applied
-                .into_iter()
-                .filter(|r| Some(r.batch) == last)
-                .collect()
+            let last = applied.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.batch).max();
+            applied.into_iter().filter(|r| Some(r.batch) == last).collect()
         }
     };
-    let files: BTreeMap<Version, &Migration> =
-        migrations.iter().map(|m| (m.version(), m)).collect();
+    let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
     let drift: Vec<_> = find_drift(migrations, records)
         .into_iter()
         .filter(|d| chosen.iter().any(|r| r.version == d.version()))
@@ -285,12 +226,7 @@ mod tests {
                 content: format!("content {version}"),
                 checksum: format!("sum{version}"),
             },
-            meta: MigrationMeta {
-                name: "m".into(),
-                description: None,
-                reversible,
-                transactional: true,
-            },
+            meta: MigrationMeta { name: "m".into(), description: None, reversible, transactional: true },
         }
     }
 
@@ -317,17 +253,10 @@ mod tests {
     }
 
     fn versions(plan: &Plan) -> Vec<(Direction, i64)> {
-        plan.steps
-            .iter()
-            .map(|s| (s.direction, s.migration.version().0))
-            .collect()
+        plan.steps.iter().map(|s| (s.direction, s.migration.version().0)).collect()
     }
 
-    const UP: PlanRequest = PlanRequest::Up {
-        to: None,
-        allow_out_of_order: false,
-        retry: false,
-    };
+    const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
     use Direction::{Down, Up};
     use MigrationStatus::*;
 
@@ -350,36 +279,17 @@ mod tests {
     #[test]
     fn rolled_back_and_marked_pending_count_as_pending() {
         let files = [migration(1, true), migration(2, true)];
-        let plan = plan(
-            &files,
-            &[record(1, RolledBack, 1), record(2, Pending, 1)],
-            &UP,
-        )
-        .unwrap();
+        let plan = plan(&files, &[record(1, RolledBack, 1), record(2, Pending, 1)], &UP).unwrap();
         assert_eq!(versions(&plan), [(Up, 1), (Up, 2)]);
     }
 
     #[test]
     fn up_to_stops_at_the_target() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
-        let request = PlanRequest::Up {
-            to: Some(Version(2)),
-            allow_out_of_order: false,
-            retry: false,
-        };
-        assert_eq!(
-            versions(&plan(&files, &[], &request).unwrap()),
-            [(Up, 1), (Up, 2)]
-        );
-        let unknown = PlanRequest::Up {
-            to: Some(Version(7)),
-            allow_out_of_order: false,
-            retry: false,
-        };
-        assert_eq!(
-            plan(&files, &[], &unknown).unwrap_err().kind,
-            ErrorKind::Config
-        );
+        let request = PlanRequest::Up { to: Some(Version(2)), allow_out_of_order: false, retry: false };
+        assert_eq!(versions(&plan(&files, &[], &request).unwrap()), [(Up, 1), (Up, 2)]);
+        let unknown = PlanRequest::Up { to: Some(Version(7)), allow_out_of_order: false, retry: false };
+        assert_eq!(plan(&files, &[], &unknown).unwrap_err().kind, ErrorKind::Config);
     }
 
     #[test]
@@ -389,15 +299,8 @@ mod tests {
         let err = plan(&files, &records, &UP).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Validation);
         assert!(err.message.contains("1_m.sql"), "{}", err.message);
-        let allowed = PlanRequest::Up {
-            to: None,
-            allow_out_of_order: true,
-            retry: false,
-        };
-        assert_eq!(
-            versions(&plan(&files, &records, &allowed).unwrap()),
-            [(Up, 1)]
-        );
+        let allowed = PlanRequest::Up { to: None, allow_out_of_order: true, retry: false };
+        assert_eq!(versions(&plan(&files, &records, &allowed).unwrap()), [(Up, 1)]);
     }
 
     #[test]
@@ -406,11 +309,7 @@ mod tests {
         changed.file.checksum = "other".into();
         let err = plan(&[changed], &[record(1, Completed, 1)], &UP).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Drift);
-        assert!(
-            err.message.contains("changed after it was applied"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("changed after it was applied"), "{}", err.message);
 
         let err = plan(&[migration(2, true)], &[record(1, Completed, 1)], &UP).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Drift);
@@ -424,27 +323,11 @@ mod tests {
             let records = [record(1, Completed, 1), record(2, status, 2)];
             let err = plan(&files, &records, &UP).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Migration);
-            for choice in [
-                "mongrate down --to 1",
-                "mark 2 --applied",
-                "mark 2 --pending",
-                "up --retry",
-            ] {
-                assert!(
-                    err.message.contains(choice),
-                    "{choice} missing from {}",
-                    err.message
-                );
+            for choice in ["mongrate down --to 1", "mark 2 --applied", "mark 2 --pending", "up --retry"] {
+                assert!(err.message.contains(choice), "{choice} missing from {}", err.message);
             }
-            let retry = PlanRequest::Up {
-                to: None,
-                allow_out_of_order: false,
-                retry: true,
-            };
-            assert_eq!(
-                versions(&plan(&files, &records, &retry).unwrap()),
-                [(Up, 2), (Up, 3)]
-            );
+            let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
+            assert_eq!(versions(&plan(&files, &records, &retry).unwrap()), [(Up, 2), (Up, 3)]);
         }
     }
 
@@ -455,14 +338,7 @@ mod tests {
         failed.partial = false;
         let records = [record(1, Completed, 1), failed];
         assert_eq!(versions(&plan(&files, &records, &UP).unwrap()), [(Up, 2)]);
-        let down = plan(
-            &files,
-            &records,
-            &PlanRequest::Down {
-                scope: DownScope::Steps(1),
-            },
-        )
-        .unwrap();
+        let down = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
         assert_eq!(versions(&down), [(Down, 1)]);
     }
 
@@ -470,29 +346,13 @@ mod tests {
     fn a_failed_file_may_be_edited_before_retry() {
         let mut fixed = migration(1, true);
         fixed.file.checksum = "fixed".into();
-        let retry = PlanRequest::Up {
-            to: None,
-            allow_out_of_order: false,
-            retry: true,
-        };
-        assert_eq!(
-            versions(&plan(&[fixed], &[record(1, Failed, 1)], &retry).unwrap()),
-            [(Up, 1)]
-        );
+        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
+        assert_eq!(versions(&plan(&[fixed], &[record(1, Failed, 1)], &retry).unwrap()), [(Up, 1)]);
     }
 
     fn applied_three() -> (Vec<Migration>, Vec<MigrationRecord>) {
-        let files = vec![
-            migration(1, true),
-            migration(2, true),
-            migration(3, true),
-            migration(4, true),
-        ];
-        let records = vec![
-            record(1, Completed, 1),
-            record(2, Completed, 2),
-            record(3, Completed, 2),
-        ];
+        let files = vec![migration(1, true), migration(2, true), migration(3, true), migration(4, true)];
+        let records = vec![record(1, Completed, 1), record(2, Completed, 2), record(3, Completed, 2)];
         (files, records)
     }
 
@@ -502,18 +362,9 @@ mod tests {
         let down = |scope| plan(&files, &records, &PlanRequest::Down { scope }).unwrap();
         assert_eq!(versions(&down(DownScope::Steps(1))), [(Down, 3)]);
         assert_eq!(versions(&down(DownScope::Steps(2))), [(Down, 3), (Down, 2)]);
-        assert_eq!(
-            versions(&down(DownScope::To(Version(1)))),
-            [(Down, 3), (Down, 2)]
-        );
-        assert_eq!(
-            versions(&down(DownScope::All)),
-            [(Down, 3), (Down, 2), (Down, 1)]
-        );
-        assert_eq!(
-            versions(&down(DownScope::LastBatch)),
-            [(Down, 3), (Down, 2)]
-        );
+        assert_eq!(versions(&down(DownScope::To(Version(1)))), [(Down, 3), (Down, 2)]);
+        assert_eq!(versions(&down(DownScope::All)), [(Down, 3), (Down, 2), (Down, 1)]);
+        assert_eq!(versions(&down(DownScope::LastBatch)), [(Down, 3), (Down, 2)]);
         assert!(down(DownScope::To(Version(3))).is_empty());
     }
 
@@ -521,44 +372,19 @@ mod tests {
     fn down_includes_a_failed_migration() {
         let files = [migration(1, true), migration(2, true)];
         let records = [record(1, Completed, 1), record(2, Failed, 2)];
-        let plan = plan(
-            &files,
-            &records,
-            &PlanRequest::Down {
-                scope: DownScope::Steps(1),
-            },
-        )
-        .unwrap();
+        let plan = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
         assert_eq!(versions(&plan), [(Down, 2)]);
     }
 
     #[test]
     fn reverting_an_irreversible_migration_is_refused_before_anything() {
         let files = [migration(1, true), migration(2, false), migration(3, true)];
-        let records = [
-            record(1, Completed, 1),
-            record(2, Completed, 1),
-            record(3, Completed, 1),
-        ];
-        let err = plan(
-            &files,
-            &records,
-            &PlanRequest::Down {
-                scope: DownScope::All,
-            },
-        )
-        .unwrap_err();
+        let records = [record(1, Completed, 1), record(2, Completed, 1), record(3, Completed, 1)];
+        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::All }).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Refused);
         assert!(err.message.contains("2_m.sql"), "{}", err.message);
         // Reverting only the newest one is fine.
-        let ok = plan(
-            &files,
-            &records,
-            &PlanRequest::Down {
-                scope: DownScope::Steps(1),
-            },
-        )
-        .unwrap();
+        let ok = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
         assert_eq!(versions(&ok), [(Down, 3)]);
     }
 
@@ -566,56 +392,26 @@ mod tests {
     fn down_of_a_changed_file_is_drift() {
         let (mut files, records) = applied_three();
         files[2].file.checksum = "edited".into();
-        let err = plan(
-            &files,
-            &records,
-            &PlanRequest::Down {
-                scope: DownScope::Steps(1),
-            },
-        )
-        .unwrap_err();
+        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Drift);
     }
 
     #[test]
     fn migrate_goes_up_or_down() {
         let (files, records) = applied_three();
-        let to = |v| PlanRequest::Migrate {
-            to: Version(v),
-            allow_out_of_order: false,
-            retry: false,
-        };
-        assert_eq!(
-            versions(&plan(&files, &records, &to(4)).unwrap()),
-            [(Up, 4)]
-        );
-        assert_eq!(
-            versions(&plan(&files, &records, &to(1)).unwrap()),
-            [(Down, 3), (Down, 2)]
-        );
-        assert_eq!(
-            versions(&plan(&files, &records, &to(0)).unwrap()),
-            [(Down, 3), (Down, 2), (Down, 1)]
-        );
+        let to = |v| PlanRequest::Migrate { to: Version(v), allow_out_of_order: false, retry: false };
+        assert_eq!(versions(&plan(&files, &records, &to(4)).unwrap()), [(Up, 4)]);
+        assert_eq!(versions(&plan(&files, &records, &to(1)).unwrap()), [(Down, 3), (Down, 2)]);
+        assert_eq!(versions(&plan(&files, &records, &to(0)).unwrap()), [(Down, 3), (Down, 2), (Down, 1)]);
         assert!(plan(&files, &records, &to(3)).unwrap().is_empty());
-        assert_eq!(
-            plan(&files, &records, &to(9)).unwrap_err().kind,
-            ErrorKind::Config
-        );
+        assert_eq!(plan(&files, &records, &to(9)).unwrap_err().kind, ErrorKind::Config);
     }
 
     #[test]
     fn migrate_down_then_up_when_both_are_needed() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
         let records = [record(1, Completed, 1), record(3, Completed, 1)];
-        let request = PlanRequest::Migrate {
-            to: Version(2),
-            allow_out_of_order: false,
-            retry: false,
-        };
-        assert_eq!(
-            versions(&plan(&files, &records, &request).unwrap()),
-            [(Down, 3), (Up, 2)]
-        );
+        let request = PlanRequest::Migrate { to: Version(2), allow_out_of_order: false, retry: false };
+        assert_eq!(versions(&plan(&files, &records, &request).unwrap()), [(Down, 3), (Up, 2)]);
     }
 }

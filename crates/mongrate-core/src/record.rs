@@ -85,8 +85,7 @@ impl MigrationRecord {
     /// Interrupted, or failed outside a transaction: changes may be half made, so the next `up`
     /// stops until someone decides. A failure inside a transaction left nothing and is pending.
     pub fn is_blocking(&self) -> bool {
-        self.status == MigrationStatus::Running
-            || (self.status == MigrationStatus::Failed && self.partial)
+        self.status == MigrationStatus::Running || (self.status == MigrationStatus::Failed && self.partial)
     }
 
     /// Whether the migration's effects may be (partly) in the database.
@@ -162,9 +161,7 @@ impl FromStr for HistoryOutcome {
         match text {
             "completed" => Ok(HistoryOutcome::Completed),
             "failed" => Ok(HistoryOutcome::Failed),
-            other => Err(format!(
-                "'{other}' is not a history status: use completed or failed"
-            )),
+            other => Err(format!("'{other}' is not a history status: use completed or failed")),
         }
     }
 }
@@ -199,11 +196,6 @@ pub struct HistoryQuery {
 
 impl Default for HistoryQuery {
     fn default() -> Self {
-        HistoryQuery {
-            limit: 50,
-            skip: 0,
-            status: None,
-            version: None,
-        }
+        HistoryQuery { limit: 50, skip: 0, status: None, version: None }
     }
 }

@@ -101,8 +101,7 @@ impl Runner<'_> {
         let guard = match acquisition {
             Acquisition::Acquired(guard) => guard,
             Acquisition::NoLongerNeeded => {
-                self.reporter
-                    .notice("another runner applied the pending migrations");
+                self.reporter.notice("another runner applied the pending migrations");
                 return Ok(RunReport::default());
             }
         };
@@ -120,33 +119,17 @@ impl Runner<'_> {
     }
 
     async fn preview(&self, request: PlanRequest) -> Result<RunReport> {
-        let records = if self.target.changelog_exists().await? {
-            self.target.records().await?
-        } else {
-            Vec::new()
-        };
+        let records = if self.target.changelog_exists().await? { self.target.records().await? } else { Vec::new() };
         let plan = plan(self.migrations, &records, &request)?;
         let preview = self.target.dry_run(&plan.steps).await?;
         if let Some(failed) = preview.iter().find(|s| s.error.is_some()) {
             let why = failed.error.clone().unwrap_or_default();
-            self.reporter.notice(&format!(
-                "dry-run: {} {} would fail: {why}",
-                failed.version, failed.name
-            ));
+            self.reporter.notice(&format!("dry-run: {} {} would fail: {why}", failed.version, failed.name));
         }
-        Ok(RunReport {
-            dry_run: true,
-            steps: Vec::new(),
-            preview,
-        })
+        Ok(RunReport { dry_run: true, steps: Vec::new(), preview })
     }
 
-    async fn run_locked(
-        &self,
-        request: PlanRequest,
-        guard: &LeaseGuard,
-        applied_by: &AppliedBy,
-    ) -> Result<RunReport> {
+    async fn run_locked(&self, request: PlanRequest, guard: &LeaseGuard, applied_by: &AppliedBy) -> Result<RunReport> {
         // Someone may have migrated while we waited: plan again under the lease.
         let plan = self.plan(request).await?;
         let mut report = RunReport::default();
@@ -192,11 +175,7 @@ impl Runner<'_> {
     }
 
     fn interrupted_check(&self) -> Result<()> {
-        if self
-            .interrupt
-            .as_ref()
-            .is_some_and(|signal| *signal.borrow())
-        {
+        if self.interrupt.as_ref().is_some_and(|signal| *signal.borrow()) {
             return Err(Error::new(
                 ErrorKind::Interrupted,
                 "interrupted by the user (Ctrl-C) before the next migration",
@@ -227,14 +206,15 @@ fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>
         failure.error.message
     );
     if failure.partial {
-        message.push_str("\nIt ran outside a transaction, so part of it may be applied; `mongrate status` shows the choices.");
+        message.push_str(
+            "\nIt ran outside a transaction, so part of it may be applied; `mongrate status` shows the choices.",
+        );
     } else {
-        message.push_str("\nIts transaction was rolled back: nothing of it was applied. Later migrations were not run.");
+        message
+            .push_str("\nIts transaction was rolled back: nothing of it was applied. Later migrations were not run.");
     }
     if let Some(error) = record_error {
-        message.push_str(&format!(
-            "\nThe failure could not be recorded either: {error}"
-        ));
+        message.push_str(&format!("\nThe failure could not be recorded either: {error}"));
     }
     let kind = match failure.error.kind {
         ErrorKind::Interrupted | ErrorKind::LeaseLost => failure.error.kind,

@@ -72,21 +72,11 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    pub fn build(
-        migrations: &[Migration],
-        records: &[MigrationRecord],
-        lock: Option<LeaseInfo>,
-    ) -> Self {
+    pub fn build(migrations: &[Migration], records: &[MigrationRecord], lock: Option<LeaseInfo>) -> Self {
         let drift = find_drift(migrations, records);
-        let records_by_version: BTreeMap<Version, &MigrationRecord> =
-            records.iter().map(|r| (r.version, r)).collect();
-        let files: BTreeMap<Version, &Migration> =
-            migrations.iter().map(|m| (m.version(), m)).collect();
-        let mut versions: Vec<Version> = files
-            .keys()
-            .chain(records_by_version.keys())
-            .copied()
-            .collect();
+        let records_by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
+        let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
+        let mut versions: Vec<Version> = files.keys().chain(records_by_version.keys()).copied().collect();
         versions.sort();
         versions.dedup();
         let mut entries = Vec::new();
@@ -98,9 +88,7 @@ impl StatusReport {
                 (Some(Drift::Missing { .. }), _) => State::Missing,
                 (Some(Drift::Changed { .. }), _) => State::Changed,
                 (None, Some(MigrationStatus::Completed)) => State::Applied,
-                (None, Some(MigrationStatus::Failed))
-                    if file.is_some() || record.is_some_and(|r| r.partial) =>
-                {
+                (None, Some(MigrationStatus::Failed)) if file.is_some() || record.is_some_and(|r| r.partial) => {
                     State::Failed
                 }
                 (None, Some(MigrationStatus::Running)) => State::Running,
@@ -109,16 +97,10 @@ impl StatusReport {
             };
             entries.push(StatusEntry {
                 version: version.to_string(),
-                name: file
-                    .map(|m| m.meta.name.clone())
-                    .or_else(|| record.map(|r| r.name.clone()))
-                    .unwrap_or_default(),
+                name: file.map(|m| m.meta.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default(),
                 file: file.map(|m| m.file.file_name.clone()),
                 state,
-                reversible: file
-                    .map(|m| m.meta.reversible)
-                    .or_else(|| record.map(|r| r.reversible))
-                    .unwrap_or(false),
+                reversible: file.map(|m| m.meta.reversible).or_else(|| record.map(|r| r.reversible)).unwrap_or(false),
                 applied_at: record
                     .filter(|r| r.status == MigrationStatus::Completed)
                     .and_then(|r| r.applied_at.clone()),
@@ -126,23 +108,14 @@ impl StatusReport {
                     .filter(|_| matches!(state, State::Applied | State::Failed | State::Changed))
                     .and_then(|r| r.execution_time),
                 batch: record.filter(|r| r.is_in_database()).map(|r| r.batch),
-                error: record
-                    .filter(|r| r.status == MigrationStatus::Failed)
-                    .and_then(|r| r.error.clone()),
+                error: record.filter(|r| r.status == MigrationStatus::Failed).and_then(|r| r.error.clone()),
             });
         }
-        StatusReport {
-            entries,
-            drift,
-            lock,
-        }
+        StatusReport { entries, drift, lock }
     }
 
     pub fn count(&self, states: &[State]) -> usize {
-        self.entries
-            .iter()
-            .filter(|e| states.contains(&e.state))
-            .count()
+        self.entries.iter().filter(|e| states.contains(&e.state)).count()
     }
 
     pub fn summary(&self) -> Summary {

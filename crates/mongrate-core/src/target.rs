@@ -54,11 +54,7 @@ pub trait Target: Send + Sync {
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>>;
 
     /// Writes a record (insert or replace by version) and appends a history entry, together.
-    async fn write_record(
-        &self,
-        record: Option<&MigrationRecord>,
-        history: &HistoryEntry,
-    ) -> Result<()>;
+    async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()>;
 
     /// Runs one step and records its completion: inside one transaction with the migration where
     /// the migration is transactional, else with `running` recorded first.

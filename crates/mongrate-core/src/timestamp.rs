@@ -4,19 +4,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis() as i64
 }
 
 /// `2026-11-22T09:30:00.123Z` for a millisecond timestamp.
 pub fn rfc3339_millis(millis: i64) -> String {
     let (date, time, ms) = split(millis);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        date.0, date.1, date.2, time.0, time.1, time.2, ms
-    )
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", date.0, date.1, date.2, time.0, time.1, time.2, ms)
 }
 
 /// The current time in RFC 3339.
@@ -27,10 +21,7 @@ pub fn now_rfc3339() -> String {
 /// `20261122093000` for a millisecond timestamp: the version `create` gives a new file.
 pub fn compact_utc(millis: i64) -> String {
     let (date, time, _) = split(millis);
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        date.0, date.1, date.2, time.0, time.1, time.2
-    )
+    format!("{:04}{:02}{:02}{:02}{:02}{:02}", date.0, date.1, date.2, time.0, time.1, time.2)
 }
 
 type Date = (i64, u32, u32);
@@ -41,11 +32,7 @@ fn split(millis: i64) -> (Date, TimeOfDay, i64) {
     let secs = millis.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    (
-        civil_from_days(days),
-        (of_day / 3600, of_day % 3600 / 60, of_day % 60),
-        ms,
-    )
+    (civil_from_days(days), (of_day / 3600, of_day % 3600 / 60, of_day % 60), ms)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -70,10 +57,7 @@ mod tests {
     fn formats_known_instants() {
         assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
         // 2026-11-22T09:30:00.250Z
-        assert_eq!(
-            rfc3339_millis(1_795_339_800_250),
-            "2026-11-22T09:30:00.250Z"
-        );
+        assert_eq!(rfc3339_millis(1_795_339_800_250), "2026-11-22T09:30:00.250Z");
         assert_eq!(compact_utc(1_795_339_800_250), "20261122093000");
         // A leap day.
         assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");

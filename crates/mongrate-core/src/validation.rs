@@ -11,12 +11,7 @@ use crate::version::Version;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
     /// The file changed after it was applied.
-    Changed {
-        version: Version,
-        file_name: String,
-        recorded: String,
-        current: String,
-    },
+    Changed { version: Version, file_name: String, recorded: String, current: String },
     /// The file of an applied migration is gone.
     Missing { version: Version, name: String },
 }
@@ -32,22 +27,14 @@ impl Drift {
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Drift::Changed {
-                version,
-                file_name,
-                recorded,
-                current,
-            } => write!(
+            Drift::Changed { version, file_name, recorded, current } => write!(
                 f,
                 "{file_name} (version {version}) changed after it was applied (checksum {} recorded, {} now)",
                 short(recorded),
                 short(current)
             ),
             Drift::Missing { version, name } => {
-                write!(
-                    f,
-                    "version {version} ({name}) is applied but its file is missing"
-                )
+                write!(f, "version {version} ({name}) is applied but its file is missing")
             }
         }
     }
@@ -60,22 +47,16 @@ fn short(checksum: &str) -> &str {
 /// Drift of every applied (completed) migration. A failed or running one may legitimately have
 /// been edited to fix it, so only a vanished file counts there.
 pub fn find_drift(migrations: &[Migration], records: &[MigrationRecord]) -> Vec<Drift> {
-    let files: BTreeMap<Version, &Migration> =
-        migrations.iter().map(|m| (m.version(), m)).collect();
+    let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
     let mut drift = Vec::new();
     for record in records {
         if !record.is_in_database() {
             continue;
         }
         match files.get(&record.version) {
-            None => drift.push(Drift::Missing {
-                version: record.version,
-                name: record.name.clone(),
-            }),
+            None => drift.push(Drift::Missing { version: record.version, name: record.name.clone() }),
             Some(migration) => {
-                if record.status == MigrationStatus::Completed
-                    && migration.file.checksum != record.checksum
-                {
+                if record.status == MigrationStatus::Completed && migration.file.checksum != record.checksum {
                     drift.push(Drift::Changed {
                         version: record.version,
                         file_name: migration.file.file_name.clone(),
@@ -113,19 +94,13 @@ pub fn blocked_message(blocking: &[&MigrationRecord], records: &[MigrationRecord
     let mut message = String::from("a previous run did not finish cleanly:\n");
     for record in blocking {
         let why = match (&record.status, &record.error) {
-            (MigrationStatus::Running, _) => {
-                "was interrupted while running (outside a transaction)".to_owned()
-            }
+            (MigrationStatus::Running, _) => "was interrupted while running (outside a transaction)".to_owned(),
             (_, Some(error)) => format!("failed: {error}"),
             _ => "failed".to_owned(),
         };
         message.push_str(&format!("  - {} ({}) {why}\n", record.version, record.name));
     }
-    let oldest = blocking
-        .iter()
-        .map(|r| r.version)
-        .min()
-        .unwrap_or(Version(0));
+    let oldest = blocking.iter().map(|r| r.version).min().unwrap_or(Version(0));
     let before = records
         .iter()
         .filter(|r| r.status == MigrationStatus::Completed && r.version < oldest)

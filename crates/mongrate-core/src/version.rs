@@ -17,9 +17,7 @@ impl Version {
             let version = parse_digits(&digits)?;
             return Ok((version, rest));
         }
-        let end = stem
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(stem.len());
+        let end = stem.find(|c: char| !c.is_ascii_digit()).unwrap_or(stem.len());
         if end == 0 {
             return Err("the name does not start with a version number".into());
         }
@@ -32,9 +30,7 @@ impl Version {
     pub fn parse(text: &str) -> Result<Version, String> {
         let text = text.trim();
         if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
-                "'{text}' is not a version: a version is a whole number such as 20261122093000"
-            ));
+            return Err(format!("'{text}' is not a version: a version is a whole number such as 20261122093000"));
         }
         parse_digits(text)
     }
@@ -43,17 +39,12 @@ impl Version {
 fn parse_digits(digits: &str) -> Result<Version, String> {
     let significant = digits.trim_start_matches('0');
     if significant.len() > 18 {
-        return Err(format!(
-            "version {digits} has more than 18 significant digits"
-        ));
+        return Err(format!("version {digits} has more than 18 significant digits"));
     }
     if significant.is_empty() {
         return Ok(Version(0));
     }
-    significant
-        .parse::<i64>()
-        .map(Version)
-        .map_err(|e| format!("version {digits}: {e}"))
+    significant.parse::<i64>().map(Version).map_err(|e| format!("version {digits}: {e}"))
 }
 
 /// `2024-01-15T10-30-00_rest` → (`20240115103000`, `rest`).
@@ -100,10 +91,7 @@ mod tests {
             Version::from_file_stem("20261122093000-add-email-index").unwrap(),
             (Version(20261122093000), "add-email-index")
         );
-        assert_eq!(
-            Version::from_file_stem("001_init").unwrap(),
-            (Version(1), "init")
-        );
+        assert_eq!(Version::from_file_stem("001_init").unwrap(), (Version(1), "init"));
         assert_eq!(Version::from_file_stem("42").unwrap(), (Version(42), ""));
     }
 

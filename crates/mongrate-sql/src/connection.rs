@@ -33,11 +33,7 @@ pub fn normalize_sqlite_url(url: &str, base_dir: &Path) -> String {
         return url.to_owned();
     }
     let path = Path::new(path);
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base_dir.join(path)
-    };
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) };
     let mut query = query.map(str::to_owned).unwrap_or_default();
     if !query.split('&').any(|pair| pair.starts_with("mode=")) {
         if !query.is_empty() {
@@ -76,10 +72,7 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<A
     // Connect now, so an unreachable database is reported before anything else.
     match tokio::time::timeout(timeout, pool.acquire()).await {
         Ok(Ok(_)) => Ok(pool),
-        Ok(Err(e)) => Err(Error::database(format!(
-            "cannot connect to {shown}: {}",
-            crate::errors::describe(&e)
-        ))),
+        Ok(Err(e)) => Err(Error::database(format!("cannot connect to {shown}: {}", crate::errors::describe(&e)))),
         Err(_) => Err(Error::database(format!(
             "cannot connect to {shown}: no answer within {} s (raise connect_timeout_seconds if the server is slow)",
             timeout.as_secs()
@@ -94,22 +87,10 @@ mod tests {
     #[test]
     fn sqlite_urls() {
         let base = Path::new("/srv/app");
-        assert_eq!(
-            normalize_sqlite_url("sqlite:data.db", base),
-            "sqlite:///srv/app/data.db?mode=rwc"
-        );
-        assert_eq!(
-            normalize_sqlite_url("sqlite://data.db?mode=ro", base),
-            "sqlite:///srv/app/data.db?mode=ro"
-        );
-        assert_eq!(
-            normalize_sqlite_url("sqlite:///tmp/x.db", base),
-            "sqlite:///tmp/x.db?mode=rwc"
-        );
-        assert_eq!(
-            normalize_sqlite_url("sqlite::memory:", base),
-            "sqlite::memory:"
-        );
+        assert_eq!(normalize_sqlite_url("sqlite:data.db", base), "sqlite:///srv/app/data.db?mode=rwc");
+        assert_eq!(normalize_sqlite_url("sqlite://data.db?mode=ro", base), "sqlite:///srv/app/data.db?mode=ro");
+        assert_eq!(normalize_sqlite_url("sqlite:///tmp/x.db", base), "sqlite:///tmp/x.db?mode=rwc");
+        assert_eq!(normalize_sqlite_url("sqlite::memory:", base), "sqlite::memory:");
     }
 
     #[test]
@@ -117,10 +98,7 @@ mod tests {
         assert_eq!(dialect_of("postgresql://x"), Some(Dialect::Postgres));
         assert_eq!(dialect_of("sqlite:x"), Some(Dialect::Sqlite));
         assert_eq!(dialect_of("mongodb://x"), None);
-        assert_eq!(
-            redact("postgres://me:secret@db:5432/app"),
-            "postgres://me:***@db:5432/app"
-        );
+        assert_eq!(redact("postgres://me:secret@db:5432/app"), "postgres://me:***@db:5432/app");
         assert_eq!(redact("postgres://db/app"), "postgres://db/app");
     }
 }

@@ -13,21 +13,10 @@ use crate::execute::{run_statement, statements_of};
 use crate::sql_file::SqlMigration;
 
 /// Runs `steps` in a transaction that is always rolled back.
-pub async fn dry_run(
-    conn: &mut AnyConnection,
-    dialect: Dialect,
-    steps: &[Step],
-) -> Result<Vec<DryRunStep>> {
+pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step]) -> Result<Vec<DryRunStep>> {
     // Sequences are not transactional in PostgreSQL: put back what a rolled-back insert advanced.
-    let sequences = if dialect == Dialect::Postgres {
-        sequence_values(conn).await?
-    } else {
-        Vec::new()
-    };
-    let mut tx = conn
-        .begin_with(dialect.begin())
-        .await
-        .map_err(db_error("starting the dry-run transaction"))?;
+    let sequences = if dialect == Dialect::Postgres { sequence_values(conn).await? } else { Vec::new() };
+    let mut tx = conn.begin_with(dialect.begin()).await.map_err(db_error("starting the dry-run transaction"))?;
     let mut reports = Vec::with_capacity(steps.len());
     let mut stopped = false;
     for step in steps {
@@ -45,10 +34,7 @@ pub async fn dry_run(
         let note = if stopped {
             Some("not run: an earlier migration of this dry-run failed".to_owned())
         } else if !parsed.transactional {
-            Some(
-                "not run: a no-transaction migration cannot be previewed inside a transaction"
-                    .to_owned(),
-            )
+            Some("not run: a no-transaction migration cannot be previewed inside a transaction".to_owned())
         } else {
             None
         };
@@ -73,9 +59,7 @@ pub async fn dry_run(
         }
         reports.push(report);
     }
-    tx.rollback()
-        .await
-        .map_err(db_error("rolling back the dry-run"))?;
+    tx.rollback().await.map_err(db_error("rolling back the dry-run"))?;
     restore_sequences(conn, &sequences).await?;
     Ok(reports)
 }
@@ -94,10 +78,8 @@ async fn sequence_values(conn: &mut AnyConnection) -> Result<Vec<SequenceValue>>
         .map(|row| {
             Ok((
                 row.try_get("name").map_err(db_error("reading sequences"))?,
-                row.try_get("last_value")
-                    .map_err(db_error("reading sequences"))?,
-                row.try_get("start_value")
-                    .map_err(db_error("reading sequences"))?,
+                row.try_get("last_value").map_err(db_error("reading sequences"))?,
+                row.try_get("start_value").map_err(db_error("reading sequences"))?,
             ))
         })
         .collect()
@@ -109,29 +91,18 @@ async fn restore_sequences(conn: &mut AnyConnection, before: &[SequenceValue]) -
     }
     let after = sequence_values(conn).await?;
     for (name, last, start) in before {
-        let now = after
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .and_then(|(_, last, _)| *last);
+        let now = after.iter().find(|(n, _, _)| n == name).and_then(|(_, last, _)| *last);
         if now == *last {
             continue;
         }
         let sql = match last {
-            Some(value) => format!(
-                "SELECT setval('{}', {value}, true)",
-                name.replace('\'', "''")
-            ),
-            None => format!(
-                "SELECT setval('{}', {start}, false)",
-                name.replace('\'', "''")
-            ),
+            Some(value) => format!("SELECT setval('{}', {value}, true)", name.replace('\'', "''")),
+            None => format!("SELECT setval('{}', {start}, false)", name.replace('\'', "''")),
         };
         sqlx::query(AssertSqlSafe(sql))
             .execute(&mut *conn)
             .await
-            .map_err(|e| {
-                Error::database(format!("restoring sequence {name} after the dry-run: {e}"))
-            })?;
+            .map_err(|e| Error::database(format!("restoring sequence {name} after the dry-run: {e}")))?;
     }
     Ok(())
 }

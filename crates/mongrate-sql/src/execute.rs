@@ -3,66 +3,90 @@
 
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind, Result};
-use sqlx::{AnyConnection, AssertSqlSafe, Connection};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Either};
 
 use crate::changelog::Changelog;
 use crate::errors::describe;
-use crate::lease_store::SqlLeaseStore;
 use crate::sql_file::SqlMigration;
 use crate::statement_split::Statement;
 
 /// The statements of a step's direction.
-pub fn statements_of<'a>(
-    parsed: &'a SqlMigration,
-    direction: Direction,
-    file: &str,
-) -> Result<&'a [Statement]> {
+pub fn statements_of<'a>(parsed: &'a SqlMigration, direction: Direction, file: &str) -> Result<&'a [Statement]> {
     match direction {
         Direction::Up => Ok(&parsed.up),
-        Direction::Down => parsed.down.as_deref().ok_or_else(|| {
-            Error::refused(format!("{file} has no down section: it cannot be reverted"))
-        }),
+        Direction::Down => parsed
+            .down
+            .as_deref()
+            .ok_or_else(|| Error::refused(format!("{file} has no down section: it cannot be reverted"))),
     }
 }
 
-/// Runs one statement and reports it; an error names the file and line.
-pub async fn run_statement(
-    conn: &mut AnyConnection,
-    statement: &Statement,
-    file: &str,
-) -> Result<OperationReport> {
-    match sqlx::raw_sql(AssertSqlSafe(statement.sql.as_str()))
-        .execute(conn)
-        .await
-    {
-        Ok(done) => Ok(OperationReport {
-            line: statement.line,
-            summary: statement.summary(),
-            affected: Some(done.rows_affected()),
-            note: None,
-        }),
-        Err(e) => Err(Error::migration(format!(
-            "{file}:{}: {}",
-            statement.line,
-            describe(&e)
-        ))),
+/// Only statements that change rows have a meaningful count: SQLite reports the previous
+/// statement's count for DDL.
+fn changes_rows(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    matches!(first.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "REPLACE" | "UPSERT" | "WITH" | "COPY")
+}
+
+fn report(statement: &Statement, rows: u64) -> OperationReport {
+    OperationReport {
+        line: statement.line,
+        summary: statement.summary(),
+        affected: changes_rows(&statement.sql).then_some(rows),
+        note: None,
     }
+}
+
+fn statement_error(statement: &Statement, file: &str, error: &sqlx::Error) -> Error {
+    Error::migration(format!("{file}:{}: {}", statement.line, describe(error)))
+}
+
+/// Runs one statement and reports it; an error names the file and line.
+pub async fn run_statement(conn: &mut AnyConnection, statement: &Statement, file: &str) -> Result<OperationReport> {
+    match sqlx::raw_sql(AssertSqlSafe(statement.sql.as_str())).execute(conn).await {
+        Ok(done) => Ok(report(statement, done.rows_affected())),
+        Err(e) => Err(statement_error(statement, file, &e)),
+    }
+}
+
+/// Sends all statements in one round trip and still reports each one: the database answers with
+/// one result per statement, so the number of results before an error says which one failed.
+pub async fn run_batch(conn: &mut AnyConnection, statements: &[Statement], file: &str) -> Result<Vec<OperationReport>> {
+    // A newline before each `;`, so a statement ending in a `--` comment stays closed.
+    let script = statements.iter().map(|s| s.sql.as_str()).collect::<Vec<_>>().join("\n;\n");
+    let mut results = sqlx::raw_sql(AssertSqlSafe(script)).fetch_many(conn);
+    let mut reports = Vec::with_capacity(statements.len());
+    while let Some(item) = results.next().await {
+        match item {
+            Ok(Either::Left(done)) => {
+                if let Some(statement) = statements.get(reports.len()) {
+                    reports.push(report(statement, done.rows_affected()));
+                }
+            }
+            Ok(Either::Right(_row)) => {}
+            Err(e) => {
+                let failed = &statements[reports.len().min(statements.len() - 1)];
+                return Err(statement_error(failed, file, &e));
+            }
+        }
+    }
+    Ok(reports)
 }
 
 fn failure(error: Error, partial: bool) -> StepFailure {
     StepFailure { error, partial }
 }
 
-/// Runs the step in one transaction together with its changelog update. Right before the
-/// commit, the lease is renewed inside the transaction: if another runner took it over, the
+/// Runs the step in one transaction together with its changelog update. The lease is renewed
+/// inside the same transaction right before the commit: if another runner took it over, the
 /// migration is rolled back instead of committed twice.
 pub async fn in_transaction(
     conn: &mut AnyConnection,
     changelog: &Changelog,
-    lease: &SqlLeaseStore,
     execution: &StepExecution<'_>,
     statements: &[Statement],
 ) -> Result<StepOutcome, StepFailure> {
@@ -71,58 +95,24 @@ pub async fn in_transaction(
     let mut tx = conn
         .begin_with(changelog.dialect.begin())
         .await
-        .map_err(|e| {
-            failure(
-                Error::database(format!("starting a transaction: {}", describe(&e))),
-                false,
-            )
-        })?;
-    let mut operations = Vec::with_capacity(statements.len());
-    let mut outcome: Result<()> = Ok(());
-    for statement in statements {
-        match run_statement(&mut tx, statement, &file).await {
-            Ok(report) => operations.push(report),
-            Err(error) => {
-                outcome = Err(error);
-                break;
-            }
-        }
-    }
-    if outcome.is_ok()
-        && let Some(owner) = execution.lease_owner
-    {
-        outcome = match lease.renew_on(&mut tx, owner, execution.lease_ttl).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Error::new(
+        .map_err(|e| failure(Error::database(format!("starting a transaction: {}", describe(&e))), false))?;
+    let outcome = async {
+        let operations = run_batch(&mut tx, statements, &file).await?;
+        let (record, history) = execution.completed(started.elapsed());
+        let fence = execution.lease_owner.map(|owner| (owner, execution.lease_ttl));
+        if !changelog.record_completion(&mut tx, &record, &history, fence).await? {
+            return Err(Error::new(
                 ErrorKind::LeaseLost,
                 "the migration lock was taken over by another runner; rolled back instead of committing",
-            )),
-            Err(e) => Err(Error::database(format!(
-                "checking the migration lock: {}",
-                describe(&e)
-            ))),
-        };
-    }
-    if outcome.is_ok() {
-        let (record, history) = execution.completed(started.elapsed());
-        outcome = async {
-            changelog.upsert(&mut tx, &record).await?;
-            changelog.append(&mut tx, &history).await
+            ));
         }
-        .await;
+        Ok(operations)
     }
+    .await;
     match outcome {
-        Ok(()) => {
-            tx.commit().await.map_err(|e| {
-                failure(
-                    Error::database(format!("committing: {}", describe(&e))),
-                    false,
-                )
-            })?;
-            Ok(StepOutcome {
-                elapsed: started.elapsed(),
-                operations,
-            })
+        Ok(operations) => {
+            tx.commit().await.map_err(|e| failure(Error::database(format!("committing: {}", describe(&e))), false))?;
+            Ok(StepOutcome { elapsed: started.elapsed(), operations })
         }
         Err(error) => {
             // The connection is unusable for the failure record until the rollback is done.
@@ -142,10 +132,7 @@ pub async fn outside_transaction(
 ) -> Result<StepOutcome, StepFailure> {
     let started = Instant::now();
     let file = execution.step.migration.file.path.display().to_string();
-    changelog
-        .upsert(conn, &execution.running_record())
-        .await
-        .map_err(|e| failure(e, false))?;
+    changelog.upsert(conn, &execution.running_record()).await.map_err(|e| failure(e, false))?;
     let mut operations = Vec::with_capacity(statements.len());
     for statement in statements {
         match run_statement(conn, statement, &file).await {
@@ -161,14 +148,9 @@ pub async fn outside_transaction(
             .map_err(crate::changelog::db_error("recording the migration"))?;
         changelog.upsert(&mut tx, &record).await?;
         changelog.append(&mut tx, &history).await?;
-        tx.commit()
-            .await
-            .map_err(crate::changelog::db_error("recording the migration"))
+        tx.commit().await.map_err(crate::changelog::db_error("recording the migration"))
     }
     .await;
     recorded.map_err(|e| failure(e, true))?;
-    Ok(StepOutcome {
-        elapsed: started.elapsed(),
-        operations,
-    })
+    Ok(StepOutcome { elapsed: started.elapsed(), operations })
 }

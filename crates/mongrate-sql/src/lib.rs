@@ -7,6 +7,7 @@ pub mod dry_run;
 pub mod errors;
 pub mod execute;
 pub mod lease_store;
+pub mod primary;
 pub mod sql_file;
 pub mod statement_split;
 pub mod target;

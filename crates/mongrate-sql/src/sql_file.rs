@@ -34,11 +34,7 @@ impl SqlMigration {
             if let Some(directive) = directive(trimmed) {
                 match directive {
                     "up" | "down" => {
-                        let slot = if directive == "up" {
-                            &mut up
-                        } else {
-                            &mut down
-                        };
+                        let slot = if directive == "up" { &mut up } else { &mut down };
                         if slot.is_some() {
                             return Err(Error::validation(format!(
                                 "{name}:{number}: a second `-- mongrate:{directive}` section; a file has one up and at most one down section"
@@ -51,11 +47,7 @@ impl SqlMigration {
                     unknown => {
                         return Err(Error::validation(format!(
                             "{name}:{number}: unknown directive `-- mongrate:{unknown}`; known: {}",
-                            DIRECTIVES
-                                .iter()
-                                .map(|d| format!("-- mongrate:{d}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            DIRECTIVES.iter().map(|d| format!("-- mongrate:{d}")).collect::<Vec<_>>().join(", ")
                         )));
                     }
                 }
@@ -82,25 +74,11 @@ impl SqlMigration {
         };
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
-            return Err(Error::validation(format!(
-                "{name}:{}: the up section has no statements",
-                up_line - 1
-            )));
+            return Err(Error::validation(format!("{name}:{}: the up section has no statements", up_line - 1)));
         }
-        let down = down
-            .map(|(line, text)| split_statements(&text, line))
-            .filter(|s| !s.is_empty());
-        let description = description
-            .into_iter()
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        Ok(SqlMigration {
-            up,
-            down,
-            transactional,
-            description: (!description.is_empty()).then_some(description),
-        })
+        let down = down.map(|(line, text)| split_statements(&text, line)).filter(|s| !s.is_empty());
+        let description = description.into_iter().filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+        Ok(SqlMigration { up, down, transactional, description: (!description.is_empty()).then_some(description) })
     }
 
     /// What the planner needs to know.
@@ -178,10 +156,7 @@ mod tests {
 
     #[test]
     fn no_down_or_empty_down_is_irreversible() {
-        let parsed = SqlMigration::parse(&file(
-            "-- mongrate:up\nSELECT 1;\n-- mongrate:down\n-- nothing\n",
-        ))
-        .unwrap();
+        let parsed = SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:down\n-- nothing\n")).unwrap();
         assert!(parsed.down.is_none());
         assert!(!parsed.meta(&file("")).reversible);
     }
@@ -198,39 +173,24 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let missing = SqlMigration::parse(&file("CREATE TABLE x (id int);\n")).unwrap_err();
-        assert!(
-            missing.message.contains("migrations/001_users.sql:1"),
-            "{}",
-            missing.message
-        );
+        assert!(missing.message.contains("migrations/001_users.sql:1"), "{}", missing.message);
         let no_up = SqlMigration::parse(&file("-- just a comment\n")).unwrap_err();
-        assert!(
-            no_up.message.contains("no `-- mongrate:up`"),
-            "{}",
-            no_up.message
-        );
-        let unknown =
-            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:sideways\n"))
-                .unwrap_err();
+        assert!(no_up.message.contains("no `-- mongrate:up`"), "{}", no_up.message);
+        let unknown = SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:sideways\n")).unwrap_err();
         assert!(
             unknown.message.contains("001_users.sql:3") && unknown.message.contains("sideways"),
             "{}",
             unknown.message
         );
-        let twice =
-            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:up\n")).unwrap_err();
+        let twice = SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:up\n")).unwrap_err();
         assert!(twice.message.contains(":3"), "{}", twice.message);
-        let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:down\nSELECT 1;\n"))
-            .unwrap_err();
+        let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:down\nSELECT 1;\n")).unwrap_err();
         assert!(empty.message.contains("no statements"), "{}", empty.message);
     }
 
     #[test]
     fn template_parses_once_filled() {
-        let text = template("add users").replace(
-            "-- mongrate:up\n\n",
-            "-- mongrate:up\nCREATE TABLE u (id int);\n",
-        );
+        let text = template("add users").replace("-- mongrate:up\n\n", "-- mongrate:up\nCREATE TABLE u (id int);\n");
         let parsed = SqlMigration::parse(&file(&text)).unwrap();
         assert_eq!(parsed.up.len(), 1);
         assert!(parsed.down.is_none());

@@ -27,12 +27,7 @@ impl Statement {
 
 /// Splits `text`, whose first line is line `first_line` of its file.
 pub fn split_statements(text: &str, first_line: usize) -> Vec<Statement> {
-    let mut splitter = Splitter {
-        chars: text.char_indices().peekable(),
-        text,
-        line: first_line,
-        out: Vec::new(),
-    };
+    let mut splitter = Splitter { chars: text.char_indices().peekable(), text, line: first_line, out: Vec::new() };
     splitter.run();
     splitter.out
 }
@@ -74,12 +69,7 @@ impl Current {
     /// `CREATE [OR REPLACE] [TEMP] TRIGGER|FUNCTION|PROCEDURE`: bodies may hold `;`.
     fn has_block_body(&self) -> bool {
         self.words.first().is_some_and(|w| w == "CREATE")
-            && self
-                .words
-                .iter()
-                .skip(1)
-                .take(4)
-                .any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"))
+            && self.words.iter().skip(1).take(4).any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"))
     }
 }
 
@@ -134,9 +124,7 @@ impl Splitter<'_> {
                     self.skip_quoted('\'', escapes);
                 }
                 '"' | '`' => self.skip_quoted(c, false),
-                '$' if !previous.is_some_and(|p| p.is_alphanumeric() || p == '_') => {
-                    self.skip_dollar_quote(at)
-                }
+                '$' if !previous.is_some_and(|p| p.is_alphanumeric() || p == '_') => self.skip_dollar_quote(at),
                 ';' if current.block_depth == 0 => {
                     self.push(&current, at);
                     current = Current::default();
@@ -154,10 +142,7 @@ impl Splitter<'_> {
         if let Some((start, line)) = current.start {
             let sql = self.text[start..end].trim();
             if !sql.is_empty() && sql != ";" {
-                self.out.push(Statement {
-                    sql: sql.to_owned(),
-                    line,
-                });
+                self.out.push(Statement { sql: sql.to_owned(), line });
             }
         }
     }
@@ -211,10 +196,7 @@ impl Splitter<'_> {
         let tag_len = rest.find('$');
         let Some(tag_len) = tag_len else { return };
         let tag = &rest[..tag_len];
-        let valid = tag
-            .chars()
-            .next()
-            .is_none_or(|c| c.is_alphabetic() || c == '_')
+        let valid = tag.chars().next().is_none_or(|c| c.is_alphabetic() || c == '_')
             && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
         if !valid {
             return;
@@ -239,24 +221,16 @@ mod tests {
     use super::*;
 
     fn sqls(text: &str) -> Vec<String> {
-        split_statements(text, 1)
-            .into_iter()
-            .map(|s| s.sql)
-            .collect()
+        split_statements(text, 1).into_iter().map(|s| s.sql).collect()
     }
 
     #[test]
     fn splits_on_semicolons_and_tracks_lines() {
-        let statements = split_statements(
-            "CREATE TABLE a (id int);\n\n-- note\nINSERT INTO a VALUES (1);\nSELECT 1",
-            10,
-        );
+        let statements =
+            split_statements("CREATE TABLE a (id int);\n\n-- note\nINSERT INTO a VALUES (1);\nSELECT 1", 10);
         assert_eq!(statements.len(), 3);
         assert_eq!(statements[0].line, 10);
-        assert_eq!(
-            statements[1].sql,
-            "INSERT INTO a VALUES (1);".trim_end_matches(';')
-        );
+        assert_eq!(statements[1].sql, "INSERT INTO a VALUES (1);".trim_end_matches(';'));
         assert_eq!(statements[1].line, 13);
         assert_eq!(statements[2].sql, "SELECT 1");
     }
@@ -264,15 +238,10 @@ mod tests {
     #[test]
     fn quotes_and_comments_hide_semicolons() {
         assert_eq!(
-            sqls(
-                "INSERT INTO t VALUES ('a;b', \"c;d\"); /* x; /* nested; */ y; */ SELECT 'it''s;'; -- end;\n"
-            ),
+            sqls("INSERT INTO t VALUES ('a;b', \"c;d\"); /* x; /* nested; */ y; */ SELECT 'it''s;'; -- end;\n"),
             ["INSERT INTO t VALUES ('a;b', \"c;d\")", "SELECT 'it''s;'"]
         );
-        assert_eq!(
-            sqls("SELECT E'a\\';b'; SELECT 2"),
-            ["SELECT E'a\\';b'", "SELECT 2"]
-        );
+        assert_eq!(sqls("SELECT E'a\\';b'; SELECT 2"), ["SELECT E'a\\';b'", "SELECT 2"]);
     }
 
     #[test]
@@ -301,10 +270,7 @@ mod tests {
 
     #[test]
     fn summary_is_one_line() {
-        let statement = Statement {
-            sql: "CREATE TABLE t (\n id int\n)".into(),
-            line: 1,
-        };
+        let statement = Statement { sql: "CREATE TABLE t (\n id int\n)".into(), line: 1 };
         assert_eq!(statement.summary(), "CREATE TABLE t ( …");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,13 +13,14 @@ use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::target::DryRunStep;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
-use sqlx::{AnyPool, Connection, Row};
+use sqlx::{Connection, Row};
 
 use crate::changelog::{Changelog, db_error};
 use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
 use crate::dialect::Dialect;
 use crate::execute::{in_transaction, outside_transaction, statements_of};
 use crate::lease_store::SqlLeaseStore;
+use crate::primary::Primary;
 use crate::sql_file::SqlMigration;
 
 /// How to reach a SQL database.
@@ -33,9 +35,11 @@ pub struct SqlOptions {
 
 /// A PostgreSQL or SQLite database.
 pub struct SqlTarget {
-    pool: AnyPool,
+    primary: Arc<Primary>,
     dialect: Dialect,
     changelog: Changelog,
+    /// Set once the changelog tables are known to exist: they do not disappear during a run.
+    changelog_ready: AtomicBool,
     lease: Arc<SqlLeaseStore>,
     shown_url: String,
 }
@@ -48,36 +52,34 @@ impl SqlTarget {
 
     /// Connects, failing within the connect timeout when the database cannot be reached.
     pub async fn connect(options: SqlOptions) -> Result<SqlTarget> {
-        let dialect = dialect_of(&options.url).ok_or_else(|| {
-            Error::config(format!(
-                "{} is not a postgres:// or sqlite: URL",
-                redact(&options.url)
-            ))
-        })?;
+        let dialect = dialect_of(&options.url)
+            .ok_or_else(|| Error::config(format!("{} is not a postgres:// or sqlite: URL", redact(&options.url))))?;
         let url = match dialect {
             Dialect::Sqlite => normalize_sqlite_url(&options.url, &options.base_dir),
             Dialect::Postgres => options.url.clone(),
         };
         let pool = connect(&url, dialect, options.connect_timeout).await?;
-        let lease = Arc::new(SqlLeaseStore {
-            pool: pool.clone(),
-            dialect,
-            table: options.names.lock.clone(),
-        });
+        let primary = Arc::new(Primary::acquire(&pool).await?);
+        let changelog = Changelog { dialect, names: options.names };
+        let lease = Arc::new(SqlLeaseStore { primary: primary.clone(), pool, changelog: changelog.clone() });
         Ok(SqlTarget {
-            pool,
+            primary,
             dialect,
-            changelog: Changelog {
-                dialect,
-                names: options.names,
-            },
+            changelog,
+            changelog_ready: AtomicBool::new(false),
             lease,
             shown_url: redact(&options.url),
         })
     }
 
-    async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        self.pool.acquire().await.map_err(db_error("connecting"))
+    /// Whether the changelog tables exist, asking the database until they do.
+    async fn changelog_exists_on(&self, conn: &mut sqlx::AnyConnection) -> Result<bool> {
+        if self.changelog_ready.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let exists = self.changelog.exists(conn).await?;
+        self.changelog_ready.store(exists, Ordering::Relaxed);
+        Ok(exists)
     }
 }
 
@@ -108,53 +110,45 @@ impl Target for SqlTarget {
             Dialect::Postgres => "SELECT current_setting('server_version') AS version",
             Dialect::Sqlite => "SELECT sqlite_version() AS version",
         };
-        let mut conn = self.connection().await?;
-        let row = sqlx::query(sql)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_error("reading the server version"))?;
-        let version: String = row
-            .try_get("version")
-            .map_err(db_error("reading the server version"))?;
-        Ok(
-            serde_json::json!({ "kind": self.dialect.kind(), "version": version, "transactions": true }),
-        )
+        let mut conn = self.primary.lock().await;
+        let row = sqlx::query(sql).fetch_one(&mut **conn).await.map_err(db_error("reading the server version"))?;
+        let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
+        Ok(serde_json::json!({ "kind": self.dialect.kind(), "version": version, "transactions": true }))
     }
 
     async fn changelog_exists(&self) -> Result<bool> {
-        self.changelog.exists(&mut *self.connection().await?).await
+        let mut conn = self.primary.lock().await;
+        self.changelog_exists_on(&mut conn).await
     }
 
     async fn ensure_changelog(&self) -> Result<()> {
-        self.changelog.ensure(&self.pool).await
+        let mut conn = self.primary.lock().await;
+        if !self.changelog_exists_on(&mut conn).await? {
+            self.changelog.create(&mut conn).await?;
+            self.changelog_ready.store(true, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     async fn records(&self) -> Result<Vec<MigrationRecord>> {
-        let mut conn = self.connection().await?;
-        if !self.changelog.exists(&mut conn).await? {
+        let mut conn = self.primary.lock().await;
+        if !self.changelog_exists_on(&mut conn).await? {
             return Ok(Vec::new());
         }
         self.changelog.records(&mut conn).await
     }
 
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
-        let mut conn = self.connection().await?;
-        if !self.changelog.exists(&mut conn).await? {
+        let mut conn = self.primary.lock().await;
+        if !self.changelog_exists_on(&mut conn).await? {
             return Ok(Vec::new());
         }
         self.changelog.history(&mut conn, query).await
     }
 
-    async fn write_record(
-        &self,
-        record: Option<&MigrationRecord>,
-        history: &HistoryEntry,
-    ) -> Result<()> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn
-            .begin_with(self.dialect.begin())
-            .await
-            .map_err(db_error("recording"))?;
+    async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()> {
+        let mut conn = self.primary.lock().await;
+        let mut tx = conn.begin_with(self.dialect.begin()).await.map_err(db_error("recording"))?;
         if let Some(record) = record {
             self.changelog.upsert(&mut tx, record).await?;
         }
@@ -163,35 +157,21 @@ impl Target for SqlTarget {
     }
 
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
-        let as_failure = |error| StepFailure {
-            error,
-            partial: false,
-        };
+        let as_failure = |error| StepFailure { error, partial: false };
         let file = &execution.step.migration.file;
         let parsed = SqlMigration::parse(file).map_err(as_failure)?;
-        let statements = statements_of(
-            &parsed,
-            execution.step.direction,
-            &file.path.display().to_string(),
-        )
-        .map_err(as_failure)?;
-        let mut conn = self.connection().await.map_err(as_failure)?;
+        let statements =
+            statements_of(&parsed, execution.step.direction, &file.path.display().to_string()).map_err(as_failure)?;
+        let mut conn = self.primary.lock().await;
         if parsed.transactional {
-            in_transaction(
-                &mut conn,
-                &self.changelog,
-                &self.lease,
-                execution,
-                statements,
-            )
-            .await
+            in_transaction(&mut conn, &self.changelog, execution, statements).await
         } else {
             outside_transaction(&mut conn, &self.changelog, execution, statements).await
         }
     }
 
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.primary.lock().await;
         crate::dry_run::dry_run(&mut conn, self.dialect, steps).await
     }
 

@@ -17,16 +17,8 @@ use crate::output::Output;
 
 fn main() {
     let cli = Cli::parse();
-    let output = Output::new(
-        cli.global.json,
-        cli.global.quiet,
-        cli.global.log_format == LogFormat::Json,
-    );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let output = Output::new(cli.global.json, cli.global.quiet, cli.global.log_format == LogFormat::Json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -71,11 +63,9 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::Validate => commands::validate::run(&context).await,
         Command::Repair => commands::repair::run(&context).await,
         Command::Mark(args) => commands::mark::run(&context, args).await,
-        Command::Lock {
-            command: LockCommand::Status,
-        } => commands::lock::status(&context).await,
-        Command::Lock {
-            command: LockCommand::Release { confirm },
-        } => commands::lock::release(&context, *confirm).await,
+        Command::Lock { command: LockCommand::Status } => commands::lock::status(&context).await,
+        Command::Lock { command: LockCommand::Release { confirm } } => {
+            commands::lock::release(&context, *confirm).await
+        }
     }
 }

@@ -65,11 +65,7 @@ impl Migrator {
     pub async fn connect(settings: Settings) -> Result<Migrator> {
         let target = connect_target(&settings).await?;
         let migrations = load_migrations(&settings.migrations_dir, target.as_ref())?;
-        Ok(Migrator {
-            target,
-            migrations,
-            settings,
-        })
+        Ok(Migrator { target, migrations, settings })
     }
 
     pub fn target(&self) -> &dyn Target {
@@ -96,13 +92,8 @@ impl Migrator {
 
     /// Applies every pending migration.
     pub async fn up(&self) -> Result<RunReport> {
-        let request = PlanRequest::Up {
-            to: None,
-            allow_out_of_order: false,
-            retry: false,
-        };
-        self.run(request, &self.run_settings(false), &SilentReporter, None)
-            .await
+        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
+        self.run(request, &self.run_settings(false), &SilentReporter, None).await
     }
 
     /// Carries out any request, reporting progress.
@@ -113,13 +104,7 @@ impl Migrator {
         reporter: &dyn Reporter,
         interrupt: Option<tokio::sync::watch::Receiver<bool>>,
     ) -> Result<RunReport> {
-        let runner = Runner {
-            target: self.target(),
-            migrations: &self.migrations,
-            settings,
-            reporter,
-            interrupt,
-        };
+        let runner = Runner { target: self.target(), migrations: &self.migrations, settings, reporter, interrupt };
         runner.run(request).await
     }
 

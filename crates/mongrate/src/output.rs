@@ -17,12 +17,7 @@ pub struct Output {
 
 impl Output {
     pub fn new(json: bool, quiet: bool, log_json: bool) -> Self {
-        Output {
-            json,
-            quiet,
-            log_json,
-            terminal: std::io::stderr().is_terminal(),
-        }
+        Output { json, quiet, log_json, terminal: std::io::stderr().is_terminal() }
     }
 
     /// A result line for people (suppressed by --quiet and --json).
@@ -36,8 +31,7 @@ impl Output {
     /// The machine-readable result (only with --json).
     pub fn json_value(&self, value: &impl Serialize) {
         if self.json {
-            let text = serde_json::to_string_pretty(value)
-                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{text}");
         }
@@ -51,9 +45,7 @@ impl Output {
         let mut err = std::io::stderr().lock();
         if self.log_json {
             let mut object = serde_json::json!({ "event": event, "message": text });
-            if let (Some(target), serde_json::Value::Object(extra)) =
-                (object.as_object_mut(), fields)
-            {
+            if let (Some(target), serde_json::Value::Object(extra)) = (object.as_object_mut(), fields) {
                 target.extend(extra);
             }
             let _ = writeln!(err, "{object}");
@@ -66,9 +58,7 @@ impl Output {
     pub fn error(&self, error: &Error) {
         let code = error.kind.exit_code();
         if self.json {
-            self.json_value(
-                &serde_json::json!({ "error": { "message": error.message, "exitCode": code } }),
-            );
+            self.json_value(&serde_json::json!({ "error": { "message": error.message, "exitCode": code } }));
         }
         let mut err = std::io::stderr().lock();
         if self.log_json {
@@ -128,13 +118,7 @@ mod tests {
 
     #[test]
     fn tables_align() {
-        let text = table(
-            &["A", "BB"],
-            &[
-                vec!["xxx".into(), "y".into()],
-                vec!["z".into(), String::new()],
-            ],
-        );
+        let text = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()], vec!["z".into(), String::new()]]);
         assert_eq!(text, "A    BB\nxxx  y\nz");
     }
 

@@ -41,11 +41,7 @@ impl Reporter for ProgressReporter {
                 Direction::Up => "applying ",
                 Direction::Down => "reverting",
             };
-            eprint!(
-                "{verb} {} {} …\r",
-                step.migration.version(),
-                step.migration.meta.name
-            );
+            eprint!("{verb} {} {} …\r", step.migration.version(), step.migration.meta.name);
         }
     }
 
@@ -59,12 +55,7 @@ impl Reporter for ProgressReporter {
         fields["executionTime"] = json!(ms);
         self.output.event(
             "step_completed",
-            &format!(
-                "{verb} {} {} ({})",
-                step.migration.version(),
-                step.migration.meta.name,
-                duration_ms(Some(ms))
-            ),
+            &format!("{verb} {} {} ({})", step.migration.version(), step.migration.meta.name, duration_ms(Some(ms))),
             fields,
         );
     }
@@ -75,11 +66,7 @@ impl Reporter for ProgressReporter {
         fields["partial"] = json!(failure.partial);
         self.output.event(
             "step_failed",
-            &format!(
-                "FAILED   {} {}",
-                step.migration.version(),
-                step.migration.meta.name
-            ),
+            &format!("FAILED   {} {}", step.migration.version(), step.migration.meta.name),
             fields,
         );
     }

@@ -12,8 +12,7 @@ pub fn run(context: &Context, args: &CreateArgs) -> Result<i32> {
         FileFormat::Sql => ("sql", mongrate_sql::sql_file::template(&args.name)),
     };
     let dir = &context.settings.migrations_dir;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
     // Versions already used, so the new file sorts after them (a broken file still counts).
     let existing: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| Error::config(format!("cannot read {}: {e}", dir.display())))?
@@ -21,25 +20,16 @@ pub fn run(context: &Context, args: &CreateArgs) -> Result<i32> {
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
             let (stem, _) = name.rsplit_once('.')?;
-            Version::from_file_stem(stem)
-                .ok()
-                .map(|(version, _)| version)
+            Version::from_file_stem(stem).ok().map(|(version, _)| version)
         })
         .collect();
-    let name =
-        new_file_name(now_millis(), &existing, &args.name, extension).map_err(Error::config)?;
+    let name = new_file_name(now_millis(), &existing, &args.name, extension).map_err(Error::config)?;
     let path = dir.join(&name);
     if path.exists() {
-        return Err(Error::config(format!(
-            "{} already exists; wait a second or choose another name",
-            path.display()
-        )));
+        return Err(Error::config(format!("{} already exists; wait a second or choose another name", path.display())));
     }
-    std::fs::write(&path, body)
-        .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
+    std::fs::write(&path, body).map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
     context.output.line(format!("created {}", path.display()));
-    context
-        .output
-        .json_value(&serde_json::json!({ "file": path.display().to_string(), "name": name }));
+    context.output.json_value(&serde_json::json!({ "file": path.display().to_string(), "name": name }));
     Ok(0)
 }

@@ -9,25 +9,13 @@ use crate::output::{duration_ms, table};
 
 pub async fn run(context: &Context, args: &HistoryArgs) -> Result<i32> {
     if args.limit < 1 || args.skip < 0 {
-        return Err(Error::config(
-            "--limit must be at least 1 and --skip at least 0",
-        ));
+        return Err(Error::config("--limit must be at least 1 and --skip at least 0"));
     }
     let query = HistoryQuery {
         limit: args.limit,
         skip: args.skip,
-        status: args
-            .status
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(Error::config)?,
-        version: args
-            .version
-            .as_deref()
-            .map(Version::parse)
-            .transpose()
-            .map_err(Error::config)?,
+        status: args.status.as_deref().map(str::parse).transpose().map_err(Error::config)?,
+        version: args.version.as_deref().map(Version::parse).transpose().map_err(Error::config)?,
     };
     let target = context.target().await?;
     let entries = target.history(&query).await?;
@@ -47,20 +35,12 @@ pub async fn run(context: &Context, args: &HistoryArgs) -> Result<i32> {
                 e.name.clone(),
                 e.status.as_str().to_owned(),
                 duration_ms(e.execution_time),
-                format!(
-                    "{}@{} ({})",
-                    e.applied_by.user, e.applied_by.host, e.applied_by.pid
-                ),
-                e.error
-                    .as_deref()
-                    .map(|m| m.lines().next().unwrap_or_default().to_owned())
-                    .unwrap_or_default(),
+                format!("{}@{} ({})", e.applied_by.user, e.applied_by.host, e.applied_by.pid),
+                e.error.as_deref().map(|m| m.lines().next().unwrap_or_default().to_owned()).unwrap_or_default(),
             ]
         })
         .collect();
-    let headers = [
-        "ID", "AT", "ACTION", "VERSION", "NAME", "STATUS", "TIME", "BY", "ERROR",
-    ];
+    let headers = ["ID", "AT", "ACTION", "VERSION", "NAME", "STATUS", "TIME", "BY", "ERROR"];
     context.output.line(table(&headers, &rows));
     Ok(0)
 }

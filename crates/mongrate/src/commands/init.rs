@@ -37,54 +37,31 @@ fn config_text(url: &str) -> String {
 }
 
 pub fn run(context: &Context, args: &InitArgs) -> Result<i32> {
-    let config = context
-        .settings
-        .config_file
-        .clone()
-        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
+    let config = context.settings.config_file.clone().unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
     if config.exists() && !args.force {
-        return Err(Error::config(format!(
-            "{} already exists; pass --force to overwrite it",
-            config.display()
-        )));
+        return Err(Error::config(format!("{} already exists; pass --force to overwrite it", config.display())));
     }
-    let base = config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let base = config.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // The URL is written into the file, so nothing is a silent default later.
-    let url = context
-        .settings
-        .url()
-        .map(str::to_owned)
-        .unwrap_or_else(|_| "sqlite:mongrate.db".to_owned());
+    let url = context.settings.url().map(str::to_owned).unwrap_or_else(|_| "sqlite:mongrate.db".to_owned());
     let migrations = base.join("migrations");
-    let write_error = |path: &Path, e: std::io::Error| {
-        Error::config(format!("cannot write {}: {e}", path.display()))
-    };
+    let write_error = |path: &Path, e: std::io::Error| Error::config(format!("cannot write {}: {e}", path.display()));
     std::fs::write(&config, config_text(&url)).map_err(|e| write_error(&config, e))?;
     std::fs::create_dir_all(&migrations).map_err(|e| write_error(&migrations, e))?;
-    let has_migrations = std::fs::read_dir(&migrations)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
+    let has_migrations = std::fs::read_dir(&migrations).map(|mut d| d.next().is_some()).unwrap_or(false);
     let example = if has_migrations {
         None
     } else {
-        let name =
-            new_file_name(now_millis(), &[], "create users", "sql").map_err(Error::config)?;
+        let name = new_file_name(now_millis(), &[], "create users", "sql").map_err(Error::config)?;
         let path = migrations.join(name);
         std::fs::write(&path, EXAMPLE).map_err(|e| write_error(&path, e))?;
         Some(path)
     };
-    context
-        .output
-        .line(format!("wrote {} (url = {url})", config.display()));
+    context.output.line(format!("wrote {} (url = {url})", config.display()));
     if let Some(path) = &example {
         context.output.line(format!("wrote {}", path.display()));
     }
-    context
-        .output
-        .line("next: mongrate status, then mongrate up");
+    context.output.line("next: mongrate status, then mongrate up");
     context.output.json_value(&serde_json::json!({
         "config": config.display().to_string(),
         "url": url,

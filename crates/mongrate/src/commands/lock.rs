@@ -8,17 +8,11 @@ use crate::commands::status::describe_lock;
 pub async fn status(context: &Context) -> Result<i32> {
     let target = context.target().await?;
     let lock = target.lease_store().current().await?;
-    context
-        .output
-        .json_value(&serde_json::json!({ "locked": lock }));
-    context
-        .output
-        .line(format!("lock: {}", describe_lock(&lock)));
+    context.output.json_value(&serde_json::json!({ "locked": lock }));
+    context.output.line(format!("lock: {}", describe_lock(&lock)));
     if let Some(lock) = &lock {
         context.output.line(format!("owner: {}", lock.owner));
-        context
-            .output
-            .line(format!("heartbeat: {}", lock.heartbeat_at));
+        context.output.line(format!("heartbeat: {}", lock.heartbeat_at));
     }
     Ok(0)
 }
@@ -32,14 +26,11 @@ pub async fn release(context: &Context, confirm: bool) -> Result<i32> {
     }
     let target = context.target().await?;
     let released = target.lease_store().force_release().await?;
-    context
-        .output
-        .json_value(&serde_json::json!({ "released": released }));
+    context.output.json_value(&serde_json::json!({ "released": released }));
     match released {
-        Some(lock) => context.output.line(format!(
-            "released the lock held by {} (pid {}) since {}",
-            lock.host, lock.pid, lock.locked_at
-        )),
+        Some(lock) => context
+            .output
+            .line(format!("released the lock held by {} (pid {}) since {}", lock.host, lock.pid, lock.locked_at)),
         None => context.output.line("the lock was free; nothing to release"),
     }
     Ok(0)

@@ -39,13 +39,8 @@ pub async fn run(context: &Context, args: &MarkArgs) -> Result<i32> {
     )
     .await?;
     for (record, _) in &edits {
-        context.output.line(format!(
-            "marked {} {} as {}",
-            record.version, record.name, record.status
-        ));
+        context.output.line(format!("marked {} {} as {}", record.version, record.name, record.status));
     }
-    context
-        .output
-        .json_value(&edits.iter().map(|(record, _)| record).collect::<Vec<_>>());
+    context.output.json_value(&edits.iter().map(|(record, _)| record).collect::<Vec<_>>());
     Ok(0)
 }

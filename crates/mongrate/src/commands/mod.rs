@@ -38,9 +38,7 @@ impl Context {
     }
 
     pub fn reporter(&self) -> ProgressReporter {
-        ProgressReporter {
-            output: self.output,
-        }
+        ProgressReporter { output: self.output }
     }
 
     /// A lease claim for a changelog edit.

@@ -29,10 +29,7 @@ pub async fn run(context: &Context) -> Result<i32> {
     )
     .await?;
     for (record, _) in &repaired {
-        context.output.line(format!(
-            "recorded the new checksum of {} {}",
-            record.version, record.name
-        ));
+        context.output.line(format!("recorded the new checksum of {} {}", record.version, record.name));
     }
     for drift in &unfixable {
         context.output.line(format!(
@@ -41,9 +38,7 @@ pub async fn run(context: &Context) -> Result<i32> {
         ));
     }
     if repaired.is_empty() && unfixable.is_empty() {
-        context
-            .output
-            .line("nothing to repair: every applied file matches its checksum");
+        context.output.line("nothing to repair: every applied file matches its checksum");
     }
     context.output.json_value(&serde_json::json!({
         "repaired": repaired.iter().map(|(r, _)| r.version.to_string()).collect::<Vec<_>>(),

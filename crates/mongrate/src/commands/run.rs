@@ -15,11 +15,7 @@ fn version(text: &str) -> Result<Version> {
 
 pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
     let to = args.to.as_deref().map(version).transpose()?;
-    let request = PlanRequest::Up {
-        to,
-        allow_out_of_order: args.allow_out_of_order,
-        retry: args.retry,
-    };
+    let request = PlanRequest::Up { to, allow_out_of_order: args.allow_out_of_order, retry: args.retry };
     execute(context, request, &args.run).await
 }
 
@@ -48,11 +44,8 @@ pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
 async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
     let mut settings = migrator.run_settings(run.dry_run);
-    settings.reason = format!(
-        "mongrate {} by {}",
-        request_name(&request),
-        mongrate_core::host::AppliedBy::current().user
-    );
+    settings.reason =
+        format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
     let (stop, interrupt) = watch::channel(false);
     // Ctrl-C stops the running migration (its transaction rolls back) and records it.
     let ctrl_c = tokio::spawn(async move {
@@ -61,9 +54,7 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
         }
     });
     let reporter = context.reporter();
-    let outcome = migrator
-        .run(request, &settings, &reporter, Some(interrupt))
-        .await;
+    let outcome = migrator.run(request, &settings, &reporter, Some(interrupt)).await;
     ctrl_c.abort();
     let report = outcome?;
     context.output.json_value(&report);
@@ -96,10 +87,8 @@ fn print_report(context: &Context, report: &RunReport) {
                     (None, Some(rows)) => format!("{rows} row{}", if rows == 1 { "" } else { "s" }),
                     (None, None) => String::new(),
                 };
-                output.line(format!(
-                    "  line {:<4} {}  [{effect}]",
-                    operation.line, operation.summary
-                ));
+                let effect = if effect.is_empty() { effect } else { format!("  [{effect}]") };
+                output.line(format!("  line {:<4} {}{effect}", operation.line, operation.summary));
             }
             if let Some(error) = &step.error {
                 output.line(format!("  would fail: {error}"));
@@ -112,11 +101,7 @@ fn print_report(context: &Context, report: &RunReport) {
         return;
     }
     let total: i64 = report.steps.iter().map(|s| s.execution_time).sum();
-    let verb = if report.steps.iter().all(|s| s.direction == "down") {
-        "reverted"
-    } else {
-        "ran"
-    };
+    let verb = if report.steps.iter().all(|s| s.direction == "down") { "reverted" } else { "ran" };
     output.line(format!(
         "{verb} {} migration{} in {}",
         report.steps.len(),

@@ -12,11 +12,7 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
     entries
         .iter()
         .map(|e| {
-            let mut row = vec![
-                e.version.clone(),
-                e.name.clone(),
-                e.state.as_str().to_owned(),
-            ];
+            let mut row = vec![e.version.clone(), e.name.clone(), e.state.as_str().to_owned()];
             row.push(e.applied_at.clone().unwrap_or_default());
             row.push(duration_ms(e.execution_time));
             if with_file {
@@ -24,11 +20,7 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
                 row.push(if e.reversible { "yes" } else { "no" }.to_owned());
                 row.push(e.file.clone().unwrap_or_else(|| "(missing)".into()));
             } else {
-                row.push(if e.reversible {
-                    String::new()
-                } else {
-                    "irreversible".to_owned()
-                });
+                row.push(if e.reversible { String::new() } else { "irreversible".to_owned() });
             }
             row
         })
@@ -38,14 +30,12 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
 pub fn describe_lock(lock: &Option<LeaseInfo>) -> String {
     match lock {
         None => "free".to_owned(),
-        Some(l) if l.expired => format!(
-            "expired (was {} pid {}, expired {}); the next run takes it over",
-            l.host, l.pid, l.expires_at
-        ),
-        Some(l) => format!(
-            "held by {} (pid {}) since {}, expires {}: {}",
-            l.host, l.pid, l.locked_at, l.expires_at, l.reason
-        ),
+        Some(l) if l.expired => {
+            format!("expired (was {} pid {}, expired {}); the next run takes it over", l.host, l.pid, l.expires_at)
+        }
+        Some(l) => {
+            format!("held by {} (pid {}) since {}, expires {}: {}", l.host, l.pid, l.locked_at, l.expires_at, l.reason)
+        }
     }
 }
 
@@ -65,30 +55,19 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         server["kind"].as_str().unwrap_or_default(),
         server["version"].as_str().unwrap_or_default()
     ));
-    context
-        .output
-        .line(format!("lock: {}", describe_lock(&report.lock)));
+    context.output.line(format!("lock: {}", describe_lock(&report.lock)));
     context.output.line("");
     if report.entries.is_empty() {
-        context.output.line(format!(
-            "no migrations in {}",
-            context.settings.migrations_dir.display()
-        ));
+        context.output.line(format!("no migrations in {}", context.settings.migrations_dir.display()));
     } else {
         let headers = ["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "NOTE"];
-        context
-            .output
-            .line(table(&headers, &rows(&report.entries, false)));
+        context.output.line(table(&headers, &rows(&report.entries, false)));
     }
     context.output.line("");
     for drift in &report.drift {
         context.output.line(format!("drift: {drift}"));
     }
-    for entry in report
-        .entries
-        .iter()
-        .filter(|e| matches!(e.state, State::Failed | State::Running))
-    {
+    for entry in report.entries.iter().filter(|e| matches!(e.state, State::Failed | State::Running)) {
         context.output.line(format!(
             "{} {}: {}",
             entry.state.as_str(),
@@ -102,17 +81,9 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         summary.applied,
         summary.pending,
         summary.failed,
-        if summary.drift > 0 {
-            format!(", {} drifted", summary.drift)
-        } else {
-            String::new()
-        }
+        if summary.drift > 0 { format!(", {} drifted", summary.drift) } else { String::new() }
     ));
-    Ok(if args.exit_code {
-        exit_code(&report)
-    } else {
-        0
-    })
+    Ok(if args.exit_code { exit_code(&report) } else { 0 })
 }
 
 /// `status --exit-code`: what CI branches on.
@@ -134,24 +105,10 @@ pub async fn list(context: &Context) -> Result<i32> {
     let report = migrator.status().await?;
     context.output.json_value(&report.entries);
     if report.entries.is_empty() {
-        context.output.line(format!(
-            "no migrations in {}",
-            context.settings.migrations_dir.display()
-        ));
+        context.output.line(format!("no migrations in {}", context.settings.migrations_dir.display()));
     } else {
-        let headers = [
-            "VERSION",
-            "NAME",
-            "STATE",
-            "APPLIED AT",
-            "TIME",
-            "BATCH",
-            "REVERSIBLE",
-            "FILE",
-        ];
-        context
-            .output
-            .line(table(&headers, &rows(&report.entries, true)));
+        let headers = ["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "BATCH", "REVERSIBLE", "FILE"];
+        context.output.line(table(&headers, &rows(&report.entries, true)));
     }
     Ok(0)
 }

@@ -16,11 +16,7 @@ pub async fn run(context: &Context) -> Result<i32> {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
     }
     // Out-of-order files are found by planning an `up`.
-    let request = PlanRequest::Up {
-        to: None,
-        allow_out_of_order: false,
-        retry: true,
-    };
+    let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
     let pending = plan(migrations, &records, &request)?.steps.len();
     let blocking = blocking_records(&records);
     context.output.json_value(&serde_json::json!({
@@ -29,14 +25,11 @@ pub async fn run(context: &Context) -> Result<i32> {
         "pending": pending,
         "blocked": !blocking.is_empty(),
     }));
-    context.output.line(format!(
-        "ok: {} migration files parse, applied checksums match, {pending} pending",
-        migrations.len()
-    ));
+    context
+        .output
+        .line(format!("ok: {} migration files parse, applied checksums match, {pending} pending", migrations.len()));
     if !blocking.is_empty() {
-        context
-            .output
-            .line(format!("warning: {}", blocked_message(&blocking, &records)));
+        context.output.line(format!("warning: {}", blocked_message(&blocking, &records)));
     }
     Ok(0)
 }

@@ -5,8 +5,7 @@ use std::net::TcpListener;
 
 use crate::support::{Backend, Project};
 
-const GOOD: &str =
-    "-- mongrate:up\nCREATE TABLE good (id INTEGER);\n-- mongrate:down\nDROP TABLE good;\n";
+const GOOD: &str = "-- mongrate:up\nCREATE TABLE good (id INTEGER);\n-- mongrate:down\nDROP TABLE good;\n";
 
 /// Runs `up` with a good migration beside a bad file; checks the error and that nothing ran.
 #[track_caller]
@@ -14,21 +13,11 @@ fn refused(project: &Project, expected_code: i32, needles: &[&str]) {
     project.write("001_good.sql", GOOD);
     let run = project.run(&["up"]).expect(expected_code);
     for needle in needles {
-        assert!(
-            run.stderr.contains(needle),
-            "{needle:?} missing from: {}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(needle), "{needle:?} missing from: {}", run.stderr);
     }
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(
-        !project.has_table("good"),
-        "nothing is applied when a file is bad"
-    );
-    assert!(
-        !project.has_table("mongrate_migrations"),
-        "not even the changelog is created"
-    );
+    assert!(!project.has_table("good"), "nothing is applied when a file is bad");
+    assert!(!project.has_table("mongrate_migrations"), "not even the changelog is created");
 }
 
 #[test]
@@ -51,25 +40,14 @@ fn missing_up_section() {
     project.write("002_no_up.sql", "CREATE TABLE x (id INTEGER);\n");
     refused(&project, 4, &["002_no_up.sql:1", "-- mongrate:up"]);
     project.write("002_no_up.sql", "-- only a comment\n");
-    refused(
-        &project,
-        4,
-        &["002_no_up.sql", "no `-- mongrate:up` section"],
-    );
+    refused(&project, 4, &["002_no_up.sql", "no `-- mongrate:up` section"]);
 }
 
 #[test]
 fn unknown_directive_names_the_line() {
     let project = Project::new(Backend::Sqlite);
-    project.write(
-        "002_typo.sql",
-        "-- mongrate:up\nSELECT 1;\n-- mongrate:donw\nSELECT 2;\n",
-    );
-    refused(
-        &project,
-        4,
-        &["002_typo.sql:3", "mongrate:donw", "-- mongrate:down"],
-    );
+    project.write("002_typo.sql", "-- mongrate:up\nSELECT 1;\n-- mongrate:donw\nSELECT 2;\n");
+    refused(&project, 4, &["002_typo.sql:3", "mongrate:donw", "-- mongrate:down"]);
 }
 
 #[test]
@@ -95,16 +73,11 @@ fn a_database_that_refuses_connections() {
         listener.local_addr().unwrap().port()
     };
     let mut command = project.command(&["status", "--connect-timeout", "3"]);
-    command
-        .arg("--url")
-        .arg(format!("postgres://postgres@127.0.0.1:{port}/app"));
+    command.arg("--url").arg(format!("postgres://postgres@127.0.0.1:{port}/app"));
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("cannot connect to postgres://postgres@127.0.0.1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("cannot connect to postgres://postgres@127.0.0.1"), "{stderr}");
 }
 
 #[test]
@@ -120,70 +93,37 @@ fn a_database_that_never_answers_times_out() {
         std::thread::sleep(std::time::Duration::from_secs(6));
     });
     let mut command = project.command(&["up", "--connect-timeout", "2"]);
-    command
-        .arg("--url")
-        .arg(format!("postgres://postgres:secret@127.0.0.1:{port}/app"));
+    command.arg("--url").arg(format!("postgres://postgres:secret@127.0.0.1:{port}/app"));
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("no answer within 2 s") || stderr.contains("timed out"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("secret"),
-        "the password is not shown: {stderr}"
-    );
+    assert!(stderr.contains("no answer within 2 s") || stderr.contains("timed out"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password is not shown: {stderr}");
     silent.join().unwrap();
 }
 
 #[test]
 fn malformed_config_names_file_and_line() {
     let project = Project::new(Backend::Sqlite);
-    std::fs::write(
-        project.path().join("mongrate.toml"),
-        "url = \"sqlite:x.db\"\n[lock]\nttl_seconds = \"soon\"\n",
-    )
-    .unwrap();
+    std::fs::write(project.path().join("mongrate.toml"), "url = \"sqlite:x.db\"\n[lock]\nttl_seconds = \"soon\"\n")
+        .unwrap();
     let run = project.run(&["status"]).expect(2);
-    assert!(
-        run.stderr.contains("mongrate.toml") && run.stderr.contains("line 3"),
-        "{}",
-        run.stderr
-    );
-    std::fs::write(
-        project.path().join("mongrate.toml"),
-        "url = \"${MONGRATE_TEST_UNSET_VARIABLE}\"\n",
-    )
-    .unwrap();
+    assert!(run.stderr.contains("mongrate.toml") && run.stderr.contains("line 3"), "{}", run.stderr);
+    std::fs::write(project.path().join("mongrate.toml"), "url = \"${MONGRATE_TEST_UNSET_VARIABLE}\"\n").unwrap();
     let run = project.run(&["status"]).expect(2);
-    assert!(
-        run.stderr.contains("MONGRATE_TEST_UNSET_VARIABLE"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("MONGRATE_TEST_UNSET_VARIABLE"), "{}", run.stderr);
 }
 
 #[test]
 fn no_url_anywhere_says_how_to_set_one() {
     let project = Project::new(Backend::Sqlite);
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mongrate"));
-    command
-        .current_dir(project.path())
-        .env_remove("MONGRATE_URL")
-        .env_remove("DATABASE_URL")
-        .arg("status");
+    command.current_dir(project.path()).env_remove("MONGRATE_URL").env_remove("DATABASE_URL").arg("status");
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("MONGRATE_URL") && stderr.contains("--url"),
-        "{stderr}"
-    );
-    assert!(
-        !project.path().join("mongrate.db").exists(),
-        "no silent default database"
-    );
+    assert!(stderr.contains("MONGRATE_URL") && stderr.contains("--url"), "{stderr}");
+    assert!(!project.path().join("mongrate.db").exists(), "no silent default database");
 }
 
 #[test]
@@ -206,10 +146,5 @@ fn json_errors_for_machines() {
     let run = project.run(&["up", "--json"]).expect(4);
     let error = run.json();
     assert_eq!(error["error"]["exitCode"], 4);
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("bad.sql")
-    );
+    assert!(error["error"]["message"].as_str().unwrap().contains("bad.sql"));
 }

@@ -6,12 +6,21 @@ use crate::on_both;
 use crate::support::{Backend, Project};
 
 fn write_counter_migrations(project: &Project) {
-    project.write("001_counter.sql", "-- mongrate:up\nCREATE TABLE counter (n INTEGER NOT NULL);\n-- mongrate:down\nDROP TABLE counter;\n");
+    project.write(
+        "001_counter.sql",
+        "-- mongrate:up\nCREATE TABLE counter (n INTEGER NOT NULL);\n-- mongrate:down\nDROP TABLE counter;\n",
+    );
     project.write(
         "002_slow.sql",
-        &format!("-- mongrate:up\n{}\nINSERT INTO counter VALUES (2);\n-- mongrate:down\nDELETE FROM counter WHERE n = 2;\n", project.slow_statement(2)),
+        &format!(
+            "-- mongrate:up\n{}\nINSERT INTO counter VALUES (2);\n-- mongrate:down\nDELETE FROM counter WHERE n = 2;\n",
+            project.slow_statement(2)
+        ),
     );
-    project.write("003_more.sql", "-- mongrate:up\nINSERT INTO counter VALUES (3);\n-- mongrate:down\nDELETE FROM counter WHERE n = 3;\n");
+    project.write(
+        "003_more.sql",
+        "-- mongrate:up\nINSERT INTO counter VALUES (3);\n-- mongrate:down\nDELETE FROM counter WHERE n = 3;\n",
+    );
 }
 
 fn wait_for_lock_holder(project: &Project) {
@@ -21,10 +30,7 @@ fn wait_for_lock_holder(project: &Project) {
         if status.code == 0 && !status.json()["locked"].is_null() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the first runner never took the lock"
-        );
+        assert!(Instant::now() < deadline, "the first runner never took the lock");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -86,9 +92,5 @@ fn a_runner_that_loses_its_lease_stops_before_the_next_migration() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("lock"), "{stderr}");
-    assert_eq!(
-        project.sql("SELECT count(*) FROM counter WHERE n = 3"),
-        "0",
-        "nothing ran after the loss"
-    );
+    assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "0", "nothing ran after the loss");
 }

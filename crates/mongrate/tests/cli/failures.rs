@@ -89,26 +89,20 @@ on_both! {
 #[test]
 fn create_index_concurrently_runs_outside_a_transaction_on_postgres() {
     let project = Project::new(Backend::Postgres);
-    project.write("001_t.sql", "-- mongrate:up\nCREATE TABLE t (id INTEGER, email TEXT);\n-- mongrate:down\nDROP TABLE t;\n");
+    project.write(
+        "001_t.sql",
+        "-- mongrate:up\nCREATE TABLE t (id INTEGER, email TEXT);\n-- mongrate:down\nDROP TABLE t;\n",
+    );
     project.write(
         "002_idx.sql",
         "-- mongrate:no-transaction\n-- mongrate:up\nCREATE INDEX CONCURRENTLY t_email_idx ON t (email);\n-- mongrate:down\nDROP INDEX CONCURRENTLY t_email_idx;\n",
     );
     project.run(&["up"]).expect(0);
-    assert_eq!(
-        project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 't_email_idx'"),
-        "1"
-    );
+    assert_eq!(project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 't_email_idx'"), "1");
     project.run(&["down"]).expect(0);
-    assert_eq!(
-        project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 't_email_idx'"),
-        "0"
-    );
+    assert_eq!(project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 't_email_idx'"), "0");
     // Inside a transaction PostgreSQL refuses it: the directive is what makes it work.
-    project.write(
-        "002_idx.sql",
-        "-- mongrate:up\nCREATE INDEX CONCURRENTLY t_email_idx ON t (email);\n",
-    );
+    project.write("002_idx.sql", "-- mongrate:up\nCREATE INDEX CONCURRENTLY t_email_idx ON t (email);\n");
     let refused = project.run(&["up"]).expect(1);
     assert!(
         refused.stderr.contains("CONCURRENTLY") || refused.stderr.contains("transaction block"),

@@ -19,21 +19,12 @@ fn states(project: &Project) -> Vec<(String, String)> {
         .as_array()
         .expect("list is an array")
         .iter()
-        .map(|e| {
-            (
-                e["version"].as_str().unwrap().to_owned(),
-                e["state"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|e| (e["version"].as_str().unwrap().to_owned(), e["state"].as_str().unwrap().to_owned()))
         .collect()
 }
 
 fn applied(project: &Project) -> Vec<String> {
-    states(project)
-        .into_iter()
-        .filter(|(_, s)| s == "applied")
-        .map(|(v, _)| v)
-        .collect()
+    states(project).into_iter().filter(|(_, s)| s == "applied").map(|(v, _)| v).collect()
 }
 
 on_both! {

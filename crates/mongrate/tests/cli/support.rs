@@ -41,34 +41,21 @@ fn postgres_server() -> &'static str {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
 }
 
 fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    )
+    format!("{prefix}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
 /// A fresh, empty PostgreSQL database on the test server.
 pub fn fresh_postgres_url() -> String {
     let server = postgres_server();
     let name = unique_name("t");
-    let created = Command::new("psql")
-        .args([server, "-qtAc", &format!("CREATE DATABASE {name}")])
-        .output()
-        .expect("psql runs");
-    assert!(
-        created.status.success(),
-        "CREATE DATABASE failed: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    let created =
+        Command::new("psql").args([server, "-qtAc", &format!("CREATE DATABASE {name}")]).output().expect("psql runs");
+    assert!(created.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&created.stderr));
     let (base, _) = server.rsplit_once('/').expect("URL has a database");
     format!("{base}/{name}")
 }
@@ -93,17 +80,12 @@ impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
     pub fn expect(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
@@ -162,30 +144,17 @@ impl Project {
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mongrate starts")
+        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mongrate starts")
     }
 
     /// Runs SQL with the database's own client and returns its output, trimmed.
     pub fn sql(&self, query: &str) -> String {
         let output = match self.backend {
-            Backend::Postgres => Command::new("psql")
-                .args([&self.url, "-qtAX", "-c", query])
-                .output(),
-            Backend::Sqlite => Command::new("sqlite3")
-                .arg(self.path().join("app.db"))
-                .arg(query)
-                .output(),
+            Backend::Postgres => Command::new("psql").args([&self.url, "-qtAX", "-c", query]).output(),
+            Backend::Sqlite => Command::new("sqlite3").arg(self.path().join("app.db")).arg(query).output(),
         }
         .expect("database client runs");
-        assert!(
-            output.status.success(),
-            "{query}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
@@ -195,9 +164,7 @@ impl Project {
             Backend::Postgres => {
                 format!("SELECT count(*) FROM pg_tables WHERE tablename = '{table}'")
             }
-            Backend::Sqlite => format!(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-            ),
+            Backend::Sqlite => format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
         };
         self.sql(&query) == "1"
     }
@@ -205,20 +172,13 @@ impl Project {
     /// A full dump of the database, to compare before and after.
     pub fn dump(&self) -> String {
         let output = match self.backend {
-            Backend::Postgres => Command::new("pg_dump")
-                .args(["--no-owner", "--restrict-key=mongratetest", &self.url])
-                .output(),
-            Backend::Sqlite => Command::new("sqlite3")
-                .arg(self.path().join("app.db"))
-                .arg(".dump")
-                .output(),
+            Backend::Postgres => {
+                Command::new("pg_dump").args(["--no-owner", "--restrict-key=mongratetest", &self.url]).output()
+            }
+            Backend::Sqlite => Command::new("sqlite3").arg(self.path().join("app.db")).arg(".dump").output(),
         }
         .expect("dump runs");
-        assert!(
-            output.status.success(),
-            "dump: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "dump: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
