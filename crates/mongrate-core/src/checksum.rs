@@ -14,7 +14,13 @@ pub fn checksum(content: &[u8]) -> String {
         }
     }
     hasher.update(&content[start..]);
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        hex.push(HEX[usize::from(byte >> 4)] as char);
+        hex.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    hex
 }
 
 #[cfg(test)]

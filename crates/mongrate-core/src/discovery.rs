@@ -40,7 +40,13 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        if file_name.starts_with('.') || !path.is_file() {
+        // The directory entry's type needs no extra system call; a symlink is followed.
+        let is_file = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => path.is_file(),
+            Ok(kind) => kind.is_file(),
+            Err(_) => false,
+        };
+        if file_name.starts_with('.') || !is_file {
             continue;
         }
         let Some((stem, extension)) = file_name.rsplit_once('.') else {

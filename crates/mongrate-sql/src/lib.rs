@@ -8,6 +8,7 @@ pub mod errors;
 pub mod execute;
 pub mod lease_store;
 pub mod primary;
+pub mod record_json;
 pub mod sql_file;
 pub mod statement_split;
 pub mod target;

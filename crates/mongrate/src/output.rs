@@ -83,23 +83,22 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
             }
         }
     }
-    let render = |cells: Vec<&str>| -> String {
-        let last = cells.len().saturating_sub(1);
-        let mut line = String::new();
-        for (index, cell) in cells.iter().enumerate() {
-            if index == last {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[index]));
-            }
+    let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 2 * widths.len()));
+    let mut render = |cells: &mut dyn Iterator<Item = &str>| {
+        let line_start = text.len();
+        for (index, cell) in cells.enumerate() {
+            text.push_str(cell);
+            let pad = widths.get(index).map_or(0, |w| w.saturating_sub(cell.chars().count())) + 2;
+            text.extend(std::iter::repeat_n(' ', pad));
         }
-        line.trim_end().to_owned()
-    };
-    let mut text = render(headers.to_vec());
-    for row in rows {
+        text.truncate(line_start + text[line_start..].trim_end().len());
         text.push('\n');
-        text.push_str(&render(row.iter().map(String::as_str).collect()));
+    };
+    render(&mut headers.iter().copied());
+    for row in rows {
+        render(&mut row.iter().map(String::as_str));
     }
+    text.pop();
     text
 }
 

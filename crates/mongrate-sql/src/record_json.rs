@@ -1,0 +1,101 @@
+//! Reading the whole changelog as one JSON value.
+//!
+//! `status` over a thousand migrations spent most of its time turning a thousand rows of nineteen
+//! columns into values one by one; the database aggregates them into one JSON document instead,
+//! which arrives as a single value and is parsed in one go.
+
+use mongrate_core::host::AppliedBy;
+use mongrate_core::record::MigrationRecord;
+use mongrate_core::{Error, Result, Version};
+use serde::Deserialize;
+
+use crate::dialect::Dialect;
+
+/// The query that returns every record of `table`, ordered by version, as one JSON array text.
+pub fn records_query(dialect: Dialect, table: &str, columns: &str) -> String {
+    let pairs = columns.split(", ").map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
+    match dialect {
+        Dialect::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY version), '[]')::text AS records FROM {table}"
+        ),
+        Dialect::Sqlite => {
+            format!(
+                "SELECT json_group_array(json_object({pairs})) AS records FROM (SELECT * FROM {table} ORDER BY version)"
+            )
+        }
+    }
+}
+
+/// One record as the database spelled it.
+#[derive(Deserialize)]
+struct RecordJson {
+    version: i64,
+    name: String,
+    description: Option<String>,
+    status: String,
+    applied_at: Option<String>,
+    rolled_back_at: Option<String>,
+    execution_time: Option<i64>,
+    error: Option<String>,
+    partial: Flag,
+    reversible: Flag,
+    checksum: String,
+    batch: i64,
+    applied_by_host: Option<String>,
+    applied_by_user: Option<String>,
+    applied_by_pid: Option<i64>,
+    checkpoint: Option<String>,
+    metadata: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// PostgreSQL says `true`, SQLite says `1`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Int(i64),
+}
+
+impl Flag {
+    fn get(&self) -> bool {
+        match self {
+            Flag::Bool(value) => *value,
+            Flag::Int(value) => *value != 0,
+        }
+    }
+}
+
+/// Parses the aggregated records.
+pub fn parse_records(json: &str) -> Result<Vec<MigrationRecord>> {
+    let rows: Vec<RecordJson> =
+        serde_json::from_str(json).map_err(|e| Error::database(format!("reading the changelog: {e}")))?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(MigrationRecord {
+                version: Version(row.version),
+                name: row.name,
+                description: row.description,
+                status: row.status.parse().map_err(|why| Error::database(format!("changelog column status: {why}")))?,
+                applied_at: row.applied_at,
+                rolled_back_at: row.rolled_back_at,
+                execution_time: row.execution_time,
+                error: row.error,
+                partial: row.partial.get(),
+                reversible: row.reversible.get(),
+                checksum: row.checksum,
+                batch: row.batch,
+                applied_by: AppliedBy {
+                    host: row.applied_by_host.unwrap_or_default(),
+                    user: row.applied_by_user.unwrap_or_default(),
+                    pid: row.applied_by_pid.unwrap_or_default(),
+                },
+                checkpoint: row.checkpoint,
+                metadata: row.metadata,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            })
+        })
+        .collect()
+}
