@@ -1,0 +1,366 @@
+//! The declarative operations of a `.yaml`/`.json` migration, and their exact inverses.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// One operation, written `- renameField: { collection: users, from: phone, to: phoneNumber }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Operation {
+    CreateCollection(CreateCollection),
+    DropCollection(CollectionOnly),
+    RenameCollection(RenameCollection),
+    CreateIndex(CreateIndex),
+    DropIndex(DropIndex),
+    AddField(AddField),
+    RemoveField(FieldOp),
+    RenameField(RenameField),
+    CopyField(RenameField),
+    UpdateMany(UpdateMany),
+    InsertMany(InsertMany),
+    DeleteMany(DeleteMany),
+    Archive(Archive),
+    RemoveDuplicates(RemoveDuplicates),
+    SetSchemaVersion(SetSchemaVersion),
+    SetValidator(SetValidator),
+    Command(Command),
+}
+
+/// Every operation name, for error messages and the README.
+pub const OPERATION_NAMES: &[&str] = &[
+    "createCollection",
+    "dropCollection",
+    "renameCollection",
+    "createIndex",
+    "dropIndex",
+    "addField",
+    "removeField",
+    "renameField",
+    "copyField",
+    "updateMany",
+    "insertMany",
+    "deleteMany",
+    "archive",
+    "removeDuplicates",
+    "setSchemaVersion",
+    "setValidator",
+    "command",
+];
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCollection {
+    pub collection: String,
+    /// Options of the `create` command (capped, validator, …).
+    #[serde(default)]
+    pub options: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionOnly {
+    pub collection: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameCollection {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIndex {
+    pub collection: String,
+    pub keys: Value,
+    /// `name`, `unique`, `sparse`, `partialFilterExpression`, `expireAfterSeconds`, …
+    #[serde(default)]
+    pub options: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropIndex {
+    pub collection: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddField {
+    pub collection: String,
+    pub field: String,
+    pub value: Value,
+    #[serde(default)]
+    pub filter: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOp {
+    pub collection: String,
+    pub field: String,
+    #[serde(default)]
+    pub filter: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameField {
+    pub collection: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub filter: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMany {
+    pub collection: String,
+    #[serde(default)]
+    pub filter: Option<Value>,
+    /// An update document (`{$set: …}`) or a pipeline (a list of stages).
+    pub update: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsertMany {
+    pub collection: String,
+    pub documents: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteMany {
+    pub collection: String,
+    pub filter: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    pub collection: String,
+    /// The collection the matching documents move to.
+    pub to: String,
+    pub filter: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveDuplicates {
+    pub collection: String,
+    /// The fields whose values together must be unique.
+    pub keys: Vec<String>,
+    /// Which document of each group stays, by `_id` order.
+    #[serde(default)]
+    pub keep: Keep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Keep {
+    #[default]
+    First,
+    Last,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetSchemaVersion {
+    pub collection: String,
+    pub from: Value,
+    pub to: Value,
+    /// Default `schema_version`.
+    #[serde(default = "default_schema_field")]
+    pub field: String,
+}
+
+fn default_schema_field() -> String {
+    "schema_version".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SetValidator {
+    pub collection: String,
+    pub validator: Value,
+    #[serde(default)]
+    pub validation_level: Option<String>,
+    #[serde(default)]
+    pub validation_action: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    pub command: Value,
+    /// Run against this database instead of the migration's (e.g. `admin`).
+    #[serde(default)]
+    pub database: Option<String>,
+}
+
+impl Operation {
+    /// The operation's name as written in a file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::CreateCollection(_) => "createCollection",
+            Operation::DropCollection(_) => "dropCollection",
+            Operation::RenameCollection(_) => "renameCollection",
+            Operation::CreateIndex(_) => "createIndex",
+            Operation::DropIndex(_) => "dropIndex",
+            Operation::AddField(_) => "addField",
+            Operation::RemoveField(_) => "removeField",
+            Operation::RenameField(_) => "renameField",
+            Operation::CopyField(_) => "copyField",
+            Operation::UpdateMany(_) => "updateMany",
+            Operation::InsertMany(_) => "insertMany",
+            Operation::DeleteMany(_) => "deleteMany",
+            Operation::Archive(_) => "archive",
+            Operation::RemoveDuplicates(_) => "removeDuplicates",
+            Operation::SetSchemaVersion(_) => "setSchemaVersion",
+            Operation::SetValidator(_) => "setValidator",
+            Operation::Command(_) => "command",
+        }
+    }
+
+    /// Collection and index definitions: these cannot share a transaction with data changes.
+    pub fn is_ddl(&self) -> bool {
+        matches!(
+            self,
+            Operation::CreateCollection(_)
+                | Operation::DropCollection(_)
+                | Operation::RenameCollection(_)
+                | Operation::CreateIndex(_)
+                | Operation::DropIndex(_)
+                | Operation::SetValidator(_)
+                | Operation::Command(_)
+        )
+    }
+
+    /// The operation that exactly undoes this one, where there is one.
+    pub fn inverse(&self) -> Option<Operation> {
+        Some(match self {
+            Operation::CreateCollection(op) => {
+                Operation::DropCollection(CollectionOnly { collection: op.collection.clone() })
+            }
+            Operation::RenameCollection(op) => {
+                Operation::RenameCollection(RenameCollection { from: op.to.clone(), to: op.from.clone() })
+            }
+            Operation::CreateIndex(op) => {
+                Operation::DropIndex(DropIndex { collection: op.collection.clone(), name: index_name(op) })
+            }
+            Operation::AddField(op) => Operation::RemoveField(FieldOp {
+                collection: op.collection.clone(),
+                field: op.field.clone(),
+                filter: op.filter.clone(),
+            }),
+            Operation::RenameField(op) => Operation::RenameField(RenameField {
+                collection: op.collection.clone(),
+                from: op.to.clone(),
+                to: op.from.clone(),
+                filter: None,
+            }),
+            Operation::CopyField(op) => Operation::RemoveField(FieldOp {
+                collection: op.collection.clone(),
+                field: op.to.clone(),
+                filter: None,
+            }),
+            Operation::InsertMany(op) => {
+                let ids: Option<Vec<Value>> = op.documents.iter().map(|d| d.get("_id").cloned()).collect();
+                Operation::DeleteMany(DeleteMany {
+                    collection: op.collection.clone(),
+                    filter: json!({ "_id": { "$in": ids? } }),
+                })
+            }
+            Operation::Archive(op) => Operation::Archive(Archive {
+                collection: op.to.clone(),
+                to: op.collection.clone(),
+                filter: op.filter.clone(),
+            }),
+            Operation::SetSchemaVersion(op) => Operation::SetSchemaVersion(SetSchemaVersion {
+                collection: op.collection.clone(),
+                from: op.to.clone(),
+                to: op.from.clone(),
+                field: op.field.clone(),
+            }),
+            Operation::DropCollection(_)
+            | Operation::DropIndex(_)
+            | Operation::RemoveField(_)
+            | Operation::UpdateMany(_)
+            | Operation::DeleteMany(_)
+            | Operation::RemoveDuplicates(_)
+            | Operation::SetValidator(_)
+            | Operation::Command(_) => return None,
+        })
+    }
+}
+
+/// The name MongoDB gives an index: `options.name`, else `field_direction` joined by `_`.
+pub fn index_name(op: &CreateIndex) -> String {
+    if let Some(name) = op.options.as_ref().and_then(|o| o.get("name")).and_then(Value::as_str) {
+        return name.to_owned();
+    }
+    match &op.keys {
+        Value::Object(keys) => keys
+            .iter()
+            .map(|(field, direction)| match direction {
+                Value::String(kind) => format!("{field}_{kind}"),
+                other => format!("{field}_{other}"),
+            })
+            .collect::<Vec<_>>()
+            .join("_"),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Operation {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn inverses() {
+        let index = parse(r#"{"createIndex": {"collection": "users", "keys": {"email": 1, "age": -1}}}"#);
+        assert_eq!(
+            index.inverse(),
+            Some(Operation::DropIndex(DropIndex { collection: "users".into(), name: "email_1_age_-1".into() }))
+        );
+        let named = parse(r#"{"createIndex": {"collection": "u", "keys": {"e": 1}, "options": {"name": "by_e"}}}"#);
+        assert!(matches!(named.inverse(), Some(Operation::DropIndex(DropIndex { name, .. })) if name == "by_e"));
+        let rename = parse(r#"{"renameField": {"collection": "u", "from": "a", "to": "b"}}"#);
+        assert!(
+            matches!(rename.inverse(), Some(Operation::RenameField(RenameField { from, to, .. })) if from == "b" && to == "a")
+        );
+        let version = parse(r#"{"setSchemaVersion": {"collection": "u", "from": 1, "to": 2}}"#);
+        assert!(
+            matches!(version.inverse(), Some(Operation::SetSchemaVersion(SetSchemaVersion { from, to, field, .. }))
+            if from == json!(2) && to == json!(1) && field == "schema_version")
+        );
+        assert!(parse(r#"{"removeField": {"collection": "u", "field": "x"}}"#).inverse().is_none());
+        assert!(parse(r#"{"updateMany": {"collection": "u", "update": {"$set": {"a": 1}}}}"#).inverse().is_none());
+    }
+
+    #[test]
+    fn insert_many_is_reversible_only_with_ids() {
+        let with_ids = parse(r#"{"insertMany": {"collection": "t", "documents": [{"_id": 1}, {"_id": 2}]}}"#);
+        assert!(with_ids.inverse().is_some());
+        let without = parse(r#"{"insertMany": {"collection": "t", "documents": [{"_id": 1}, {"name": "x"}]}}"#);
+        assert!(without.inverse().is_none());
+    }
+
+    #[test]
+    fn unknown_operations_list_the_valid_ones() {
+        let error = serde_json::from_str::<Operation>(r#"{"renameFeld": {}}"#).unwrap_err().to_string();
+        assert!(
+            error.contains("renameFeld") && error.contains("renameField") && error.contains("setSchemaVersion"),
+            "{error}"
+        );
+        assert_eq!(OPERATION_NAMES.len(), 17);
+    }
+}
