@@ -12,6 +12,9 @@ use crate::interpolation::interpolate;
 /// The file mongrate looks for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "mongrate.toml";
 
+/// Environment variables that give the URL, strongest first (`MONGO_URI` is the seeds' name).
+pub const URL_VARIABLES: [&str; 3] = ["MONGRATE_URL", "MONGO_URI", "DATABASE_URL"];
+
 /// Names of the changelog, history and lock tables (collections on MongoDB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangelogNames {
@@ -90,8 +93,8 @@ impl Settings {
     pub fn url(&self) -> Result<&str> {
         self.url.as_deref().ok_or_else(|| {
             Error::config(
-                "no database URL: set `url` in mongrate.toml, or MONGRATE_URL / DATABASE_URL in the environment, \
-                 or pass --url (e.g. --url sqlite:mongrate.db or --url postgres://user@localhost/app)",
+                "no database URL: set `url` in mongrate.toml, or MONGRATE_URL / MONGO_URI / DATABASE_URL in the environment, \
+                 or pass --url (e.g. --url mongodb://localhost:27017/app, --url postgres://user@localhost/app or --url sqlite:mongrate.db)",
             )
         })
     }
@@ -125,13 +128,11 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from("."));
 
         let file_url = expand("url", file.url)?;
-        let env_url = ["MONGRATE_URL", "DATABASE_URL"]
-            .iter()
-            .find_map(|key| env(key).filter(|v| !v.is_empty()).map(|v| (*key, v)));
+        let env_url = URL_VARIABLES.iter().find_map(|key| env(key).filter(|v| !v.is_empty()).map(|v| (*key, v)));
         let (url, url_source) = if let Some(url) = overrides.url {
             (Some(url), "--url")
         } else if let Some((key, url)) = env_url {
-            (Some(url), if key == "MONGRATE_URL" { "MONGRATE_URL" } else { "DATABASE_URL" })
+            (Some(url), key)
         } else if let Some(url) = file_url {
             (Some(url), "the configuration file")
         } else {
@@ -241,14 +242,19 @@ mod tests {
     }
 
     #[test]
-    fn mongrate_url_wins_over_database_url() {
+    fn mongrate_url_wins_over_mongo_uri_over_database_url() {
         let env = |key: &str| match key {
             "MONGRATE_URL" => Some("sqlite:a.db".to_string()),
+            "MONGO_URI" => Some("mongodb://localhost/m".to_string()),
             "DATABASE_URL" => Some("sqlite:b.db".to_string()),
             _ => None,
         };
         let settings = Settings::resolve(None, &env, Overrides::default()).unwrap();
         assert_eq!(settings.url().unwrap(), "sqlite:a.db");
+        let without = |key: &str| if key == "MONGRATE_URL" { None } else { env(key) };
+        let settings = Settings::resolve(None, &without, Overrides::default()).unwrap();
+        assert_eq!(settings.url().unwrap(), "mongodb://localhost/m");
+        assert_eq!(settings.url_source, "MONGO_URI");
     }
 
     #[test]

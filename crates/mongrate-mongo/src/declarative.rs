@@ -192,6 +192,15 @@ pub fn template(name: &str) -> String {
     )
 }
 
+/// The file `mongrate create --format json` writes.
+pub fn json_template(name: &str) -> String {
+    let template = serde_json::json!({
+        "description": name,
+        "up": [{ "createIndex": { "collection": "users", "keys": { "email": 1 }, "options": { "unique": true } } }],
+    });
+    format!("{}\n", serde_json::to_string_pretty(&template).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +283,12 @@ up:\n\
         let unknown_field = "up:\n  - dropCollection: { collection: users, force: true }\n";
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", unknown_field)).is_err());
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", "up: []\n")).is_err());
+    }
+
+    #[test]
+    fn the_json_template_parses() {
+        let parsed = DeclarativeMigration::parse(&file("1_m.json", &json_template("x"))).unwrap();
+        assert!(parsed.down.is_some());
     }
 
     #[test]

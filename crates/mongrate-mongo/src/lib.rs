@@ -1,5 +1,14 @@
 //! mongrate-mongo: the MongoDB target of mongrate and the declarative YAML/JSON migration format.
 
 pub mod bson_value;
+pub mod capabilities;
+pub mod changelog;
+pub mod connection;
 pub mod declarative;
+pub mod errors;
+pub mod executor;
+pub mod lease_store;
 pub mod operation;
+pub mod target;
+
+pub use target::{MongoOptions, MongoTarget};

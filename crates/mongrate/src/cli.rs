@@ -22,6 +22,9 @@ pub struct GlobalArgs {
     /// Database URL: postgres://user:pass@host/db or sqlite:path/to/file.db (env: MONGRATE_URL, DATABASE_URL)
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
+    /// MongoDB database, when the URL has none in its path
+    #[arg(long, global = true, value_name = "NAME")]
+    pub database: Option<String>,
     /// Directory of migration files [default: migrations]
     #[arg(long, global = true, value_name = "DIR")]
     pub migrations_dir: Option<PathBuf>,
@@ -93,14 +96,16 @@ pub struct InitArgs {
 pub struct CreateArgs {
     /// What the migration does, e.g. "add user index"
     pub name: String,
-    /// File format
-    #[arg(long, value_enum, default_value_t = FileFormat::Sql)]
-    pub format: FileFormat,
+    /// File format [default: yaml for a mongodb:// URL, else sql]
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FileFormat {
     Sql,
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Args)]

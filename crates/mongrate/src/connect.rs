@@ -5,6 +5,7 @@ use std::path::Path;
 use mongrate_core::config::Settings;
 use mongrate_core::discovery::scan;
 use mongrate_core::{Error, Migration, Result, Target};
+use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
 
 /// Connects to the database the settings name.
@@ -20,15 +21,19 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
         .await?;
         return Ok(Box::new(target));
     }
-    let scheme = url.split(':').next().unwrap_or_default();
-    if scheme.starts_with("mongodb") {
-        return Err(Error::config(
-            "mongodb:// URLs need the MongoDB target, which this build does not include yet; \
-             PostgreSQL (postgres://) and SQLite (sqlite:) are supported",
-        ));
+    if MongoTarget::handles(url) {
+        let target = MongoTarget::connect(MongoOptions {
+            url: url.to_owned(),
+            database: settings.database.clone(),
+            names: settings.names.clone(),
+            connect_timeout: settings.connect_timeout,
+        })
+        .await?;
+        return Ok(Box::new(target));
     }
+    let scheme = url.split(':').next().unwrap_or_default();
     Err(Error::config(format!(
-        "the URL (from {}) has scheme '{scheme}:', which mongrate does not know; use postgres://…, or sqlite:<file>",
+        "the URL (from {}) has scheme '{scheme}:', which mongrate does not know; use mongodb://…, postgres://…, or sqlite:<file>",
         settings.url_source
     )))
 }

@@ -1,5 +1,5 @@
-//! mongrate: versioned schema-and-data migrations for PostgreSQL and SQLite (MongoDB next), as a
-//! library and as the `mongrate` command.
+//! mongrate: versioned schema-and-data migrations for MongoDB, PostgreSQL and SQLite, as a library
+//! and as the `mongrate` command.
 //!
 //! Run a service's migrations at start-up:
 //!
@@ -21,4 +21,5 @@ pub mod migrator;
 pub use connect::{connect_target, load_migrations};
 pub use migrator::{Migrator, MigratorBuilder};
 pub use mongrate_core as core;
+pub use mongrate_mongo as mongo;
 pub use mongrate_sql as sql;

@@ -42,7 +42,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
     let seconds = |value: Option<u64>| value.map(Duration::from_secs);
     let overrides = Overrides {
         url: global.url.clone(),
-        database: None,
+        database: global.database.clone(),
         migrations_dir: global.migrations_dir.clone(),
         lock_ttl: seconds(global.lock_ttl),
         lock_timeout: seconds(global.lock_timeout),

@@ -8,8 +8,12 @@ use crate::cli::{CreateArgs, FileFormat};
 use crate::commands::Context;
 
 pub fn run(context: &Context, args: &CreateArgs) -> Result<i32> {
-    let (extension, body) = match args.format {
+    let mongodb = context.settings.url().is_ok_and(mongrate_mongo::MongoTarget::handles);
+    let format = args.format.unwrap_or(if mongodb { FileFormat::Yaml } else { FileFormat::Sql });
+    let (extension, body) = match format {
         FileFormat::Sql => ("sql", mongrate_sql::sql_file::template(&args.name)),
+        FileFormat::Yaml => ("yaml", mongrate_mongo::declarative::template(&args.name)),
+        FileFormat::Json => ("json", mongrate_mongo::declarative::json_template(&args.name)),
     };
     let dir = &context.settings.migrations_dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;

@@ -78,17 +78,17 @@ fn print_report(context: &Context, report: &RunReport) {
             output.line("dry-run: nothing to do");
             return;
         }
-        output.line("dry-run (everything was rolled back; nothing was written):");
+        output.line("dry-run (nothing was written):");
         for step in &report.preview {
             output.line(format!("{} {} {}", step.direction, step.version, step.name));
             for operation in &step.operations {
-                let effect = match (&operation.note, operation.affected) {
-                    (Some(note), _) => note.clone(),
-                    (None, Some(rows)) => format!("{rows} row{}", if rows == 1 { "" } else { "s" }),
-                    (None, None) => String::new(),
-                };
+                // SQL statements have a line and touch rows; declarative operations touch documents.
+                let unit = if operation.line == 0 { "document" } else { "row" };
+                let count = operation.affected.map(|n| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
+                let effect = [count, operation.note.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
                 let effect = if effect.is_empty() { effect } else { format!("  [{effect}]") };
-                output.line(format!("  line {:<4} {}{effect}", operation.line, operation.summary));
+                let place = if operation.line > 0 { format!("line {:<4} ", operation.line) } else { String::new() };
+                output.line(format!("  {place}{}{effect}", operation.summary));
             }
             if let Some(error) = &step.error {
                 output.line(format!("  would fail: {error}"));

@@ -1,0 +1,76 @@
+//! What the server can do, learned at connect time from `hello` and `buildInfo`.
+
+use bson::{Bson, Document, doc};
+use mongodb::Database;
+use mongrate_core::{Error, Result};
+use serde::Serialize;
+
+/// The server's version and features that change how mongrate runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub version: String,
+    pub ferretdb: bool,
+    /// A replica set member or a mongos: multi-document transactions are possible.
+    pub transactions: bool,
+    /// Update pipelines (`updateMany` with a list of stages).
+    pub update_pipelines: bool,
+    /// Milliseconds to add to this machine's clock to get the server's (from `hello.localTime`).
+    pub clock_offset_ms: i64,
+}
+
+/// Asks the server.
+pub async fn detect(admin: &Database) -> Result<Capabilities> {
+    let sent = mongrate_core::timestamp::now_millis();
+    let hello = admin
+        .run_command(doc! { "hello": 1 })
+        .await
+        .map_err(|e| crate::errors::server("asking the server who it is", &e))?;
+    let received = mongrate_core::timestamp::now_millis();
+    let build = admin
+        .run_command(doc! { "buildInfo": 1 })
+        .await
+        .map_err(|e| crate::errors::server("reading the server version", &e))?;
+    let version = build.get_str("version").unwrap_or("unknown").to_owned();
+    let ferretdb = mentions_ferretdb(&build) || mentions_ferretdb(&hello);
+    let replicated = hello.contains_key("setName") || hello.get_str("msg").is_ok_and(|m| m == "isdbgrid");
+    let clock_offset_ms = match hello.get("localTime") {
+        Some(Bson::DateTime(at)) => at.timestamp_millis() - (sent + received) / 2,
+        _ => 0,
+    };
+    let major = version.split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+    Ok(Capabilities {
+        version,
+        ferretdb,
+        transactions: replicated && !ferretdb,
+        update_pipelines: !ferretdb && major >= 4,
+        clock_offset_ms,
+    })
+}
+
+fn mentions_ferretdb(document: &Document) -> bool {
+    document.iter().any(|(key, value)| {
+        key.to_ascii_lowercase().contains("ferretdb")
+            || matches!(value, Bson::String(text) if text.to_ascii_lowercase().contains("ferretdb"))
+            || matches!(value, Bson::Document(inner) if mentions_ferretdb(inner))
+    })
+}
+
+impl Capabilities {
+    /// For `status --json` under `server`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "mongodb",
+            "version": self.version,
+            "ferretdb": self.ferretdb,
+            "transactions": self.transactions,
+            "updatePipelines": self.update_pipelines,
+        })
+    }
+
+    /// An error for a feature this server lacks.
+    pub fn unsupported(&self, what: &str) -> Error {
+        let server = if self.ferretdb { "FerretDB" } else { "this server" };
+        Error::migration(format!("{what} is not supported by {server} (version {})", self.version))
+    }
+}

@@ -1,0 +1,286 @@
+//! The changelog collections: `mongrate_migrations` (one document per version, seed 001's field
+//! names), `mongrate_history` (append-only) and `mongrate_lock`.
+
+use bson::{Bson, DateTime, Document, doc};
+use futures_util::TryStreamExt;
+use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongrate_core::config::ChangelogNames;
+use mongrate_core::host::AppliedBy;
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::{Error, Result, Version};
+
+use crate::errors::{codes, server};
+
+/// Reads and writes the changelog of one database.
+#[derive(Clone)]
+pub struct MongoChangelog {
+    pub db: Database,
+    pub names: ChangelogNames,
+}
+
+impl MongoChangelog {
+    pub fn migrations(&self) -> Collection<Document> {
+        self.db.collection(&self.names.migrations)
+    }
+
+    pub fn history_collection(&self) -> Collection<Document> {
+        self.db.collection(&self.names.history)
+    }
+
+    pub fn lock(&self) -> Collection<Document> {
+        self.db.collection(&self.names.lock)
+    }
+
+    /// Whether the three collections exist.
+    pub async fn exists(&self) -> Result<bool> {
+        let names = self.db.list_collection_names().await.map_err(|e| server("listing collections", &e))?;
+        Ok([&self.names.migrations, &self.names.history, &self.names.lock].iter().all(|n| names.contains(n)))
+    }
+
+    /// Creates the collections and their indexes if missing.
+    pub async fn ensure(&self) -> Result<()> {
+        let existing = self.db.list_collection_names().await.map_err(|e| server("listing collections", &e))?;
+        for name in [&self.names.migrations, &self.names.history, &self.names.lock] {
+            if existing.contains(name) {
+                continue;
+            }
+            if let Err(error) = self.db.create_collection(name).await {
+                // Another runner created it a moment ago (NamespaceExists).
+                if !codes(&error).contains(&48) {
+                    return Err(server(&format!("creating collection {name}"), &error));
+                }
+            }
+        }
+        let unique_version = IndexModel::builder()
+            .keys(doc! { "version": 1 })
+            .options(mongodb::options::IndexOptions::builder().unique(true).name("version_unique".to_owned()).build())
+            .build();
+        self.migrations().create_index(unique_version).await.map_err(|e| server("indexing the changelog", &e))?;
+        let by_version = IndexModel::builder().keys(doc! { "version": 1 }).build();
+        self.history_collection().create_index(by_version).await.map_err(|e| server("indexing the history", &e))?;
+        Ok(())
+    }
+
+    /// Every record, by version.
+    pub async fn records(&self) -> Result<Vec<MigrationRecord>> {
+        let documents: Vec<Document> = self
+            .migrations()
+            .find(doc! {})
+            .await
+            .map_err(|e| server("reading the changelog", &e))?
+            .try_collect()
+            .await
+            .map_err(|e| server("reading the changelog", &e))?;
+        let mut records = documents.iter().map(record_from_document).collect::<Result<Vec<_>>>()?;
+        records.sort_by_key(|r| r.version);
+        Ok(records)
+    }
+
+    /// A page of history, newest first.
+    pub async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
+        let mut filter = Document::new();
+        if let Some(status) = query.status {
+            filter.insert("status", status.as_str());
+        }
+        if let Some(version) = query.version {
+            filter.insert("version", version.to_string());
+        }
+        let documents: Vec<Document> = self
+            .history_collection()
+            .find(filter)
+            .sort(doc! { "_id": -1 })
+            .skip(query.skip.max(0) as u64)
+            .limit(query.limit)
+            .await
+            .map_err(|e| server("reading the history", &e))?
+            .try_collect()
+            .await
+            .map_err(|e| server("reading the history", &e))?;
+        documents.iter().enumerate().map(|(i, d)| history_from_document(d, query.skip + i as i64)).collect()
+    }
+
+    /// Inserts or replaces the record of one version.
+    pub async fn upsert(&self, record: &MigrationRecord, session: Option<&mut ClientSession>) -> Result<()> {
+        let document = record_to_document(record)?;
+        let filter = doc! { "version": record.version.to_string() };
+        let collection = self.migrations();
+        let action = collection.replace_one(filter, document).upsert(true);
+        match session {
+            Some(session) => action.session(session).await,
+            None => action.await,
+        }
+        .map_err(|e| server("recording the migration", &e))?;
+        Ok(())
+    }
+
+    /// Appends one history entry.
+    pub async fn append(&self, entry: &HistoryEntry, session: Option<&mut ClientSession>) -> Result<()> {
+        let document = history_to_document(entry)?;
+        let collection = self.history_collection();
+        let action = collection.insert_one(document);
+        match session {
+            Some(session) => action.session(session).await,
+            None => action.await,
+        }
+        .map_err(|e| server("recording the history", &e))?;
+        Ok(())
+    }
+}
+
+fn date(text: &str) -> Result<Bson> {
+    DateTime::parse_rfc3339_str(text).map(Bson::DateTime).map_err(|e| Error::database(format!("timestamp {text}: {e}")))
+}
+
+fn optional_date(text: &Option<String>) -> Result<Bson> {
+    text.as_deref().map(date).transpose().map(|d| d.unwrap_or(Bson::Null))
+}
+
+fn optional<T: Into<Bson> + Clone>(value: &Option<T>) -> Bson {
+    value.clone().map(Into::into).unwrap_or(Bson::Null)
+}
+
+fn json_field(text: &Option<String>) -> Result<Bson> {
+    match text {
+        None => Ok(Bson::Null),
+        Some(text) => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))?;
+            Bson::try_from(value).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))
+        }
+    }
+}
+
+fn applied_by_document(by: &AppliedBy) -> Document {
+    doc! { "host": &by.host, "user": &by.user, "pid": by.pid }
+}
+
+fn record_to_document(record: &MigrationRecord) -> Result<Document> {
+    Ok(doc! {
+        "version": record.version.to_string(),
+        "name": &record.name,
+        "description": optional(&record.description),
+        "status": record.status.as_str(),
+        "appliedAt": optional_date(&record.applied_at)?,
+        "rolledBackAt": optional_date(&record.rolled_back_at)?,
+        "executionTime": optional(&record.execution_time),
+        "error": optional(&record.error),
+        "partial": record.partial,
+        "reversible": record.reversible,
+        "checksum": &record.checksum,
+        "batch": record.batch,
+        "appliedBy": applied_by_document(&record.applied_by),
+        "checkpoint": json_field(&record.checkpoint)?,
+        "metadata": json_field(&record.metadata)?,
+        "createdAt": date(&record.created_at)?,
+        "updatedAt": date(&record.updated_at)?,
+    })
+}
+
+fn history_to_document(entry: &HistoryEntry) -> Result<Document> {
+    Ok(doc! {
+        "version": entry.version.to_string(),
+        "name": &entry.name,
+        "action": entry.action.as_str(),
+        "status": entry.status.as_str(),
+        "at": date(&entry.at)?,
+        "executionTime": optional(&entry.execution_time),
+        "error": optional(&entry.error),
+        "checksum": optional(&entry.checksum),
+        "batch": optional(&entry.batch),
+        "appliedBy": applied_by_document(&entry.applied_by),
+    })
+}
+
+/// Text of an optional string field.
+fn text(document: &Document, key: &str) -> Option<String> {
+    document.get_str(key).ok().map(str::to_owned)
+}
+
+/// A date (or a string, as other tools wrote them) as RFC 3339.
+fn date_text(document: &Document, key: &str) -> Option<String> {
+    match document.get(key) {
+        Some(Bson::DateTime(at)) => at.try_to_rfc3339_string().ok(),
+        Some(Bson::String(text)) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn integer(document: &Document, key: &str) -> Option<i64> {
+    match document.get(key) {
+        Some(Bson::Int64(n)) => Some(*n),
+        Some(Bson::Int32(n)) => Some(i64::from(*n)),
+        Some(Bson::Double(n)) => Some(*n as i64),
+        _ => None,
+    }
+}
+
+fn json_text(document: &Document, key: &str) -> Option<String> {
+    match document.get(key) {
+        None | Some(Bson::Null) => None,
+        Some(value) => Some(value.clone().into_relaxed_extjson().to_string()),
+    }
+}
+
+fn applied_by_from(document: &Document) -> AppliedBy {
+    let by = document.get_document("appliedBy").cloned().unwrap_or_default();
+    AppliedBy {
+        host: text(&by, "host").unwrap_or_default(),
+        user: text(&by, "user").unwrap_or_default(),
+        pid: integer(&by, "pid").unwrap_or_default(),
+    }
+}
+
+fn version_of(document: &Document) -> Result<Version> {
+    let raw = match document.get("version") {
+        Some(Bson::String(text)) => text.clone(),
+        Some(other) => integer(document, "version").map(|n| n.to_string()).unwrap_or_else(|| other.to_string()),
+        None => String::new(),
+    };
+    Version::parse(&raw).map_err(|why| Error::database(format!("changelog document with a bad version: {why}")))
+}
+
+fn record_from_document(document: &Document) -> Result<MigrationRecord> {
+    let now = mongrate_core::timestamp::now_rfc3339();
+    Ok(MigrationRecord {
+        version: version_of(document)?,
+        name: text(document, "name").unwrap_or_default(),
+        description: text(document, "description"),
+        status: text(document, "status")
+            .unwrap_or_default()
+            .parse()
+            .map_err(|why| Error::database(format!("changelog field status: {why}")))?,
+        applied_at: date_text(document, "appliedAt"),
+        rolled_back_at: date_text(document, "rolledBackAt"),
+        execution_time: integer(document, "executionTime"),
+        error: text(document, "error"),
+        partial: document.get_bool("partial").unwrap_or(false),
+        reversible: document.get_bool("reversible").unwrap_or(false),
+        checksum: text(document, "checksum").unwrap_or_default(),
+        batch: integer(document, "batch").unwrap_or_default(),
+        applied_by: applied_by_from(document),
+        checkpoint: json_text(document, "checkpoint"),
+        metadata: json_text(document, "metadata"),
+        created_at: date_text(document, "createdAt").unwrap_or_else(|| now.clone()),
+        updated_at: date_text(document, "updatedAt").unwrap_or(now),
+    })
+}
+
+fn history_from_document(document: &Document, position: i64) -> Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        // ObjectIds are not numbers: the id shown is the entry's position from the newest.
+        id: position + 1,
+        version: version_of(document)?,
+        name: text(document, "name").unwrap_or_default(),
+        action: text(document, "action")
+            .unwrap_or_default()
+            .parse()
+            .map_err(|why| Error::database(format!("history field action: {why}")))?,
+        status: text(document, "status").unwrap_or_default().parse().map_err(Error::database)?,
+        at: date_text(document, "at").unwrap_or_default(),
+        execution_time: integer(document, "executionTime"),
+        error: text(document, "error"),
+        checksum: text(document, "checksum"),
+        batch: integer(document, "batch"),
+        applied_by: applied_by_from(document),
+    })
+}

@@ -1,0 +1,393 @@
+//! Carrying out declarative operations, and previewing them for a dry-run.
+
+use bson::{Bson, Document, doc};
+use futures_util::TryStreamExt;
+use mongodb::Database;
+use mongrate_core::{Error, Result};
+
+use crate::bson_value::{to_bson, to_document, to_filter};
+use crate::capabilities::Capabilities;
+use crate::errors::{is_duplicate_key, server};
+use crate::operation::{Keep, Operation, index_name};
+
+/// How many documents a streaming operation handles per round trip.
+const BATCH: usize = 1000;
+
+/// Runs operations against one database.
+pub struct Executor<'a> {
+    pub db: &'a Database,
+    pub capabilities: &'a Capabilities,
+}
+
+fn invalid(operation: &Operation, why: String) -> Error {
+    Error::validation(format!("{}: {why}", operation.name()))
+}
+
+/// `filter` with `field` required to exist (or not).
+fn with_existence(filter: Document, field: &str, exists: bool) -> Document {
+    let mut filter = filter;
+    filter.insert(field, doc! { "$exists": exists });
+    filter
+}
+
+/// The value at a dotted path.
+fn value_at<'d>(document: &'d Document, path: &str) -> Option<&'d Bson> {
+    let mut current = document;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let value = current.get(part)?;
+        if parts.peek().is_none() {
+            return Some(value);
+        }
+        current = value.as_document()?;
+    }
+    None
+}
+
+impl Executor<'_> {
+    fn filter_of(&self, operation: &Operation, value: Option<&serde_json::Value>) -> Result<Document> {
+        to_filter(value).map_err(|why| invalid(operation, format!("`filter`: {why}")))
+    }
+
+    /// A one-line description, for progress and dry-run reports.
+    pub fn describe(operation: &Operation) -> String {
+        match operation {
+            Operation::CreateCollection(op) => format!("createCollection {}", op.collection),
+            Operation::DropCollection(op) => format!("dropCollection {}", op.collection),
+            Operation::RenameCollection(op) => format!("renameCollection {} → {}", op.from, op.to),
+            Operation::CreateIndex(op) => format!("createIndex {} {} ({})", op.collection, op.keys, index_name(op)),
+            Operation::DropIndex(op) => format!("dropIndex {} {}", op.collection, op.name),
+            Operation::AddField(op) => format!("addField {}.{} = {}", op.collection, op.field, op.value),
+            Operation::RemoveField(op) => format!("removeField {}.{}", op.collection, op.field),
+            Operation::RenameField(op) => format!("renameField {}: {} → {}", op.collection, op.from, op.to),
+            Operation::CopyField(op) => format!("copyField {}: {} → {}", op.collection, op.from, op.to),
+            Operation::UpdateMany(op) => format!("updateMany {}", op.collection),
+            Operation::InsertMany(op) => format!("insertMany {} ({} documents)", op.collection, op.documents.len()),
+            Operation::DeleteMany(op) => format!("deleteMany {} {}", op.collection, op.filter),
+            Operation::Archive(op) => format!("archive {} → {} {}", op.collection, op.to, op.filter),
+            Operation::RemoveDuplicates(op) => format!("removeDuplicates {} by {}", op.collection, op.keys.join(", ")),
+            Operation::SetSchemaVersion(op) => {
+                format!("setSchemaVersion {}.{}: {} → {}", op.collection, op.field, op.from, op.to)
+            }
+            Operation::SetValidator(op) => format!("setValidator {}", op.collection),
+            Operation::Command(op) => format!("command {}", op.command),
+        }
+    }
+
+    /// Runs one operation; returns the documents it changed where that means something.
+    pub async fn run(&self, operation: &Operation) -> Result<Option<u64>> {
+        let db = self.db;
+        let doing = Self::describe(operation);
+        let fail = |e: mongodb::error::Error| server(&doing, &e);
+        Ok(match operation {
+            Operation::CreateCollection(op) => {
+                let mut command = doc! { "create": &op.collection };
+                if let Some(options) = &op.options {
+                    command.extend(to_document(options).map_err(|w| invalid(operation, format!("`options`: {w}")))?);
+                }
+                db.run_command(command).await.map_err(fail)?;
+                None
+            }
+            Operation::DropCollection(op) => {
+                db.collection::<Document>(&op.collection).drop().await.map_err(fail)?;
+                None
+            }
+            Operation::RenameCollection(op) => {
+                let name = db.name();
+                let command =
+                    doc! { "renameCollection": format!("{name}.{}", op.from), "to": format!("{name}.{}", op.to) };
+                db.client().database("admin").run_command(command).await.map_err(fail)?;
+                None
+            }
+            Operation::CreateIndex(op) => {
+                let mut index = doc! {
+                    "key": to_document(&op.keys).map_err(|w| invalid(operation, format!("`keys`: {w}")))?,
+                    "name": index_name(op),
+                };
+                if let Some(options) = &op.options {
+                    index.extend(to_document(options).map_err(|w| invalid(operation, format!("`options`: {w}")))?);
+                }
+                db.run_command(doc! { "createIndexes": &op.collection, "indexes": [index] }).await.map_err(fail)?;
+                None
+            }
+            Operation::DropIndex(op) => {
+                db.run_command(doc! { "dropIndexes": &op.collection, "index": &op.name }).await.map_err(fail)?;
+                None
+            }
+            Operation::AddField(op) => {
+                let value = to_bson(&op.value).map_err(|w| invalid(operation, format!("`value`: {w}")))?;
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, false);
+                let update = doc! { "$set": { &op.field: value } };
+                Some(
+                    db.collection::<Document>(&op.collection)
+                        .update_many(filter, update)
+                        .await
+                        .map_err(fail)?
+                        .modified_count,
+                )
+            }
+            Operation::RemoveField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, true);
+                let update = doc! { "$unset": { &op.field: "" } };
+                Some(
+                    db.collection::<Document>(&op.collection)
+                        .update_many(filter, update)
+                        .await
+                        .map_err(fail)?
+                        .modified_count,
+                )
+            }
+            Operation::RenameField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
+                let update = doc! { "$rename": { &op.from: &op.to } };
+                Some(
+                    db.collection::<Document>(&op.collection)
+                        .update_many(filter, update)
+                        .await
+                        .map_err(fail)?
+                        .modified_count,
+                )
+            }
+            Operation::CopyField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
+                Some(self.copy_field(&op.collection, filter, &op.from, &op.to).await.map_err(fail)?)
+            }
+            Operation::UpdateMany(op) => {
+                let filter = self.filter_of(operation, op.filter.as_ref())?;
+                let update = to_bson(&op.update).map_err(|w| invalid(operation, format!("`update`: {w}")))?;
+                if matches!(update, Bson::Array(_)) && !self.capabilities.update_pipelines {
+                    return Err(self.capabilities.unsupported("updateMany with a pipeline"));
+                }
+                let command =
+                    doc! { "update": &op.collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
+                let reply = db.run_command(command).await.map_err(fail)?;
+                check_write_errors(&doing, &reply)?;
+                Some(count(&reply, "nModified"))
+            }
+            Operation::InsertMany(op) => {
+                let documents = op
+                    .documents
+                    .iter()
+                    .map(to_document)
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
+                let inserted = db.collection::<Document>(&op.collection).insert_many(documents).await.map_err(fail)?;
+                Some(inserted.inserted_ids.len() as u64)
+            }
+            Operation::DeleteMany(op) => {
+                let filter = self.filter_of(operation, Some(&op.filter))?;
+                Some(db.collection::<Document>(&op.collection).delete_many(filter).await.map_err(fail)?.deleted_count)
+            }
+            Operation::Archive(op) => {
+                let filter = self.filter_of(operation, Some(&op.filter))?;
+                Some(self.archive(&op.collection, &op.to, filter).await.map_err(fail)?)
+            }
+            Operation::RemoveDuplicates(op) => {
+                Some(self.remove_duplicates(&op.collection, &op.keys, op.keep).await.map_err(fail)?)
+            }
+            Operation::SetSchemaVersion(op) => {
+                let from = to_bson(&op.from).map_err(|w| invalid(operation, format!("`from`: {w}")))?;
+                let to = to_bson(&op.to).map_err(|w| invalid(operation, format!("`to`: {w}")))?;
+                let filter = doc! { &op.field: from };
+                let update = doc! { "$set": { &op.field: to } };
+                Some(
+                    db.collection::<Document>(&op.collection)
+                        .update_many(filter, update)
+                        .await
+                        .map_err(fail)?
+                        .modified_count,
+                )
+            }
+            Operation::SetValidator(op) => {
+                let mut command = doc! {
+                    "collMod": &op.collection,
+                    "validator": to_document(&op.validator).map_err(|w| invalid(operation, format!("`validator`: {w}")))?,
+                };
+                if let Some(level) = &op.validation_level {
+                    command.insert("validationLevel", level);
+                }
+                if let Some(action) = &op.validation_action {
+                    command.insert("validationAction", action);
+                }
+                db.run_command(command).await.map_err(fail)?;
+                None
+            }
+            Operation::Command(op) => {
+                let command = to_document(&op.command).map_err(|w| invalid(operation, format!("`command`: {w}")))?;
+                let target =
+                    op.database.as_deref().map(|name| db.client().database(name)).unwrap_or_else(|| db.clone());
+                target.run_command(command).await.map_err(fail)?;
+                None
+            }
+        })
+    }
+
+    /// Copies a field document by document, in batches of update statements (update pipelines,
+    /// which could do it server-side, are not available everywhere).
+    async fn copy_field(
+        &self,
+        collection: &str,
+        filter: Document,
+        from: &str,
+        to: &str,
+    ) -> mongodb::error::Result<u64> {
+        let mut cursor = self
+            .db
+            .collection::<Document>(collection)
+            .find(filter)
+            .projection(doc! { "_id": 1, from: 1 })
+            .batch_size(BATCH as u32)
+            .await?;
+        let mut updates = Vec::with_capacity(BATCH);
+        let mut changed = 0;
+        while let Some(document) = cursor.try_next().await? {
+            let (Some(id), Some(value)) = (document.get("_id"), value_at(&document, from)) else { continue };
+            updates.push(doc! { "q": { "_id": id.clone() }, "u": { "$set": { to: value.clone() } } });
+            if updates.len() == BATCH {
+                changed += self.send_updates(collection, std::mem::take(&mut updates)).await?;
+            }
+        }
+        if !updates.is_empty() {
+            changed += self.send_updates(collection, updates).await?;
+        }
+        Ok(changed)
+    }
+
+    async fn send_updates(&self, collection: &str, updates: Vec<Document>) -> mongodb::error::Result<u64> {
+        let reply = self.db.run_command(doc! { "update": collection, "updates": updates, "ordered": false }).await?;
+        Ok(count(&reply, "nModified"))
+    }
+
+    /// Moves matching documents to another collection, batch by batch: insert, then delete.
+    /// Run again after a crash, documents already moved are skipped (duplicate `_id`).
+    async fn archive(&self, from: &str, to: &str, filter: Document) -> mongodb::error::Result<u64> {
+        let source = self.db.collection::<Document>(from);
+        let target = self.db.collection::<Document>(to);
+        let mut cursor = source.find(filter).batch_size(BATCH as u32).await?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut moved = 0;
+        loop {
+            let next = cursor.try_next().await?;
+            let done = next.is_none();
+            if let Some(document) = next {
+                batch.push(document);
+            }
+            if batch.len() == BATCH || (done && !batch.is_empty()) {
+                let ids: Vec<Bson> = batch.iter().filter_map(|d| d.get("_id").cloned()).collect();
+                match target.insert_many(std::mem::take(&mut batch)).ordered(false).await {
+                    Ok(_) => {}
+                    Err(error) if is_duplicate_key(&error) => {}
+                    Err(error) => return Err(error),
+                }
+                moved += source.delete_many(doc! { "_id": { "$in": ids } }).await?.deleted_count;
+            }
+            if done {
+                return Ok(moved);
+            }
+        }
+    }
+
+    /// Deletes all but one document of each group with equal `keys`, streaming in key order so
+    /// memory stays flat.
+    async fn remove_duplicates(&self, collection: &str, keys: &[String], keep: Keep) -> mongodb::error::Result<u64> {
+        let source = self.db.collection::<Document>(collection);
+        let mut sort = Document::new();
+        let mut projection = doc! { "_id": 1 };
+        for key in keys {
+            sort.insert(key, 1);
+            projection.insert(key, 1);
+        }
+        sort.insert("_id", if keep == Keep::First { 1 } else { -1 });
+        let mut cursor = source.find(doc! {}).sort(sort).projection(projection).batch_size(BATCH as u32).await?;
+        let mut previous: Option<Vec<Option<Bson>>> = None;
+        let mut doomed = Vec::new();
+        let mut removed = 0;
+        while let Some(document) = cursor.try_next().await? {
+            let key: Vec<Option<Bson>> = keys.iter().map(|k| value_at(&document, k).cloned()).collect();
+            if previous.as_ref() == Some(&key) {
+                if let Some(id) = document.get("_id") {
+                    doomed.push(id.clone());
+                }
+            } else {
+                previous = Some(key);
+            }
+            if doomed.len() == BATCH {
+                removed +=
+                    source.delete_many(doc! { "_id": { "$in": std::mem::take(&mut doomed) } }).await?.deleted_count;
+            }
+        }
+        if !doomed.is_empty() {
+            removed += source.delete_many(doc! { "_id": { "$in": doomed } }).await?.deleted_count;
+        }
+        Ok(removed)
+    }
+
+    /// What an operation would touch, without writing anything.
+    pub async fn preview(&self, operation: &Operation) -> Result<(Option<u64>, Option<String>)> {
+        let db = self.db;
+        let doing = format!("previewing {}", Self::describe(operation));
+        let fail = |e: mongodb::error::Error| server(&doing, &e);
+        let count_where = async |collection: &str, filter: Document| -> Result<Option<u64>> {
+            Ok(Some(db.collection::<Document>(collection).count_documents(filter).await.map_err(fail)?))
+        };
+        Ok(match operation {
+            Operation::AddField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, false);
+                (count_where(&op.collection, filter).await?, Some(format!("adds field {}", op.field)))
+            }
+            Operation::RemoveField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, true);
+                (count_where(&op.collection, filter).await?, Some(format!("removes field {}", op.field)))
+            }
+            Operation::RenameField(op) | Operation::CopyField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
+                (count_where(&op.collection, filter).await?, Some(format!("fields {} → {}", op.from, op.to)))
+            }
+            Operation::UpdateMany(op) => {
+                let filter = self.filter_of(operation, op.filter.as_ref())?;
+                (count_where(&op.collection, filter).await?, None)
+            }
+            Operation::DeleteMany(op) => {
+                (count_where(&op.collection, self.filter_of(operation, Some(&op.filter))?).await?, None)
+            }
+            Operation::Archive(op) => {
+                (count_where(&op.collection, self.filter_of(operation, Some(&op.filter))?).await?, None)
+            }
+            Operation::SetSchemaVersion(op) => {
+                let from = to_bson(&op.from).map_err(|w| invalid(operation, format!("`from`: {w}")))?;
+                (count_where(&op.collection, doc! { &op.field: from }).await?, None)
+            }
+            Operation::DropCollection(op) => {
+                (count_where(&op.collection, doc! {}).await?, Some("documents dropped".into()))
+            }
+            Operation::InsertMany(op) => (Some(op.documents.len() as u64), None),
+            Operation::RemoveDuplicates(op) => (None, Some(format!("keeps one document per {}", op.keys.join(", ")))),
+            Operation::Command(_) => (None, Some("not run in a dry-run".into())),
+            Operation::CreateCollection(_)
+            | Operation::RenameCollection(_)
+            | Operation::CreateIndex(_)
+            | Operation::DropIndex(_)
+            | Operation::SetValidator(_) => (None, None),
+        })
+    }
+}
+
+fn count(reply: &Document, key: &str) -> u64 {
+    match reply.get(key) {
+        Some(Bson::Int32(n)) => *n as u64,
+        Some(Bson::Int64(n)) => *n as u64,
+        Some(Bson::Double(n)) => *n as u64,
+        _ => 0,
+    }
+}
+
+/// A write command answers `ok: 1` even when its writes failed; the failures are in `writeErrors`.
+fn check_write_errors(doing: &str, reply: &Document) -> Result<()> {
+    match reply.get_array("writeErrors") {
+        Ok(errors) if !errors.is_empty() => {
+            let first = errors[0].as_document().and_then(|e| e.get_str("errmsg").ok()).unwrap_or("write error");
+            Err(Error::migration(format!("{doing}: {first}")))
+        }
+        _ => Ok(()),
+    }
+}

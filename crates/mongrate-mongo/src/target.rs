@@ -1,0 +1,223 @@
+//! The MongoDB target.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use mongodb::{Client, Database};
+use mongrate_core::config::ChangelogNames;
+use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::lease::LeaseStore;
+use mongrate_core::plan::{Direction, Step};
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::target::DryRunStep;
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+
+use crate::capabilities::{Capabilities, detect};
+use crate::changelog::MongoChangelog;
+use crate::connection::{connect, is_mongodb_url, redact};
+use crate::declarative::DeclarativeMigration;
+use crate::executor::Executor;
+use crate::lease_store::MongoLeaseStore;
+use crate::operation::Operation;
+
+/// How to reach MongoDB.
+#[derive(Debug, Clone)]
+pub struct MongoOptions {
+    pub url: String,
+    /// Overrides the database of the URL path.
+    pub database: Option<String>,
+    pub names: ChangelogNames,
+    /// Server selection timeout: an unreachable server is reported within it.
+    pub connect_timeout: Duration,
+}
+
+/// A MongoDB database (or a server speaking its protocol: FerretDB, DocumentDB, Cosmos DB).
+pub struct MongoTarget {
+    _client: Client,
+    db: Database,
+    changelog: MongoChangelog,
+    lease: Arc<MongoLeaseStore>,
+    capabilities: Capabilities,
+    shown_url: String,
+}
+
+impl MongoTarget {
+    pub fn handles(url: &str) -> bool {
+        is_mongodb_url(url)
+    }
+
+    /// Connects and learns what the server can do.
+    pub async fn connect(options: MongoOptions) -> Result<MongoTarget> {
+        let (client, database) = connect(&options.url, options.database.as_deref(), options.connect_timeout).await?;
+        let shown_url = redact(&options.url);
+        let capabilities = detect(&client.database("admin")).await.map_err(|e| {
+            Error::database(format!(
+                "cannot connect to {shown_url}: {}",
+                e.message.trim_start_matches("asking the server who it is: ")
+            ))
+        })?;
+        let db = client.database(&database);
+        let changelog = MongoChangelog { db: db.clone(), names: options.names };
+        let lease =
+            Arc::new(MongoLeaseStore { changelog: changelog.clone(), clock_offset_ms: capabilities.clock_offset_ms });
+        Ok(MongoTarget { _client: client, db, changelog, lease, capabilities, shown_url })
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    fn executor(&self) -> Executor<'_> {
+        Executor { db: &self.db, capabilities: &self.capabilities }
+    }
+}
+
+/// The operations of a step's direction.
+fn operations_of(parsed: &DeclarativeMigration, direction: Direction, file: &MigrationFile) -> Result<Vec<Operation>> {
+    match direction {
+        Direction::Up => Ok(parsed.up.clone()),
+        Direction::Down => parsed.down.clone().ok_or_else(|| {
+            Error::refused(format!("{} has no down and no exact inverse: it cannot be reverted", file.path.display()))
+        }),
+    }
+}
+
+fn summary(direction: Direction, index: usize, operation: &Operation) -> String {
+    format!("{}[{index}] {}", direction.as_str(), Executor::describe(operation))
+}
+
+#[async_trait]
+impl Target for MongoTarget {
+    fn kind(&self) -> &'static str {
+        "mongodb"
+    }
+
+    fn display_url(&self) -> String {
+        self.shown_url.clone()
+    }
+
+    fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
+        match file.extension.as_str() {
+            "yaml" | "yml" | "json" => Ok(DeclarativeMigration::parse(file)?.meta(file)),
+            "sql" => Err(Error::validation(format!(
+                "{}: .sql migrations are for PostgreSQL and SQLite; a MongoDB database runs .yaml, .yml and .json files",
+                file.path.display()
+            ))),
+            other => Err(Error::validation(format!(
+                "{}: .{other} (JavaScript) migrations need mongrate's JavaScript engine, which this build does not include yet; \
+                 write the migration as .yaml or .json",
+                file.path.display()
+            ))),
+        }
+    }
+
+    async fn server_info(&self) -> Result<serde_json::Value> {
+        Ok(self.capabilities.to_json())
+    }
+
+    async fn changelog_exists(&self) -> Result<bool> {
+        self.changelog.exists().await
+    }
+
+    async fn ensure_changelog(&self) -> Result<()> {
+        self.changelog.ensure().await
+    }
+
+    async fn records(&self) -> Result<Vec<MigrationRecord>> {
+        self.changelog.records().await
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
+        self.changelog.history(query).await
+    }
+
+    async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()> {
+        if let Some(record) = record {
+            self.changelog.upsert(record, None).await?;
+        }
+        self.changelog.append(history, None).await
+    }
+
+    /// Runs the operations one by one with `running` recorded first and `completed` after.
+    async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
+        let started = Instant::now();
+        let file = &execution.step.migration.file;
+        let direction = execution.step.direction;
+        let not_started = |error| StepFailure { error, partial: false };
+        let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
+        let operations = operations_of(&parsed, direction, file).map_err(not_started)?;
+        self.changelog.upsert(&execution.running_record(), None).await.map_err(not_started)?;
+        let executor = self.executor();
+        let mut reports = Vec::with_capacity(operations.len());
+        for (index, operation) in operations.iter().enumerate() {
+            match executor.run(operation).await {
+                Ok(affected) => reports.push(OperationReport {
+                    line: 0,
+                    summary: summary(direction, index, operation),
+                    affected,
+                    note: None,
+                }),
+                Err(error) => {
+                    return Err(StepFailure {
+                        error: Error::migration(format!(
+                            "{}: {}: {}",
+                            file.path.display(),
+                            summary(direction, index, operation),
+                            error.message
+                        )),
+                        // A failed collection or index definition changed nothing; a data
+                        // operation may have changed some documents before it failed.
+                        partial: index > 0 || !operation.is_ddl(),
+                    });
+                }
+            }
+        }
+        let (record, history) = execution.completed(started.elapsed());
+        let recorded = async {
+            self.changelog.upsert(&record, None).await?;
+            self.changelog.append(&history, None).await
+        }
+        .await;
+        recorded.map_err(|error| StepFailure { error, partial: true })?;
+        Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
+    }
+
+    /// Counts what each write operation would match; writes nothing.
+    async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
+        let executor = self.executor();
+        let mut reports = Vec::with_capacity(steps.len());
+        for step in steps {
+            let file = &step.migration.file;
+            let parsed = DeclarativeMigration::parse(file)?;
+            let operations = operations_of(&parsed, step.direction, file)?;
+            let mut report = DryRunStep {
+                version: step.migration.version().to_string(),
+                name: step.migration.meta.name.clone(),
+                direction: step.direction.as_str(),
+                operations: Vec::with_capacity(operations.len()),
+                error: None,
+            };
+            for (index, operation) in operations.iter().enumerate() {
+                match executor.preview(operation).await {
+                    Ok((affected, note)) => report.operations.push(OperationReport {
+                        line: 0,
+                        summary: summary(step.direction, index, operation),
+                        affected,
+                        note,
+                    }),
+                    Err(error) => {
+                        report.error = Some(error.message);
+                        break;
+                    }
+                }
+            }
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    fn lease_store(&self) -> Arc<dyn LeaseStore> {
+        self.lease.clone()
+    }
+}
