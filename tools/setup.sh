@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Rust: the PostgreSQL server and client (the suite
-# starts its own throw-away cluster with tools/pg-test-server.sh) and the sqlite3 client the
-# tests inspect databases with. Safe to run again: it installs only what is missing.
+# starts its own throw-away cluster with tools/pg-test-server.sh), the sqlite3 client the tests
+# inspect databases with, and Go to build the FerretDB test server. Safe to run again: it
+# installs and builds only what is missing.
 set -euo pipefail
 
 missing=()
@@ -20,5 +21,18 @@ fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   echo "setup: the postgres user is missing; reinstall the postgresql package" >&2
   exit 1
+fi
+# The MongoDB-wire test server: FerretDB embedded in a small Go launcher (tools/ferretdb), built
+# from the Go module proxy. Real MongoDB cannot be installed here; MONGRATE_TEST_MONGODB_URI
+# points the suite at one instead.
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: installing golang-go"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+fi
+if [ -z "${MONGRATE_TEST_MONGODB_URI:-}" ]; then
+  bash "$(dirname "$0")/ferretdb-test-server.sh" build
 fi
 echo "setup: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/ / sqlite /')"

@@ -78,9 +78,14 @@ impl Runner<'_> {
             return self.preview(request).await;
         }
         self.target.ensure_changelog().await?;
-        // Refusals (drift, blocked, irreversible) surface before waiting for the lock.
-        if self.plan(request).await?.is_empty() {
-            return Ok(RunReport::default());
+        // Refusals (drift, blocked, irreversible) surface before waiting for the lock. A migration
+        // recorded `running` while another runner holds a live lease is that runner's work in
+        // progress, not a crash: wait, and judge again under the lease.
+        match self.plan(request).await {
+            Ok(plan) if plan.is_empty() => return Ok(RunReport::default()),
+            Ok(_) => {}
+            Err(error) if error.kind == ErrorKind::Migration && self.lease_is_live().await? => {}
+            Err(error) => return Err(error),
         }
         let applied_by = AppliedBy::current();
         let claim = LeaseClaim {
@@ -94,7 +99,8 @@ impl Runner<'_> {
             &claim,
             self.settings.lock_timeout,
             self.settings.lock_poll,
-            async || Ok(!self.plan(request).await?.is_empty()),
+            // Anything the plan refuses is reported once the lease is ours.
+            async || Ok(self.plan(request).await.map_or(true, |plan| !plan.is_empty())),
             |holder| self.reporter.waiting_for_lock(holder),
         )
         .await?;
@@ -111,6 +117,11 @@ impl Runner<'_> {
         let report = outcome?;
         released?;
         Ok(report)
+    }
+
+    /// Whether another runner holds an unexpired lease right now.
+    async fn lease_is_live(&self) -> Result<bool> {
+        Ok(self.target.lease_store().current().await?.is_some_and(|lease| !lease.expired))
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<Plan> {

@@ -102,7 +102,8 @@ impl MongoChangelog {
     /// Inserts or replaces the record of one version.
     pub async fn upsert(&self, record: &MigrationRecord, session: Option<&mut ClientSession>) -> Result<()> {
         let document = record_to_document(record)?;
-        let filter = doc! { "version": record.version.to_string() };
+        // Keyed by `_id`: servers such as FerretDB use no other index for an update's filter.
+        let filter = doc! { "_id": record.version.to_string() };
         let collection = self.migrations();
         let action = collection.replace_one(filter, document).upsert(true);
         match session {
@@ -156,6 +157,7 @@ fn applied_by_document(by: &AppliedBy) -> Document {
 
 fn record_to_document(record: &MigrationRecord) -> Result<Document> {
     Ok(doc! {
+        "_id": record.version.to_string(),
         "version": record.version.to_string(),
         "name": &record.name,
         "description": optional(&record.description),

@@ -13,6 +13,9 @@ use crate::operation::{Keep, Operation, index_name};
 /// How many documents a streaming operation handles per round trip.
 const BATCH: usize = 1000;
 
+/// Update statements per `update` command.
+const UPDATES_PER_COMMAND: usize = 50;
+
 /// Runs operations against one database.
 pub struct Executor<'a> {
     pub db: &'a Database,
@@ -77,8 +80,8 @@ impl Executor<'_> {
     /// Runs one operation; returns the documents it changed where that means something.
     pub async fn run(&self, operation: &Operation) -> Result<Option<u64>> {
         let db = self.db;
-        let doing = Self::describe(operation);
-        let fail = |e: mongodb::error::Error| server(&doing, &e);
+        // The caller names the file and the operation; the message is the server's.
+        let fail = |e: mongodb::error::Error| Error::migration(crate::errors::describe(&e));
         Ok(match operation {
             Operation::CreateCollection(op) => {
                 let mut command = doc! { "create": &op.collection };
@@ -161,7 +164,7 @@ impl Executor<'_> {
                 let command =
                     doc! { "update": &op.collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
                 let reply = db.run_command(command).await.map_err(fail)?;
-                check_write_errors(&doing, &reply)?;
+                check_write_errors(&reply)?;
                 Some(count(&reply, "nModified"))
             }
             Operation::InsertMany(op) => {
@@ -180,7 +183,12 @@ impl Executor<'_> {
             }
             Operation::Archive(op) => {
                 let filter = self.filter_of(operation, Some(&op.filter))?;
-                Some(self.archive(&op.collection, &op.to, filter).await.map_err(fail)?)
+                let moved = self.archive(&op.collection, &op.to, filter).await.map_err(fail)?;
+                let source = db.collection::<Document>(&op.collection);
+                if op.drop_if_empty && source.count_documents(doc! {}).await.map_err(fail)? == 0 {
+                    source.drop().await.map_err(fail)?;
+                }
+                Some(moved)
             }
             Operation::RemoveDuplicates(op) => {
                 Some(self.remove_duplicates(&op.collection, &op.keys, op.keep).await.map_err(fail)?)
@@ -222,8 +230,37 @@ impl Executor<'_> {
         })
     }
 
-    /// Copies a field document by document, in batches of update statements (update pipelines,
-    /// which could do it server-side, are not available everywhere).
+    /// The next page of documents in `_id` order after `after`. Each page is read whole before
+    /// anything is written: a cursor left open while writing to the same collection deadlocks
+    /// some servers (FerretDB's SQLite backend), and pages keep memory flat.
+    async fn next_page(
+        &self,
+        collection: &str,
+        filter: &Document,
+        after: Option<&Bson>,
+        projection: Option<Document>,
+    ) -> mongodb::error::Result<Vec<Document>> {
+        let mut page_filter = filter.clone();
+        if let Some(after) = after {
+            page_filter = doc! { "$and": [page_filter, { "_id": { "$gt": after.clone() } }] };
+        }
+        let source = self.db.collection::<Document>(collection);
+        let find = source
+            .find(page_filter)
+            .sort(doc! { "_id": 1 })
+            .limit(BATCH as i64)
+            // One more than the limit: the whole page arrives in the first reply with the cursor
+            // closed, so no getMore is needed (FerretDB can hang on one after a full batch).
+            .batch_size(BATCH as u32 + 1);
+        let cursor = match projection {
+            Some(projection) => find.projection(projection).await?,
+            None => find.await?,
+        };
+        cursor.try_collect().await
+    }
+
+    /// Copies a field document by document, a page at a time, with batched update statements
+    /// (update pipelines, which could do it server-side, are not available everywhere).
     async fn copy_field(
         &self,
         collection: &str,
@@ -231,64 +268,51 @@ impl Executor<'_> {
         from: &str,
         to: &str,
     ) -> mongodb::error::Result<u64> {
-        let mut cursor = self
-            .db
-            .collection::<Document>(collection)
-            .find(filter)
-            .projection(doc! { "_id": 1, from: 1 })
-            .batch_size(BATCH as u32)
-            .await?;
-        let mut updates = Vec::with_capacity(BATCH);
+        let mut after: Option<Bson> = None;
         let mut changed = 0;
-        while let Some(document) = cursor.try_next().await? {
-            let (Some(id), Some(value)) = (document.get("_id"), value_at(&document, from)) else { continue };
-            updates.push(doc! { "q": { "_id": id.clone() }, "u": { "$set": { to: value.clone() } } });
-            if updates.len() == BATCH {
-                changed += self.send_updates(collection, std::mem::take(&mut updates)).await?;
+        loop {
+            let page = self.next_page(collection, &filter, after.as_ref(), Some(doc! { "_id": 1, from: 1 })).await?;
+            let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(changed) };
+            let updates: Vec<Document> = page
+                .iter()
+                .filter_map(|document| {
+                    let (id, value) = (document.get("_id")?, value_at(document, from)?);
+                    Some(doc! { "q": { "_id": id.clone() }, "u": { "$set": { to: value.clone() } } })
+                })
+                .collect();
+            // Small write commands: FerretDB stops answering an `update` of a hundred statements.
+            for chunk in updates.chunks(UPDATES_PER_COMMAND) {
+                let command = doc! { "update": collection, "updates": chunk.to_vec(), "ordered": false };
+                changed += count(&self.db.run_command(command).await?, "nModified");
             }
+            after = Some(last);
         }
-        if !updates.is_empty() {
-            changed += self.send_updates(collection, updates).await?;
-        }
-        Ok(changed)
     }
 
-    async fn send_updates(&self, collection: &str, updates: Vec<Document>) -> mongodb::error::Result<u64> {
-        let reply = self.db.run_command(doc! { "update": collection, "updates": updates, "ordered": false }).await?;
-        Ok(count(&reply, "nModified"))
-    }
-
-    /// Moves matching documents to another collection, batch by batch: insert, then delete.
+    /// Moves matching documents to another collection, a page at a time: insert, then delete.
     /// Run again after a crash, documents already moved are skipped (duplicate `_id`).
     async fn archive(&self, from: &str, to: &str, filter: Document) -> mongodb::error::Result<u64> {
         let source = self.db.collection::<Document>(from);
         let target = self.db.collection::<Document>(to);
-        let mut cursor = source.find(filter).batch_size(BATCH as u32).await?;
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut after: Option<Bson> = None;
         let mut moved = 0;
         loop {
-            let next = cursor.try_next().await?;
-            let done = next.is_none();
-            if let Some(document) = next {
-                batch.push(document);
+            let page = self.next_page(from, &filter, after.as_ref(), None).await?;
+            let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(moved) };
+            let ids: Vec<Bson> = page.iter().filter_map(|d| d.get("_id").cloned()).collect();
+            match target.insert_many(page).ordered(false).await {
+                Ok(_) => {}
+                Err(error) if is_duplicate_key(&error) => {}
+                Err(error) => return Err(error),
             }
-            if batch.len() == BATCH || (done && !batch.is_empty()) {
-                let ids: Vec<Bson> = batch.iter().filter_map(|d| d.get("_id").cloned()).collect();
-                match target.insert_many(std::mem::take(&mut batch)).ordered(false).await {
-                    Ok(_) => {}
-                    Err(error) if is_duplicate_key(&error) => {}
-                    Err(error) => return Err(error),
-                }
-                moved += source.delete_many(doc! { "_id": { "$in": ids } }).await?.deleted_count;
-            }
-            if done {
-                return Ok(moved);
-            }
+            moved += source.delete_many(doc! { "_id": { "$in": ids } }).await?.deleted_count;
+            after = Some(last);
         }
     }
 
-    /// Deletes all but one document of each group with equal `keys`, streaming in key order so
-    /// memory stays flat.
+    /// Deletes all but one document of each group with equal `keys`. The collection is read in
+    /// key order first (memory holds only the `_id`s of duplicates, not the collection), then the
+    /// duplicates are deleted in batches once the cursor is closed.
     async fn remove_duplicates(&self, collection: &str, keys: &[String], keep: Keep) -> mongodb::error::Result<u64> {
         let source = self.db.collection::<Document>(collection);
         let mut sort = Document::new();
@@ -298,26 +322,22 @@ impl Executor<'_> {
             projection.insert(key, 1);
         }
         sort.insert("_id", if keep == Keep::First { 1 } else { -1 });
-        let mut cursor = source.find(doc! {}).sort(sort).projection(projection).batch_size(BATCH as u32).await?;
-        let mut previous: Option<Vec<Option<Bson>>> = None;
         let mut doomed = Vec::new();
-        let mut removed = 0;
-        while let Some(document) = cursor.try_next().await? {
-            let key: Vec<Option<Bson>> = keys.iter().map(|k| value_at(&document, k).cloned()).collect();
-            if previous.as_ref() == Some(&key) {
-                if let Some(id) = document.get("_id") {
-                    doomed.push(id.clone());
+        {
+            let mut cursor = source.find(doc! {}).sort(sort).projection(projection).batch_size(BATCH as u32).await?;
+            let mut previous: Option<Vec<Option<Bson>>> = None;
+            while let Some(document) = cursor.try_next().await? {
+                let key: Vec<Option<Bson>> = keys.iter().map(|k| value_at(&document, k).cloned()).collect();
+                if previous.as_ref() == Some(&key) {
+                    doomed.extend(document.get("_id").cloned());
+                } else {
+                    previous = Some(key);
                 }
-            } else {
-                previous = Some(key);
-            }
-            if doomed.len() == BATCH {
-                removed +=
-                    source.delete_many(doc! { "_id": { "$in": std::mem::take(&mut doomed) } }).await?.deleted_count;
             }
         }
-        if !doomed.is_empty() {
-            removed += source.delete_many(doc! { "_id": { "$in": doomed } }).await?.deleted_count;
+        let mut removed = 0;
+        for chunk in doomed.chunks(BATCH) {
+            removed += source.delete_many(doc! { "_id": { "$in": chunk.to_vec() } }).await?.deleted_count;
         }
         Ok(removed)
     }
@@ -382,11 +402,11 @@ fn count(reply: &Document, key: &str) -> u64 {
 }
 
 /// A write command answers `ok: 1` even when its writes failed; the failures are in `writeErrors`.
-fn check_write_errors(doing: &str, reply: &Document) -> Result<()> {
+fn check_write_errors(reply: &Document) -> Result<()> {
     match reply.get_array("writeErrors") {
         Ok(errors) if !errors.is_empty() => {
             let first = errors[0].as_document().and_then(|e| e.get_str("errmsg").ok()).unwrap_or("write error");
-            Err(Error::migration(format!("{doing}: {first}")))
+            Err(Error::migration(first.to_owned()))
         }
         _ => Ok(()),
     }

@@ -141,11 +141,16 @@ pub struct DeleteMany {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Archive {
     pub collection: String,
     /// The collection the matching documents move to.
     pub to: String,
     pub filter: Value,
+    /// Drop `collection` when it is left empty (the derived `down` of an archive sets it, so
+    /// moving everything back leaves no empty archive collection behind).
+    #[serde(default)]
+    pub drop_if_empty: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -279,6 +284,7 @@ impl Operation {
                 collection: op.to.clone(),
                 to: op.collection.clone(),
                 filter: op.filter.clone(),
+                drop_if_empty: true,
             }),
             Operation::SetSchemaVersion(op) => Operation::SetSchemaVersion(SetSchemaVersion {
                 collection: op.collection.clone(),

@@ -7,6 +7,7 @@ fn first(project: &Project) -> String {
     let id = match project.backend {
         Backend::Postgres => "id SERIAL PRIMARY KEY",
         Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Mongo => unreachable!("SQL tests run on SQLite and PostgreSQL"),
     };
     format!(
         "-- mongrate:up\nCREATE TABLE items ({id}, name TEXT);\nINSERT INTO items (name) VALUES ('a'), ('b');\n-- mongrate:down\nDROP TABLE items;\n"

@@ -79,6 +79,7 @@ on_both! {
                 /* a block comment; with semicolons */\n\
                 CREATE TRIGGER t_lower AFTER INSERT ON t BEGIN\n  UPDATE t SET name = lower(name) WHERE id = NEW.id;\n  UPDATE t SET name = CASE WHEN name IS NULL THEN '' ELSE name END WHERE id = NEW.id;\nEND;\n\
                 INSERT INTO t VALUES (1, 'MiXeD; case');\n",
+            Backend::Mongo => unreachable!("SQL tests run on SQLite and PostgreSQL"),
         };
         project.write("001_t.sql", &format!("-- mongrate:up\n{body}-- mongrate:down\nDROP TABLE t;\n"));
         project.run(&["up"]).expect(0);

@@ -7,4 +7,6 @@ mod config;
 mod dry_run;
 mod failures;
 mod lifecycle;
+mod mongo;
+mod mongo_dump;
 mod support;

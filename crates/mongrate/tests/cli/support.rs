@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// FerretDB started by the suite, or the server of `MONGRATE_TEST_MONGODB_URI`.
+    Mongo,
 }
 
 /// The throw-away PostgreSQL cluster of this test process: `MONGRATE_TEST_POSTGRES_URL`, or one
@@ -38,6 +40,59 @@ fn postgres_server() -> &'static str {
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     })
+}
+
+/// The MongoDB-wire server of this test process: `MONGRATE_TEST_MONGODB_URI` (a real MongoDB),
+/// or FerretDB started by tools/ferretdb-test-server.sh, stopped when this process ends.
+fn mongodb_server() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("MONGRATE_TEST_MONGODB_URI") {
+            return url;
+        }
+        let script = repo_root().join("tools/ferretdb-test-server.sh");
+        let dir = std::env::temp_dir().join(format!("mongrate-test-ferretdb-{}", std::process::id()));
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "could not start the FerretDB test server: {}\nRun `bash tools/setup.sh` (it builds the launcher with Go), \
+             or set MONGRATE_TEST_MONGODB_URI to a MongoDB server the tests may create databases on.",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    })
+}
+
+/// A fresh database name on the test MongoDB server, as a URL.
+pub fn fresh_mongodb_url() -> String {
+    let server = mongodb_server();
+    let name = unique_name("m");
+    // mongodb://host:port/[db][?options] → the same with our database.
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[after_scheme..].find('/').map(|i| after_scheme + i).unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+/// Runs a future of the MongoDB driver from a synchronous test.
+/// One runtime for the whole test process: a driver client keeps background tasks on the runtime
+/// it was created on.
+pub fn block_on<F: std::future::IntoFuture>(future: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+        })
+        .block_on(future.into_future())
 }
 
 pub fn repo_root() -> PathBuf {
@@ -103,6 +158,7 @@ impl Project {
         let url = match backend {
             Backend::Sqlite => format!("sqlite:{}", dir.path().join("app.db").display()),
             Backend::Postgres => fresh_postgres_url(),
+            Backend::Mongo => fresh_mongodb_url(),
         };
         Project { dir, backend, url }
     }
@@ -147,9 +203,20 @@ impl Project {
         self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mongrate starts")
     }
 
+    /// The MongoDB database of this project.
+    pub fn mongo(&self) -> mongodb::Database {
+        let url = self.url.clone();
+        block_on(async move {
+            let client = mongodb::Client::with_uri_str(&url).await.expect("MongoDB client");
+            let name = client.default_database().expect("database in the URL").name().to_owned();
+            client.database(&name)
+        })
+    }
+
     /// Runs SQL with the database's own client and returns its output, trimmed.
     pub fn sql(&self, query: &str) -> String {
         let output = match self.backend {
+            Backend::Mongo => panic!("sql() on a MongoDB project"),
             Backend::Postgres => Command::new("psql").args([&self.url, "-qtAX", "-c", query]).output(),
             Backend::Sqlite => Command::new("sqlite3").arg(self.path().join("app.db")).arg(query).output(),
         }
@@ -161,6 +228,10 @@ impl Project {
     /// Whether a table exists.
     pub fn has_table(&self, table: &str) -> bool {
         let query = match self.backend {
+            Backend::Mongo => {
+                let db = self.mongo();
+                return block_on(db.list_collection_names()).expect("list collections").iter().any(|n| n == table);
+            }
             Backend::Postgres => {
                 format!("SELECT count(*) FROM pg_tables WHERE tablename = '{table}'")
             }
@@ -172,6 +243,7 @@ impl Project {
     /// A full dump of the database, to compare before and after.
     pub fn dump(&self) -> String {
         let output = match self.backend {
+            Backend::Mongo => return crate::mongo_dump::dump(&self.mongo()),
             Backend::Postgres => {
                 Command::new("pg_dump").args(["--no-owner", "--restrict-key=mongratetest", &self.url]).output()
             }
@@ -185,6 +257,7 @@ impl Project {
     /// Statements a migration may use to take a while, to hold the lock in concurrency tests.
     pub fn slow_statement(&self, seconds: u32) -> String {
         match self.backend {
+            Backend::Mongo => panic!("MongoDB migrations have no statements"),
             Backend::Postgres => format!("SELECT pg_sleep({seconds});"),
             // A busy loop: SQLite has no sleep.
             Backend::Sqlite => format!(
