@@ -51,11 +51,8 @@ impl MongoChangelog {
                 }
             }
         }
-        let unique_version = IndexModel::builder()
-            .keys(doc! { "version": 1 })
-            .options(mongodb::options::IndexOptions::builder().unique(true).name("version_unique".to_owned()).build())
-            .build();
-        self.migrations().create_index(unique_version).await.map_err(|e| server("indexing the changelog", &e))?;
+        // No separate unique index on `version`: `_id` is the version, so it is unique already,
+        // and every extra index slows each changelog write (FerretDB checks it by scanning).
         let by_version = IndexModel::builder().keys(doc! { "version": 1 }).build();
         self.history_collection().create_index(by_version).await.map_err(|e| server("indexing the history", &e))?;
         Ok(())

@@ -121,35 +121,17 @@ impl Executor<'_> {
                 let value = to_bson(&op.value).map_err(|w| invalid(operation, format!("`value`: {w}")))?;
                 let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, false);
                 let update = doc! { "$set": { &op.field: value } };
-                Some(
-                    db.collection::<Document>(&op.collection)
-                        .update_many(filter, update)
-                        .await
-                        .map_err(fail)?
-                        .modified_count,
-                )
+                self.update_many(&op.collection, filter, update).await?
             }
             Operation::RemoveField(op) => {
                 let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, true);
                 let update = doc! { "$unset": { &op.field: "" } };
-                Some(
-                    db.collection::<Document>(&op.collection)
-                        .update_many(filter, update)
-                        .await
-                        .map_err(fail)?
-                        .modified_count,
-                )
+                self.update_many(&op.collection, filter, update).await?
             }
             Operation::RenameField(op) => {
                 let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
                 let update = doc! { "$rename": { &op.from: &op.to } };
-                Some(
-                    db.collection::<Document>(&op.collection)
-                        .update_many(filter, update)
-                        .await
-                        .map_err(fail)?
-                        .modified_count,
-                )
+                self.update_many(&op.collection, filter, update).await?
             }
             Operation::CopyField(op) => {
                 let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
@@ -198,13 +180,7 @@ impl Executor<'_> {
                 let to = to_bson(&op.to).map_err(|w| invalid(operation, format!("`to`: {w}")))?;
                 let filter = doc! { &op.field: from };
                 let update = doc! { "$set": { &op.field: to } };
-                Some(
-                    db.collection::<Document>(&op.collection)
-                        .update_many(filter, update)
-                        .await
-                        .map_err(fail)?
-                        .modified_count,
-                )
+                self.update_many(&op.collection, filter, update).await?
             }
             Operation::SetValidator(op) => {
                 let mut command = doc! {
@@ -228,6 +204,12 @@ impl Executor<'_> {
                 None
             }
         })
+    }
+
+    /// `updateMany`, returning the documents it changed.
+    async fn update_many(&self, collection: &str, filter: Document, update: Document) -> Result<Option<u64>> {
+        let done = self.db.collection::<Document>(collection).update_many(filter, update).await;
+        Ok(Some(done.map_err(|e| Error::migration(crate::errors::describe(&e)))?.modified_count))
     }
 
     /// The next page of documents in `_id` order after `after`. Each page is read whole before

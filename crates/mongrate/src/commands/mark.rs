@@ -1,7 +1,6 @@
 //! `mongrate mark <version> --applied|--pending`: baseline and manual fixes, recorded in history.
 
 use mongrate_core::host::AppliedBy;
-use mongrate_core::lease_guard::with_lease;
 use mongrate_core::maintenance::{mark_applied, mark_pending};
 use mongrate_core::{Error, Result, Version};
 
@@ -15,15 +14,8 @@ pub async fn run(context: &Context, args: &MarkArgs) -> Result<i32> {
     }
     let migrator = context.migrator().await?;
     let target = migrator.target();
-    target.ensure_changelog().await?;
-    let reporter = context.reporter();
-    let claim = context.claim("mongrate mark");
-    let edits = with_lease(
-        target.lease_store(),
-        &claim,
-        context.settings.lock_timeout,
-        |holder| mongrate_core::reporter::Reporter::waiting_for_lock(&reporter, holder),
-        async || {
+    let edits = context
+        .exclusively(target, "mongrate mark", async || {
             let records = target.records().await?;
             let by = AppliedBy::current();
             let edits = if args.applied {
@@ -35,9 +27,8 @@ pub async fn run(context: &Context, args: &MarkArgs) -> Result<i32> {
                 target.write_record(Some(record), history).await?;
             }
             Ok(edits)
-        },
-    )
-    .await?;
+        })
+        .await?;
     for (record, _) in &edits {
         context.output.line(format!("marked {} {} as {}", record.version, record.name, record.status));
     }

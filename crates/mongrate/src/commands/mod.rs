@@ -15,6 +15,7 @@ use mongrate::connect::connect_target;
 use mongrate_core::config::Settings;
 use mongrate_core::host::AppliedBy;
 use mongrate_core::lease::LeaseClaim;
+use mongrate_core::lease_guard::with_lease;
 use mongrate_core::{Result, Target};
 
 use crate::output::Output;
@@ -41,13 +42,22 @@ impl Context {
         ProgressReporter { output: self.output }
     }
 
-    /// A lease claim for a changelog edit.
-    pub fn claim(&self, reason: &str) -> LeaseClaim {
-        LeaseClaim {
+    /// Runs a changelog edit (`mark`, `repair`) under the lease, so it cannot interleave with a run.
+    pub async fn exclusively<T>(
+        &self,
+        target: &dyn Target,
+        reason: &str,
+        work: impl AsyncFnOnce() -> Result<T>,
+    ) -> Result<T> {
+        target.ensure_changelog().await?;
+        let claim = LeaseClaim {
             owner: mongrate_core::lease_guard::new_owner_id(),
             holder: AppliedBy::current(),
             reason: reason.to_owned(),
             ttl: self.settings.lock_ttl,
-        }
+        };
+        let reporter = self.reporter();
+        let on_wait = |holder: &_| mongrate_core::reporter::Reporter::waiting_for_lock(&reporter, holder);
+        with_lease(target.lease_store(), &claim, self.settings.lock_timeout, on_wait, work).await
     }
 }

@@ -2,7 +2,6 @@
 
 use mongrate_core::Result;
 use mongrate_core::host::AppliedBy;
-use mongrate_core::lease_guard::with_lease;
 use mongrate_core::maintenance::repair;
 
 use crate::commands::Context;
@@ -10,24 +9,16 @@ use crate::commands::Context;
 pub async fn run(context: &Context) -> Result<i32> {
     let migrator = context.migrator().await?;
     let target = migrator.target();
-    target.ensure_changelog().await?;
-    let reporter = context.reporter();
-    let claim = context.claim("mongrate repair");
-    let (repaired, unfixable) = with_lease(
-        target.lease_store(),
-        &claim,
-        context.settings.lock_timeout,
-        |holder| mongrate_core::reporter::Reporter::waiting_for_lock(&reporter, holder),
-        async || {
+    let (repaired, unfixable) = context
+        .exclusively(target, "mongrate repair", async || {
             let records = target.records().await?;
             let (edits, unfixable) = repair(migrator.migrations(), &records, &AppliedBy::current());
             for (record, history) in &edits {
                 target.write_record(Some(record), history).await?;
             }
             Ok((edits, unfixable))
-        },
-    )
-    .await?;
+        })
+        .await?;
     for (record, _) in &repaired {
         context.output.line(format!("recorded the new checksum of {} {}", record.version, record.name));
     }

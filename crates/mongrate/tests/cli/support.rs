@@ -15,57 +15,43 @@ pub enum Backend {
     Mongo,
 }
 
-/// The throw-away PostgreSQL cluster of this test process: `MONGRATE_TEST_POSTGRES_URL`, or one
-/// started by tools/pg-test-server.sh that stops when this process ends.
+/// Starts a test server with one of the tools/*-test-server.sh scripts; it stops when this test
+/// process ends. Fails with the command that fixes a missing server.
+fn start_test_server(script: &str, name: &str, variable: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("mongrate-test-{script}-{}", std::process::id()));
+    let output = Command::new("bash")
+        .arg(repo_root().join("tools").join(script))
+        .arg("start")
+        .arg(&dir)
+        .arg(std::process::id().to_string())
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "could not start the {name} test server: {}\nRun `bash tools/setup.sh` (it installs and builds the test servers), \
+         or set {variable} to a server the tests may create databases on.",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The PostgreSQL server of this test process: `MONGRATE_TEST_POSTGRES_URL`, or a throw-away
+/// cluster started by tools/pg-test-server.sh.
 fn postgres_server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
     SERVER.get_or_init(|| {
-        if let Ok(url) = std::env::var("MONGRATE_TEST_POSTGRES_URL") {
-            return url;
-        }
-        let script = repo_root().join("tools/pg-test-server.sh");
-        let dir = std::env::temp_dir().join(format!("mongrate-test-pg-{}", std::process::id()));
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .arg(std::process::id().to_string())
-            .output()
-            .expect("bash runs");
-        assert!(
-            output.status.success(),
-            "could not start the test PostgreSQL server: {}\nRun `bash tools/setup.sh` (installs postgresql), \
-             or set MONGRATE_TEST_POSTGRES_URL to a server the tests may create databases on.",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        std::env::var("MONGRATE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| start_test_server("pg-test-server.sh", "PostgreSQL", "MONGRATE_TEST_POSTGRES_URL"))
     })
 }
 
 /// The MongoDB-wire server of this test process: `MONGRATE_TEST_MONGODB_URI` (a real MongoDB),
-/// or FerretDB started by tools/ferretdb-test-server.sh, stopped when this process ends.
+/// or FerretDB started by tools/ferretdb-test-server.sh.
 fn mongodb_server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
     SERVER.get_or_init(|| {
-        if let Ok(url) = std::env::var("MONGRATE_TEST_MONGODB_URI") {
-            return url;
-        }
-        let script = repo_root().join("tools/ferretdb-test-server.sh");
-        let dir = std::env::temp_dir().join(format!("mongrate-test-ferretdb-{}", std::process::id()));
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .arg(std::process::id().to_string())
-            .output()
-            .expect("bash runs");
-        assert!(
-            output.status.success(),
-            "could not start the FerretDB test server: {}\nRun `bash tools/setup.sh` (it builds the launcher with Go), \
-             or set MONGRATE_TEST_MONGODB_URI to a MongoDB server the tests may create databases on.",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        std::env::var("MONGRATE_TEST_MONGODB_URI")
+            .unwrap_or_else(|_| start_test_server("ferretdb-test-server.sh", "FerretDB", "MONGRATE_TEST_MONGODB_URI"))
     })
 }
 
@@ -83,8 +69,7 @@ pub fn fresh_mongodb_url() -> String {
     format!("{}/{name}{query}", &base[..host_end])
 }
 
-/// Runs a future of the MongoDB driver from a synchronous test.
-/// One runtime for the whole test process: a driver client keeps background tasks on the runtime
+/// Runs a future of the MongoDB driver from a synchronous test. One runtime for the whole test process: a driver client keeps background tasks on the runtime
 /// it was created on.
 pub fn block_on<F: std::future::IntoFuture>(future: F) -> F::Output {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
