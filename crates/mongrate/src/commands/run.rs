@@ -43,6 +43,13 @@ pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
 
 async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
+    if migrator.target().kind() == "mongodb" && !run.dry_run {
+        // Say which path the server allows before taking it.
+        let server = migrator.target().server_info().await?;
+        if server["transactions"] != true {
+            reporter_notice(context, &format!("server: {}", crate::commands::status::describe_mongodb(&server)));
+        }
+    }
     let mut settings = migrator.run_settings(run.dry_run);
     settings.reason =
         format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
@@ -61,6 +68,10 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     print_report(context, &report);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })
+}
+
+fn reporter_notice(context: &Context, message: &str) {
+    mongrate_core::reporter::Reporter::notice(&context.reporter(), message);
 }
 
 fn request_name(request: &PlanRequest) -> &'static str {

@@ -27,6 +27,23 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// What a MongoDB server can do, as `status` says it.
+pub fn describe_mongodb(server: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    if server["ferretdb"] == true {
+        parts.push("FerretDB".to_owned());
+    }
+    parts.push(if server["transactions"] == true {
+        "transactions available".to_owned()
+    } else {
+        "no transactions: each migration records running, then completed or failed".to_owned()
+    });
+    if server["updatePipelines"] != true {
+        parts.push("no update pipelines".to_owned());
+    }
+    parts.join(", ")
+}
+
 pub fn describe_lock(lock: &Option<LeaseInfo>) -> String {
     match lock {
         None => "free".to_owned(),
@@ -55,6 +72,9 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         server["kind"].as_str().unwrap_or_default(),
         server["version"].as_str().unwrap_or_default()
     ));
+    if server["kind"] == "mongodb" {
+        context.output.line(format!("server: {}", describe_mongodb(&server)));
+    }
     context.output.line(format!("lock: {}", describe_lock(&report.lock)));
     context.output.line("");
     if report.entries.is_empty() {

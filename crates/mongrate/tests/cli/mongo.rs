@@ -49,6 +49,8 @@ fn lifecycle_on_mongodb() {
     if std::env::var("MONGRATE_TEST_MONGODB_URI").is_err() {
         assert_eq!(status["server"]["ferretdb"], true);
         assert_eq!(status["server"]["transactions"], false);
+        let human = project.run(&["status"]).expect(0);
+        assert!(human.stdout.contains("server: FerretDB, no transactions"), "{}", human.stdout);
     }
     assert_eq!(status["pending"][2]["reversible"], false, "removeField without down is irreversible");
     let list = project.run(&["list"]).expect(0);
