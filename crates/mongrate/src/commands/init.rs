@@ -17,6 +17,11 @@ CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    email TEXT NOT NULL UNIQU
 -- mongrate:down\n\
 DROP TABLE users;\n";
 
+const MONGODB_EXAMPLE: &str = "# Example: users get a unique email index. `down` is derived (dropIndex email_1).\n\
+description: Users get a unique email index\n\
+up:\n\
+\x20 - createIndex: { collection: users, keys: { email: 1 }, options: { unique: true } }\n";
+
 fn config_text(url: &str) -> String {
     format!(
         "# mongrate configuration. Environment variables are written ${{NAME}} or ${{NAME:-default}}.\n\
@@ -52,9 +57,11 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<i32> {
     let example = if has_migrations {
         None
     } else {
-        let name = new_file_name(now_millis(), &[], "create users", "sql").map_err(Error::config)?;
+        let (extension, body) =
+            if mongrate_mongo::MongoTarget::handles(&url) { ("yaml", MONGODB_EXAMPLE) } else { ("sql", EXAMPLE) };
+        let name = new_file_name(now_millis(), &[], "create users", extension).map_err(Error::config)?;
         let path = migrations.join(name);
-        std::fs::write(&path, EXAMPLE).map_err(|e| write_error(&path, e))?;
+        std::fs::write(&path, body).map_err(|e| write_error(&path, e))?;
         Some(path)
     };
     context.output.line(format!("wrote {} (url = {url})", config.display()));

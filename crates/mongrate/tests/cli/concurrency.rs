@@ -94,3 +94,25 @@ fn a_runner_that_loses_its_lease_stops_before_the_next_migration() {
     assert!(stderr.contains("lock"), "{stderr}");
     assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "0", "nothing ran after the loss");
 }
+
+#[test]
+fn ctrl_c_stops_the_running_migration_records_it_and_frees_the_lock() {
+    let project = Project::new(Backend::Postgres);
+    write_counter_migrations(&project);
+    let runner = project.spawn(&["up"]);
+    wait_for_lock_holder(&project);
+    std::thread::sleep(Duration::from_millis(300));
+    let interrupted = std::process::Command::new("kill").args(["-INT", &runner.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let output = runner.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["failed"][0]["version"], "2", "the interrupted migration is recorded: {status}");
+    assert!(status["locked"].is_null(), "the lock is released");
+    assert_eq!(project.sql("SELECT count(*) FROM counter"), "0", "its transaction was rolled back");
+    // Nothing of it was applied, so the next run simply runs it.
+    project.run(&["up"]).expect(0);
+    assert_eq!(project.sql("SELECT count(*) FROM counter"), "2");
+}

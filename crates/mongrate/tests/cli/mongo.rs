@@ -387,6 +387,19 @@ fn lock_status_and_release_on_mongodb() {
 }
 
 #[test]
+fn init_on_mongodb_writes_a_yaml_example_that_runs() {
+    let project = project();
+    project.run(&["init"]).expect(0);
+    let config = std::fs::read_to_string(project.path().join("mongrate.toml")).unwrap();
+    assert!(config.contains("url = \"mongodb://"), "{config}");
+    let files: Vec<_> = std::fs::read_dir(project.migrations()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(files.iter().any(|f| f.to_string_lossy().ends_with("-create-users.yaml")), "{files:?}");
+    project.run(&["up"]).expect(0);
+    assert!(project.dump().contains("email_1"));
+    project.run(&["down"]).expect(0);
+}
+
+#[test]
 fn create_writes_a_yaml_template_for_mongodb() {
     let project = project();
     let created = project.run(&["create", "add email index"]).expect(0);
