@@ -9,7 +9,7 @@ use mongrate_core::host::AppliedBy;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::{Error, Result, Version};
 
-use crate::errors::{codes, server};
+use crate::errors::{codes, is_duplicate_key, server};
 
 /// Reads and writes the changelog of one database.
 #[derive(Clone)]
@@ -109,6 +109,17 @@ impl MongoChangelog {
         }
         .map_err(|e| server("recording the migration", &e))?;
         Ok(())
+    }
+
+    /// Writes the record of a version that has none yet: an insert, which stays cheap as the
+    /// changelog grows where an update by `_id` does not (FerretDB scans for updates). Falls back
+    /// to a replace if a record appeared after all.
+    pub async fn insert_new(&self, record: &MigrationRecord) -> Result<()> {
+        match self.migrations().insert_one(record_to_document(record)?).await {
+            Ok(_) => Ok(()),
+            Err(error) if is_duplicate_key(&error) => self.upsert(record, None).await,
+            Err(error) => Err(server("recording the migration", &error)),
+        }
     }
 
     /// Appends one history entry.

@@ -147,7 +147,12 @@ impl Target for MongoTarget {
         let not_started = |error| StepFailure { error, partial: false };
         let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
         let operations = operations_of(&parsed, direction, file).map_err(not_started)?;
-        self.changelog.upsert(&execution.running_record(), None).await.map_err(not_started)?;
+        let running = execution.running_record();
+        let started_record = match execution.step.previous {
+            None => self.changelog.insert_new(&running).await,
+            Some(_) => self.changelog.upsert(&running, None).await,
+        };
+        started_record.map_err(not_started)?;
         let executor = self.executor();
         let mut reports = Vec::with_capacity(operations.len());
         for (index, operation) in operations.iter().enumerate() {
