@@ -60,10 +60,22 @@ impl Changelog {
 
     /// Every record, by version.
     pub async fn records(&self, conn: &mut AnyConnection) -> Result<Vec<MigrationRecord>> {
-        let sql = records_query(self.dialect, &self.names.migrations, RECORD_COLUMNS);
-        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(db_error("reading the changelog"))?;
-        let json: String = get(&row, "records")?;
-        parse_records(&json)
+        let doing = db_error("reading the changelog");
+        match self.dialect {
+            // SQLite hands rows one by one across a thread: one aggregated value is far cheaper.
+            Dialect::Sqlite => {
+                let sql = records_query(self.dialect, &self.names.migrations, RECORD_COLUMNS);
+                let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(doing)?;
+                let json: String = get(&row, "records")?;
+                parse_records(&json)
+            }
+            // PostgreSQL builds JSON slower (14 ms for 1000 records) than it sends rows (1 ms).
+            Dialect::Postgres => {
+                let sql = format!("SELECT {RECORD_COLUMNS} FROM {} ORDER BY version", self.names.migrations);
+                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(conn).await.map_err(doing)?;
+                rows.iter().map(record_from_row).collect()
+            }
+        }
     }
 
     /// A page of history, newest first.
@@ -276,6 +288,28 @@ fn applied_by(row: &AnyRow) -> Result<AppliedBy> {
         host: get::<Option<String>>(row, "applied_by_host")?.unwrap_or_default(),
         user: get::<Option<String>>(row, "applied_by_user")?.unwrap_or_default(),
         pid: get::<Option<i64>>(row, "applied_by_pid")?.unwrap_or_default(),
+    })
+}
+
+fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
+    Ok(MigrationRecord {
+        version: Version(get(row, "version")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        status: parse_field(row, "status")?,
+        applied_at: get(row, "applied_at")?,
+        rolled_back_at: get(row, "rolled_back_at")?,
+        execution_time: get(row, "execution_time")?,
+        error: get(row, "error")?,
+        partial: get_bool(row, "partial")?,
+        reversible: get_bool(row, "reversible")?,
+        checksum: get(row, "checksum")?,
+        batch: get(row, "batch")?,
+        applied_by: applied_by(row)?,
+        checkpoint: get(row, "checkpoint")?,
+        metadata: get(row, "metadata")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
     })
 }
 

@@ -67,6 +67,8 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<A
         .max_connections(3)
         .min_connections(0)
         .acquire_timeout(timeout)
+        // The connection was just opened or is held for the whole run: no ping per acquire.
+        .test_before_acquire(false)
         .connect_lazy(url)
         .map_err(|e| Error::config(format!("invalid {} URL {shown}: {e}", dialect.kind())))?;
     // Connect now, so an unreachable database is reported before anything else.
