@@ -38,15 +38,10 @@ root=$(cd "$bench_dir/.." && pwd)
 cd "$root"
 script_start=$EPOCHREALTIME
 
-die() {
-  echo "mongo_vs_migrate_mongo: ERROR: $*" >&2
-  exit 1
-}
-note() { echo "== $*" >&2; }
-
-for tool in cargo python3 node npm; do
-  command -v "$tool" >/dev/null || die "$tool not found on PATH"
-done
+bench_name=mongo_vs_migrate_mongo
+# shellcheck source=bench/common.sh
+. "$bench_dir/common.sh"
+require_tools cargo python3 node npm
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 ((node_major >= 20)) || die "migrate-mongo $MIGRATE_MONGO_MAJOR needs Node.js 20 or newer, found $(node --version)"
 [[ $STATUS_N =~ ^[0-9]+$ && $APPLY_N =~ ^[0-9]+$ && STATUS_N -ge 1 && APPLY_N -ge 1 && STATUS_N -le 9999 && APPLY_N -le 9999 ]] \
@@ -149,11 +144,6 @@ EOF
 results="$tmp/results.tsv"
 : >"$results"
 
-# seconds_since START: wall-clock seconds from an $EPOCHREALTIME value to now.
-seconds_since() {
-  local now=$EPOCHREALTIME
-  python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.6f}")' "$1" "$now"
-}
 
 # timed PHASE TOOL RUN LOG -- COMMAND...: runs COMMAND in $tmp with its output to LOG (a file: a
 # pipe would cut migrate-mongo's output short, as it exits before a pipe is drained), records its
@@ -161,20 +151,7 @@ seconds_since() {
 timed() {
   local phase=$1 tool=$2 run=$3 log=$4
   shift 5
-  local start end status=0
-  start=$EPOCHREALTIME
-  (cd "$tmp" && exec "$@") >"$log" 2>&1 || status=$?
-  end=$EPOCHREALTIME
-  if [ "$status" != 0 ]; then
-    echo "mongo_vs_migrate_mongo: ERROR: $tool $phase (run $run) failed with exit status $status" >&2
-    echo "  command: $*" >&2
-    echo "  output (last 40 lines of $log):" >&2
-    tail -n 40 "$log" | sed 's/^/    /' >&2
-    exit 1
-  fi
-  [ "$run" = warmup ] && return 0
-  python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.6f}")' "$start" "$end" \
-    | sed "s/^/ferretdb\t$phase\t$tool\t$run\t/" >>"$results"
+  record_timed ferretdb "$phase" "$tool" "$run" "$log" "$tmp" -- "$@"
 }
 
 # check_reported TOOL MODE N LOG: the status output in LOG must say N applied, 0 pending.

@@ -27,15 +27,10 @@ bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$bench_dir/.." && pwd)
 cd "$root"
 
-die() {
-  echo "sql_vs_sqlx: ERROR: $*" >&2
-  exit 1
-}
-note() { echo "== $*" >&2; }
-
-for tool in cargo psql sqlite3 python3; do
-  command -v "$tool" >/dev/null || die "$tool not found on PATH"
-done
+bench_name=sql_vs_sqlx
+# shellcheck source=bench/common.sh
+. "$bench_dir/common.sh"
+require_tools cargo psql sqlite3 python3
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -104,20 +99,7 @@ results="$tmp/results.tsv"
 timed() {
   local backend=$1 phase=$2 tool=$3 run=$4 log=$5
   shift 6
-  local start end status=0
-  start=$EPOCHREALTIME
-  "$@" >"$log" 2>&1 || status=$?
-  end=$EPOCHREALTIME
-  if [ "$status" != 0 ]; then
-    echo "sql_vs_sqlx: ERROR: $tool $phase on $backend (run $run) failed with exit status $status" >&2
-    echo "  command: $*" >&2
-    echo "  output (last 40 lines of $log):" >&2
-    tail -n 40 "$log" | sed 's/^/    /' >&2
-    exit 1
-  fi
-  [ "$run" = warmup ] && return 0
-  python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.6f}")' "$start" "$end" \
-    | sed "s/^/$backend\t$phase\t$tool\t$run\t/" >>"$results"
+  record_timed "$backend" "$phase" "$tool" "$run" "$log" "$PWD" -- "$@"
 }
 
 # The number of tables t_<digits> in a database.
