@@ -102,13 +102,15 @@ case "$command" in
     for _ in $(seq $((start_timeout * 10))); do
       uri=$(head -n 1 "$dir/launcher.out")
       [ -n "$uri" ] && break
-      is_launcher "$pid" || break
+      # Alive is enough here: right after the fork the child may not have exec'd the launcher
+      # yet (it still looks like setsid or bash), which is not an exit.
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     # The launcher prints the URI only after its listener is bound and listening, so the port
     # accepts connections from then on (a probe connection here would only add a warning to the log).
-    if [ -z "$uri" ] || ! is_launcher "$pid"; then
-      if is_launcher "$pid"; then
+    if [ -z "$uri" ] || ! kill -0 "$pid" 2>/dev/null; then
+      if kill -0 "$pid" 2>/dev/null; then
         echo "FerretDB did not start listening within ${start_timeout}s; its log ($dir/server.log):" >&2
       else
         echo "FerretDB exited before listening; its log ($dir/server.log):" >&2
