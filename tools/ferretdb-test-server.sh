@@ -58,6 +58,14 @@ is_launcher() {
   [[ $cmdline == *ferretdb-launcher* ]]
 }
 
+# is_alive PID: the process exists and is not a zombie (a launcher that exited but is not reaped
+# yet). Unlike is_launcher it is true right after the fork, before the launcher is exec'd.
+is_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ ${stat##*) } != Z* ]]
+}
+
 # stop_server PID: SIGTERM, up to 10 s for a clean shutdown, then SIGKILL.
 stop_server() {
   local pid=$1 i
@@ -104,13 +112,13 @@ case "$command" in
       [ -n "$uri" ] && break
       # Alive is enough here: right after the fork the child may not have exec'd the launcher
       # yet (it still looks like setsid or bash), which is not an exit.
-      kill -0 "$pid" 2>/dev/null || break
+      is_alive "$pid" || break
       sleep 0.1
     done
     # The launcher prints the URI only after its listener is bound and listening, so the port
     # accepts connections from then on (a probe connection here would only add a warning to the log).
-    if [ -z "$uri" ] || ! kill -0 "$pid" 2>/dev/null; then
-      if kill -0 "$pid" 2>/dev/null; then
+    if [ -z "$uri" ] || ! is_alive "$pid"; then
+      if is_alive "$pid"; then
         echo "FerretDB did not start listening within ${start_timeout}s; its log ($dir/server.log):" >&2
       else
         echo "FerretDB exited before listening; its log ($dir/server.log):" >&2
