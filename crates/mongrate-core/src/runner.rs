@@ -1,6 +1,5 @@
 //! The run: plan, take the lease, re-plan under it, execute step by step, release.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -233,6 +232,3 @@ fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>
     };
     Error::new(kind, message)
 }
-
-/// Shared handle so several callers (CLI, HTTP) can hold one target.
-pub type SharedTarget = Arc<dyn Target>;
