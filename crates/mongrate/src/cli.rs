@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-/// Versioned schema-and-data migrations for PostgreSQL and SQLite.
+/// Versioned schema-and-data migrations for MongoDB, PostgreSQL and SQLite.
 #[derive(Debug, Parser)]
 #[command(name = "mongrate", version, about, long_about = None)]
 pub struct Cli {
@@ -19,7 +19,7 @@ pub struct GlobalArgs {
     /// Configuration file [default: mongrate.toml when present]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Database URL: postgres://user:pass@host/db or sqlite:path/to/file.db (env: MONGRATE_URL, DATABASE_URL)
+    /// Database URL: mongodb://host/db, postgres://user:pass@host/db or sqlite:file.db (env: MONGRATE_URL, MONGO_URI, DATABASE_URL)
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
     /// MongoDB database, when the URL has none in its path
