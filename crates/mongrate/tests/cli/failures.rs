@@ -4,6 +4,21 @@ use crate::on_both;
 use crate::support::{Backend, Project};
 
 on_both! {
+    statements_ending_in_a_comment_run_as_one_batch => |project: Project| {
+        // The statements of a migration are sent together; one ending in a `--` comment must not
+        // swallow the separator before the next.
+        project.write(
+            "001_t.sql",
+            "-- mongrate:up\nCREATE TABLE t (id INTEGER) -- the table\n;\nINSERT INTO t VALUES (1) -- one row\n;\nINSERT INTO t VALUES (2);\n-- mongrate:down\nDROP TABLE t;\n",
+        );
+        project.run(&["up"]).expect(0);
+        assert_eq!(project.sql("SELECT count(*) FROM t"), "2");
+        project.write("002_bad.sql", "-- mongrate:up\nINSERT INTO t VALUES (3) -- fine\n;\nINSERT INTO nowhere VALUES (4);\n");
+        let failed = project.run(&["up"]).expect(1);
+        assert!(failed.stderr.contains("002_bad.sql:4"), "the failing statement's line: {}", failed.stderr);
+        assert_eq!(project.sql("SELECT count(*) FROM t"), "2", "the batch was rolled back");
+    };
+
     a_failing_migration_stops_the_run_and_is_recorded => |project: Project| {
         project.write("001_a.sql", "-- mongrate:up\nCREATE TABLE a (id INTEGER);\n-- mongrate:down\nDROP TABLE a;\n");
         project.write("002_b.sql", "-- mongrate:up\nCREATE TABLE b (id INTEGER);\nINSERT INTO missing_table VALUES (1);\n-- mongrate:down\nDROP TABLE b;\n");
