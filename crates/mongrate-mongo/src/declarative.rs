@@ -76,17 +76,13 @@ impl DeclarativeMigration {
         })
     }
 
-    /// Whether every operation is a data operation (so all of it can share one transaction).
-    pub fn data_only(&self, operations: &[Operation]) -> bool {
-        operations.iter().all(|op| !op.is_ddl())
-    }
-
     pub fn meta(&self, file: &MigrationFile) -> MigrationMeta {
         MigrationMeta {
             name: self.name.clone().unwrap_or_else(|| file.slug.clone()),
             description: self.description.clone(),
             reversible: self.down.is_some(),
-            transactional: self.transaction && self.data_only(&self.up),
+            // Collection and index definitions cannot share a transaction with data changes.
+            transactional: self.transaction && self.up.iter().all(|op| !op.is_ddl()),
         }
     }
 }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bson::{Bson, DateTime, Document, doc};
+use mongrate_core::Result;
 use mongrate_core::lease::{LeaseClaim, LeaseInfo, LeaseStore};
 use mongrate_core::timestamp::{now_millis, rfc3339_millis};
-use mongrate_core::{Error, Result};
 
 use crate::changelog::MongoChangelog;
 use crate::errors::{is_duplicate_key, server};
@@ -121,7 +121,7 @@ impl LeaseStore for MongoLeaseStore {
                 .lock()
                 .delete_one(doc! { "_id": LEASE_ID })
                 .await
-                .map_err(|e| Error::database(format!("releasing the migration lock: {e}")))?;
+                .map_err(|e| server("releasing the migration lock", &e))?;
         }
         Ok(held)
     }

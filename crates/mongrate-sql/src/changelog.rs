@@ -64,7 +64,7 @@ impl Changelog {
         match self.dialect {
             // SQLite hands rows one by one across a thread: one aggregated value is far cheaper.
             Dialect::Sqlite => {
-                let sql = records_query(self.dialect, &self.names.migrations, RECORD_COLUMNS);
+                let sql = records_query(&self.names.migrations, RECORD_COLUMNS);
                 let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(doing)?;
                 let json: String = get(&row, "records")?;
                 parse_records(&json)

@@ -9,21 +9,10 @@ use mongrate_core::record::MigrationRecord;
 use mongrate_core::{Error, Result, Version};
 use serde::Deserialize;
 
-use crate::dialect::Dialect;
-
-/// The query that returns every record of `table`, ordered by version, as one JSON array text.
-pub fn records_query(dialect: Dialect, table: &str, columns: &str) -> String {
+/// The SQLite query that returns every record of `table`, ordered by version, as one JSON text.
+pub fn records_query(table: &str, columns: &str) -> String {
     let pairs = columns.split(", ").map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
-    match dialect {
-        Dialect::Postgres => format!(
-            "SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY version), '[]')::text AS records FROM {table}"
-        ),
-        Dialect::Sqlite => {
-            format!(
-                "SELECT json_group_array(json_object({pairs})) AS records FROM (SELECT * FROM {table} ORDER BY version)"
-            )
-        }
-    }
+    format!("SELECT json_group_array(json_object({pairs})) AS records FROM (SELECT * FROM {table} ORDER BY version)")
 }
 
 /// One record as the database spelled it.
@@ -37,8 +26,9 @@ struct RecordJson {
     rolled_back_at: Option<String>,
     execution_time: Option<i64>,
     error: Option<String>,
-    partial: Flag,
-    reversible: Flag,
+    /// SQLite booleans are integers.
+    partial: i64,
+    reversible: i64,
     checksum: String,
     batch: i64,
     applied_by_host: Option<String>,
@@ -48,23 +38,6 @@ struct RecordJson {
     metadata: Option<String>,
     created_at: String,
     updated_at: String,
-}
-
-/// PostgreSQL says `true`, SQLite says `1`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Flag {
-    Bool(bool),
-    Int(i64),
-}
-
-impl Flag {
-    fn get(&self) -> bool {
-        match self {
-            Flag::Bool(value) => *value,
-            Flag::Int(value) => *value != 0,
-        }
-    }
 }
 
 /// Parses the aggregated records.
@@ -82,8 +55,8 @@ pub fn parse_records(json: &str) -> Result<Vec<MigrationRecord>> {
                 rolled_back_at: row.rolled_back_at,
                 execution_time: row.execution_time,
                 error: row.error,
-                partial: row.partial.get(),
-                reversible: row.reversible.get(),
+                partial: row.partial != 0,
+                reversible: row.reversible != 0,
                 checksum: row.checksum,
                 batch: row.batch,
                 applied_by: AppliedBy {

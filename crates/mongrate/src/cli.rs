@@ -127,14 +127,21 @@ pub struct UpArgs {
     /// Apply only up to and including this version
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub forward: ForwardArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How pending migrations may be applied (`up` and `migrate`).
+#[derive(Debug, Args)]
+pub struct ForwardArgs {
     /// Apply pending migrations older than the newest applied one
     #[arg(long)]
     pub allow_out_of_order: bool,
     /// Run again a migration that failed or was interrupted outside a transaction
     #[arg(long)]
     pub retry: bool,
-    #[command(flatten)]
-    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -160,10 +167,8 @@ pub struct DownArgs {
 pub struct MigrateArgs {
     /// The version to end at (0: before the first)
     pub version: String,
-    #[arg(long)]
-    pub allow_out_of_order: bool,
-    #[arg(long)]
-    pub retry: bool,
+    #[command(flatten)]
+    pub forward: ForwardArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

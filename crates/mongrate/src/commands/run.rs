@@ -1,6 +1,7 @@
 //! `mongrate up`, `down` and `migrate`: carry out a plan.
 
 use mongrate_core::plan::{DownScope, PlanRequest};
+use mongrate_core::reporter::Reporter;
 use mongrate_core::runner::RunReport;
 use mongrate_core::{Error, Result, Version};
 use tokio::sync::watch;
@@ -15,7 +16,8 @@ fn version(text: &str) -> Result<Version> {
 
 pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
     let to = args.to.as_deref().map(version).transpose()?;
-    let request = PlanRequest::Up { to, allow_out_of_order: args.allow_out_of_order, retry: args.retry };
+    let request =
+        PlanRequest::Up { to, allow_out_of_order: args.forward.allow_out_of_order, retry: args.forward.retry };
     execute(context, request, &args.run).await
 }
 
@@ -35,19 +37,20 @@ pub async fn down(context: &Context, args: &DownArgs) -> Result<i32> {
 pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
     let request = PlanRequest::Migrate {
         to: version(&args.version)?,
-        allow_out_of_order: args.allow_out_of_order,
-        retry: args.retry,
+        allow_out_of_order: args.forward.allow_out_of_order,
+        retry: args.forward.retry,
     };
     execute(context, request, &args.run).await
 }
 
 async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
+    let reporter = context.reporter();
     if migrator.target().kind() == "mongodb" && !run.dry_run {
         // Say which path the server allows before taking it.
         let server = migrator.target().server_info().await?;
         if server["transactions"] != true {
-            reporter_notice(context, &format!("server: {}", crate::commands::status::describe_mongodb(&server)));
+            reporter.notice(&format!("server: {}", crate::commands::status::describe_mongodb(&server)));
         }
     }
     let mut settings = migrator.run_settings(run.dry_run);
@@ -60,7 +63,6 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
             let _ = stop.send(true);
         }
     });
-    let reporter = context.reporter();
     let outcome = migrator.run(request, &settings, &reporter, Some(interrupt)).await;
     ctrl_c.abort();
     let report = outcome?;
@@ -68,10 +70,6 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     print_report(context, &report);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })
-}
-
-fn reporter_notice(context: &Context, message: &str) {
-    mongrate_core::reporter::Reporter::notice(&context.reporter(), message);
 }
 
 fn request_name(request: &PlanRequest) -> &'static str {
