@@ -35,4 +35,17 @@ fi
 if [ -z "${MONGRATE_TEST_MONGODB_URI:-}" ]; then
   bash "$(dirname "$0")/ferretdb-test-server.sh" build
 fi
+# The real migrate-mongo (Node) that the differential tests of JavaScript migrations compare
+# mongrate with, pinned in tools/node/package-lock.json and installed from the npm registry.
+if [ ! -x "$(dirname "$0")/node/node_modules/.bin/migrate-mongo" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing nodejs npm"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "setup: installing migrate-mongo into tools/node"
+  npm ci --prefix "$(dirname "$0")/node" --no-audit --no-fund
+fi
 echo "setup: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/ / sqlite /')"

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod executor;
 pub mod lease_store;
 pub mod operation;
+pub mod script;
 pub mod target;
 
 pub use target::{MongoOptions, MongoTarget};

@@ -20,9 +20,10 @@ use crate::declarative::DeclarativeMigration;
 use crate::executor::Executor;
 use crate::lease_store::MongoLeaseStore;
 use crate::operation::Operation;
+use crate::script::{ScriptEngine, ScriptRun};
 
 /// How to reach MongoDB.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MongoOptions {
     pub url: String,
     /// Overrides the database of the URL path.
@@ -30,6 +31,8 @@ pub struct MongoOptions {
     pub names: ChangelogNames,
     /// Server selection timeout: an unreachable server is reported within it.
     pub connect_timeout: Duration,
+    /// Runs migrations written as programs (`.js`); without one, such files are refused.
+    pub scripts: Option<Arc<dyn ScriptEngine>>,
 }
 
 /// A MongoDB database (or a server speaking its protocol: FerretDB, DocumentDB, Cosmos DB).
@@ -40,6 +43,7 @@ pub struct MongoTarget {
     lease: Arc<MongoLeaseStore>,
     capabilities: Capabilities,
     shown_url: String,
+    scripts: Option<Arc<dyn ScriptEngine>>,
 }
 
 impl MongoTarget {
@@ -61,7 +65,7 @@ impl MongoTarget {
         let changelog = MongoChangelog { db: db.clone(), names: options.names };
         let lease =
             Arc::new(MongoLeaseStore { changelog: changelog.clone(), clock_offset_ms: capabilities.clock_offset_ms });
-        Ok(MongoTarget { _client: client, db, changelog, lease, capabilities, shown_url })
+        Ok(MongoTarget { _client: client, db, changelog, lease, capabilities, shown_url, scripts: options.scripts })
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -71,6 +75,76 @@ impl MongoTarget {
     fn executor(&self) -> Executor<'_> {
         Executor { db: &self.db, capabilities: &self.capabilities }
     }
+
+    /// The script engine for this file, when it is a program.
+    fn script_engine(&self, file: &MigrationFile) -> Option<&dyn ScriptEngine> {
+        self.scripts.as_deref().filter(|engine| engine.handles(&file.extension))
+    }
+
+    fn script_run<'a>(&'a self, file: &'a MigrationFile, direction: Direction, dry_run: bool) -> ScriptRun<'a> {
+        ScriptRun { file, direction, database: &self.db, capabilities: &self.capabilities, dry_run }
+    }
+
+    /// Runs the declarative operations one by one; returns what each did.
+    async fn run_operations(&self, execution: &StepExecution<'_>) -> Result<Vec<OperationReport>, StepFailure> {
+        let file = &execution.step.migration.file;
+        let direction = execution.step.direction;
+        let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
+        let operations = operations_of(&parsed, direction, file).map_err(not_started)?;
+        let executor = self.executor();
+        let mut reports = Vec::with_capacity(operations.len());
+        for (index, operation) in operations.iter().enumerate() {
+            match executor.run(operation).await {
+                Ok(affected) => reports.push(OperationReport {
+                    line: 0,
+                    summary: summary(direction, index, operation),
+                    affected,
+                    note: None,
+                }),
+                Err(error) => {
+                    return Err(StepFailure {
+                        error: Error::migration(format!(
+                            "{}: {}: {}",
+                            file.path.display(),
+                            summary(direction, index, operation),
+                            error.message
+                        )),
+                        // A failed collection or index definition changed nothing; a data
+                        // operation may have changed some documents before it failed.
+                        partial: index > 0 || !operation.is_ddl(),
+                    });
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn preview_operations(&self, step: &Step, report: &mut DryRunStep) -> Result<()> {
+        let file = &step.migration.file;
+        let parsed = DeclarativeMigration::parse(file)?;
+        let operations = operations_of(&parsed, step.direction, file)?;
+        let executor = self.executor();
+        for (index, operation) in operations.iter().enumerate() {
+            match executor.preview(operation).await {
+                Ok((affected, note)) => report.operations.push(OperationReport {
+                    line: 0,
+                    summary: summary(step.direction, index, operation),
+                    affected,
+                    note,
+                }),
+                Err(error) => {
+                    report.error = Some(error.message);
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A failure before anything was written.
+fn not_started(error: Error) -> StepFailure {
+    StepFailure { error, partial: false }
 }
 
 /// The operations of a step's direction.
@@ -98,6 +172,9 @@ impl Target for MongoTarget {
     }
 
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
+        if let Some(engine) = self.script_engine(file) {
+            return engine.inspect(file);
+        }
         match file.extension.as_str() {
             "yaml" | "yml" | "json" => Ok(DeclarativeMigration::parse(file)?.meta(file)),
             "sql" => Err(Error::validation(format!(
@@ -105,8 +182,8 @@ impl Target for MongoTarget {
                 file.path.display()
             ))),
             other => Err(Error::validation(format!(
-                "{}: .{other} (JavaScript) migrations need mongrate's JavaScript engine, which this build does not include yet; \
-                 write the migration as .yaml or .json",
+                "{}: .{other} migrations need a JavaScript engine, and this target was set up without one \
+                 (the mongrate command has one; a library user passes mongrate_js::JsEngine in MongoOptions::scripts)",
                 file.path.display()
             ))),
         }
@@ -139,45 +216,24 @@ impl Target for MongoTarget {
         self.changelog.append(history, None).await
     }
 
-    /// Runs the operations one by one with `running` recorded first and `completed` after.
+    /// Runs the migration with `running` recorded first and `completed` after.
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let started = Instant::now();
         let file = &execution.step.migration.file;
-        let direction = execution.step.direction;
-        let not_started = |error| StepFailure { error, partial: false };
-        let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
-        let operations = operations_of(&parsed, direction, file).map_err(not_started)?;
+        if self.script_engine(file).is_none() {
+            // Parse before recording anything: a broken file is refused with nothing written.
+            DeclarativeMigration::parse(file).map_err(not_started)?;
+        }
         let running = execution.running_record();
         let started_record = match execution.step.previous {
             None => self.changelog.insert_new(&running).await,
             Some(_) => self.changelog.upsert(&running, None).await,
         };
         started_record.map_err(not_started)?;
-        let executor = self.executor();
-        let mut reports = Vec::with_capacity(operations.len());
-        for (index, operation) in operations.iter().enumerate() {
-            match executor.run(operation).await {
-                Ok(affected) => reports.push(OperationReport {
-                    line: 0,
-                    summary: summary(direction, index, operation),
-                    affected,
-                    note: None,
-                }),
-                Err(error) => {
-                    return Err(StepFailure {
-                        error: Error::migration(format!(
-                            "{}: {}: {}",
-                            file.path.display(),
-                            summary(direction, index, operation),
-                            error.message
-                        )),
-                        // A failed collection or index definition changed nothing; a data
-                        // operation may have changed some documents before it failed.
-                        partial: index > 0 || !operation.is_ddl(),
-                    });
-                }
-            }
-        }
+        let reports = match self.script_engine(file) {
+            Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?,
+            None => self.run_operations(execution).await?,
+        };
         let (record, history) = execution.completed(started.elapsed());
         let recorded = async {
             self.changelog.upsert(&record, None).await?;
@@ -188,34 +244,24 @@ impl Target for MongoTarget {
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
     }
 
-    /// Counts what each write operation would match; writes nothing.
+    /// Counts what each write would match; writes nothing.
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
-        let executor = self.executor();
         let mut reports = Vec::with_capacity(steps.len());
         for step in steps {
             let file = &step.migration.file;
-            let parsed = DeclarativeMigration::parse(file)?;
-            let operations = operations_of(&parsed, step.direction, file)?;
             let mut report = DryRunStep {
                 version: step.migration.version().to_string(),
                 name: step.migration.meta.name.clone(),
                 direction: step.direction.as_str(),
-                operations: Vec::with_capacity(operations.len()),
+                operations: Vec::new(),
                 error: None,
             };
-            for (index, operation) in operations.iter().enumerate() {
-                match executor.preview(operation).await {
-                    Ok((affected, note)) => report.operations.push(OperationReport {
-                        line: 0,
-                        summary: summary(step.direction, index, operation),
-                        affected,
-                        note,
-                    }),
-                    Err(error) => {
-                        report.error = Some(error.message);
-                        break;
-                    }
-                }
+            match self.script_engine(file) {
+                Some(engine) => match engine.run(self.script_run(file, step.direction, true)).await {
+                    Ok(operations) => report.operations = operations,
+                    Err(failure) => report.error = Some(failure.error.message),
+                },
+                None => self.preview_operations(step, &mut report).await?,
             }
             reports.push(report);
         }

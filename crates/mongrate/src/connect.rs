@@ -1,10 +1,12 @@
 //! Choosing the target for a URL and loading the migrations it runs.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use mongrate_core::config::Settings;
 use mongrate_core::discovery::scan;
 use mongrate_core::{Error, Migration, Result, Target};
+use mongrate_js::JsEngine;
 use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
 
@@ -27,6 +29,7 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
             database: settings.database.clone(),
             names: settings.names.clone(),
             connect_timeout: settings.connect_timeout,
+            scripts: Some(Arc::new(JsEngine::default())),
         })
         .await?;
         return Ok(Box::new(target));

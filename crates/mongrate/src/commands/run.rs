@@ -67,7 +67,8 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     ctrl_c.abort();
     let report = outcome?;
     context.output.json_value(&report);
-    print_report(context, &report);
+    let unit = if migrator.target().kind() == "mongodb" { "document" } else { "row" };
+    print_report(context, &report, unit);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })
 }
@@ -80,7 +81,7 @@ fn request_name(request: &PlanRequest) -> &'static str {
     }
 }
 
-fn print_report(context: &Context, report: &RunReport) {
+fn print_report(context: &Context, report: &RunReport, unit: &str) {
     let output = &context.output;
     if report.dry_run {
         if report.preview.is_empty() {
@@ -91,8 +92,6 @@ fn print_report(context: &Context, report: &RunReport) {
         for step in &report.preview {
             output.line(format!("{} {} {}", step.direction, step.version, step.name));
             for operation in &step.operations {
-                // SQL statements have a line and touch rows; declarative operations touch documents.
-                let unit = if operation.line == 0 { "document" } else { "row" };
                 let count = operation.affected.map(|n| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
                 let effect = [count, operation.note.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
                 let effect = if effect.is_empty() { effect } else { format!("  [{effect}]") };

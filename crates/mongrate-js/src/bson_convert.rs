@@ -1,0 +1,368 @@
+//! JavaScript values ↔ BSON, keeping every BSON type through a read and a write back.
+//!
+//! Numbers follow the Node driver (an integer in int32 range is an Int32, any other number a
+//! Double), except where that would change a value's type on its way back: an integral Double and
+//! an Int64 come to JavaScript as `Double` and `Long` objects (they convert to numbers in
+//! arithmetic), Decimal128, Timestamp, Binary and the rest as the `mongodb` package's classes.
+
+use bson::oid::ObjectId;
+use bson::raw::CString;
+use bson::spec::BinarySubtype;
+use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
+use rquickjs::{Array, Ctx, Function, Object, TypedArray, Value};
+
+/// Deepest nesting accepted (BSON allows 100 levels; a cycle would otherwise never end).
+const MAX_DEPTH: usize = 150;
+
+/// The constructors conversions need, looked up once per call.
+pub struct BsonClasses<'js> {
+    date: Object<'js>,
+    regexp: Object<'js>,
+    prototypes: Object<'js>,
+}
+
+impl<'js> BsonClasses<'js> {
+    pub fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
+        let globals = ctx.globals();
+        Ok(BsonClasses {
+            date: globals.get("Date")?,
+            regexp: globals.get("RegExp")?,
+            prototypes: globals.get::<_, Object>("__mongrate")?.get("prototypes")?,
+        })
+    }
+
+    /// A bare object with the prototype of the prelude's class `name`.
+    fn instance(&self, ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Object<'js>> {
+        let prototype: Object = self.prototypes.get(name)?;
+        Object::new_proto(ctx.clone(), Some(&prototype))
+    }
+}
+
+/// A copy of a Uint8Array's bytes; `None` when its buffer is detached.
+pub fn typed_bytes(array: &TypedArray<'_, u8>) -> Option<Vec<u8>> {
+    let raw = array.as_raw()?;
+    // SAFETY: the bytes are copied at once; no JavaScript runs while the borrowed slice lives.
+    Some(unsafe { raw.as_ref() }.to_vec())
+}
+
+/// Why a value cannot be stored.
+fn refuse(path: &str, why: impl std::fmt::Display) -> String {
+    if path.is_empty() { why.to_string() } else { format!("`{path}`: {why}") }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+/// A JavaScript number as the Node driver stores it.
+pub fn number_to_bson(value: f64) -> Bson {
+    if value.fract() == 0.0 && value >= i32::MIN as f64 && value <= i32::MAX as f64 && !is_negative_zero(value) {
+        Bson::Int32(value as i32)
+    } else {
+        Bson::Double(value)
+    }
+}
+
+fn is_negative_zero(value: f64) -> bool {
+    value == 0.0 && value.is_sign_negative()
+}
+
+/// A JavaScript value as BSON. Functions and symbols have no BSON form: `None` (skipped in a
+/// document, like the Node driver does).
+pub fn to_bson<'js>(classes: &BsonClasses<'js>, value: &Value<'js>, path: &str, depth: usize) -> Result<Option<Bson>, String> {
+    if depth > MAX_DEPTH {
+        return Err(refuse(path, "nested too deeply (a cycle?)"));
+    }
+    if let Some(number) = value.as_int() {
+        return Ok(Some(Bson::Int32(number)));
+    }
+    if let Some(number) = value.as_float() {
+        return Ok(Some(number_to_bson(number)));
+    }
+    if let Some(flag) = value.as_bool() {
+        return Ok(Some(Bson::Boolean(flag)));
+    }
+    if value.is_null() || value.is_undefined() {
+        return Ok(Some(Bson::Null));
+    }
+    if let Some(text) = value.as_string() {
+        return text.to_string().map(|t| Some(Bson::String(t))).map_err(|e| refuse(path, e));
+    }
+    if value.is_big_int() {
+        let big = value.clone().into_big_int().ok_or_else(|| refuse(path, "not a BigInt"))?;
+        return big.to_i64().map(|v| Some(Bson::Int64(v))).map_err(|_| refuse(path, "a BigInt beyond 64 bits"));
+    }
+    if value.is_function() || value.is_symbol() {
+        return Ok(None);
+    }
+    if let Some(array) = value.as_array() {
+        let mut items = Vec::with_capacity(array.len());
+        for (index, item) in array.iter::<Value>().enumerate() {
+            let item = item.map_err(|e| refuse(path, e))?;
+            let converted = to_bson(classes, &item, &join(path, &index.to_string()), depth + 1)?;
+            items.push(converted.unwrap_or(Bson::Null));
+        }
+        return Ok(Some(Bson::Array(items)));
+    }
+    let Some(object) = value.as_object() else {
+        return Err(refuse(path, format!("a {} cannot be stored", value.type_name())));
+    };
+    if object.is_instance_of(&classes.date) {
+        let time: Function = object.get("getTime").map_err(|e| refuse(path, e))?;
+        let millis: f64 = time.call((rquickjs::function::This(object.clone()),)).map_err(|e| refuse(path, e))?;
+        if !millis.is_finite() {
+            return Err(refuse(path, "an invalid Date"));
+        }
+        return Ok(Some(Bson::DateTime(DateTime::from_millis(millis as i64))));
+    }
+    if object.is_instance_of(&classes.regexp) {
+        let source: String = object.get("source").map_err(|e| refuse(path, e))?;
+        let flags: String = object.get("flags").map_err(|e| refuse(path, e))?;
+        return regex(&source, &regexp_options(&flags)).map(|r| Some(Bson::RegularExpression(r))).map_err(|e| refuse(path, e));
+    }
+    if let Ok(array) = TypedArray::<u8>::from_object(object.clone()) {
+        let bytes = typed_bytes(&array).ok_or_else(|| refuse(path, "a detached Uint8Array"))?;
+        return Ok(Some(Bson::Binary(Binary { subtype: BinarySubtype::Generic, bytes })));
+    }
+    let tag: Value = object.get("_bsontype").map_err(|e| refuse(path, e))?;
+    if let Some(tag) = tag.as_string() {
+        let tag = tag.to_string().map_err(|e| refuse(path, e))?;
+        return tagged_to_bson(classes, object, &tag, path, depth).map(Some);
+    }
+    document_from_object(classes, object, path, depth).map(|d| Some(Bson::Document(d)))
+}
+
+/// A plain object as a document, keys in their order.
+pub fn document_from_object<'js>(
+    classes: &BsonClasses<'js>,
+    object: &Object<'js>,
+    path: &str,
+    depth: usize,
+) -> Result<Document, String> {
+    let mut document = Document::new();
+    for entry in object.props::<String, Value>() {
+        let (key, value) = entry.map_err(|e| refuse(path, e))?;
+        if let Some(converted) = to_bson(classes, &value, &join(path, &key), depth + 1)? {
+            document.insert(key, converted);
+        }
+    }
+    Ok(document)
+}
+
+/// A JavaScript value that must be a document (a filter, an update, a command).
+pub fn to_document<'js>(classes: &BsonClasses<'js>, value: &Value<'js>, what: &str) -> Result<Document, String> {
+    match to_bson(classes, value, "", 0)? {
+        Some(Bson::Document(document)) => Ok(document),
+        _ => Err(format!("{what} must be an object, not {}", value.type_name())),
+    }
+}
+
+/// A JavaScript RegExp's flags as BSON options: js-bson writes `g` as `s`, so the Node driver
+/// stores `/x/g` as options "s"; the rest map to themselves.
+fn regexp_options(flags: &str) -> String {
+    let mut options: Vec<char> = flags
+        .chars()
+        .filter_map(|flag| match flag {
+            'i' | 'm' | 's' | 'u' => Some(flag),
+            'g' => Some('s'),
+            _ => None,
+        })
+        .collect();
+    options.sort_unstable();
+    options.dedup();
+    options.into_iter().collect()
+}
+
+fn regex(pattern: &str, options: &str) -> Result<Regex, String> {
+    let pattern = CString::try_from(pattern).map_err(|e| format!("a regular expression: {e}"))?;
+    let mut sorted: Vec<char> = options.chars().collect();
+    sorted.sort_unstable();
+    let options = CString::try_from(sorted.into_iter().collect::<String>()).map_err(|e| e.to_string())?;
+    Ok(Regex { pattern, options })
+}
+
+fn number_field(object: &Object<'_>, field: &str, path: &str) -> Result<f64, String> {
+    let value: Value = object.get(field).map_err(|e| refuse(path, e))?;
+    value.as_number().ok_or_else(|| refuse(path, format!("its `{field}` is not a number")))
+}
+
+fn bytes_field(object: &Object<'_>, field: &str, path: &str) -> Result<Vec<u8>, String> {
+    let value: Object = object.get(field).map_err(|e| refuse(path, format!("its `{field}`: {e}")))?;
+    let array = TypedArray::<u8>::from_object(value).map_err(|e| refuse(path, format!("its `{field}`: {e}")))?;
+    typed_bytes(&array).ok_or_else(|| refuse(path, format!("its `{field}` is detached")))
+}
+
+/// One of the prelude's BSON classes (they carry `_bsontype`, as the `bson` package's do).
+fn tagged_to_bson<'js>(
+    classes: &BsonClasses<'js>,
+    object: &Object<'js>,
+    tag: &str,
+    path: &str,
+    depth: usize,
+) -> Result<Bson, String> {
+    match tag {
+        "ObjectId" | "ObjectID" => {
+            let hex: String = object.get("__id").map_err(|e| refuse(path, e))?;
+            ObjectId::parse_str(&hex).map(Bson::ObjectId).map_err(|e| refuse(path, e))
+        }
+        "Long" => {
+            let low = number_field(object, "low", path)? as i64 as u32;
+            let high = number_field(object, "high", path)? as i64 as u32;
+            Ok(Bson::Int64((((high as u64) << 32) | low as u64) as i64))
+        }
+        "Int32" => Ok(Bson::Int32(number_field(object, "value", path)? as i32)),
+        "Double" => Ok(Bson::Double(number_field(object, "value", path)?)),
+        "Decimal128" => {
+            let bytes = bytes_field(object, "bytes", path)?;
+            let bytes: [u8; 16] = bytes.try_into().map_err(|_| refuse(path, "a Decimal128 needs 16 bytes"))?;
+            Ok(Bson::Decimal128(Decimal128::from_bytes(bytes)))
+        }
+        "Binary" => {
+            let bytes = bytes_field(object, "buffer", path)?;
+            let subtype = number_field(object, "sub_type", path)? as u8;
+            Ok(Bson::Binary(Binary { subtype: BinarySubtype::from(subtype), bytes }))
+        }
+        "Timestamp" => {
+            let increment = number_field(object, "low", path)? as i64 as u32;
+            let time = number_field(object, "high", path)? as i64 as u32;
+            Ok(Bson::Timestamp(Timestamp { time, increment }))
+        }
+        "BSONRegExp" => {
+            let pattern: String = object.get("pattern").map_err(|e| refuse(path, e))?;
+            let options: String = object.get("options").map_err(|e| refuse(path, e))?;
+            regex(&pattern, &options).map(Bson::RegularExpression).map_err(|e| refuse(path, e))
+        }
+        "MinKey" => Ok(Bson::MinKey),
+        "MaxKey" => Ok(Bson::MaxKey),
+        "Code" => {
+            let code: String = object.get("code").map_err(|e| refuse(path, e))?;
+            let scope: Value = object.get("scope").map_err(|e| refuse(path, e))?;
+            if scope.is_null() || scope.is_undefined() {
+                return Ok(Bson::JavaScriptCode(code));
+            }
+            let scope = to_document(classes, &scope, "a Code scope").map_err(|e| refuse(path, e))?;
+            Ok(Bson::JavaScriptCodeWithScope(JavaScriptCodeWithScope { code, scope }))
+        }
+        "BSONSymbol" => {
+            let value: String = object.get("value").map_err(|e| refuse(path, e))?;
+            Ok(Bson::Symbol(value))
+        }
+        other => {
+            // An object of another library that happens to carry a `_bsontype`: store its fields.
+            let _ = other;
+            document_from_object(classes, object, path, depth).map(Bson::Document)
+        }
+    }
+}
+
+/// BSON as a JavaScript value.
+///
+/// `promote` gives every number as a JavaScript number, as the Node driver does for command
+/// replies (whose `ok: 1.0` a migration compares with `=== 1`).
+pub fn to_js<'js>(ctx: &Ctx<'js>, classes: &BsonClasses<'js>, value: &Bson, promote: bool) -> rquickjs::Result<Value<'js>> {
+    Ok(match value {
+        Bson::Double(number) if !promote && number.fract() == 0.0 && number.is_finite() => {
+            let double = classes.instance(ctx, "Double")?;
+            double.set("value", *number)?;
+            double.into_value()
+        }
+        Bson::Double(number) => Value::new_number(ctx.clone(), *number),
+        Bson::Int32(number) => Value::new_int(ctx.clone(), *number),
+        Bson::Int64(number) if promote => Value::new_number(ctx.clone(), *number as f64),
+        Bson::Int64(number) => {
+            let long = classes.instance(ctx, "Long")?;
+            long.set("low", *number as i32)?;
+            long.set("high", (*number >> 32) as i32)?;
+            long.set("unsigned", false)?;
+            long.into_value()
+        }
+        Bson::String(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+        Bson::Boolean(flag) => Value::new_bool(ctx.clone(), *flag),
+        Bson::Null => Value::new_null(ctx.clone()),
+        Bson::Undefined => Value::new_undefined(ctx.clone()),
+        Bson::Document(document) => document_to_js(ctx, classes, document, promote)?.into_value(),
+        Bson::Array(items) => {
+            let array = Array::new(ctx.clone())?;
+            for (index, item) in items.iter().enumerate() {
+                array.set(index, to_js(ctx, classes, item, promote)?)?;
+            }
+            array.into_value()
+        }
+        Bson::ObjectId(id) => {
+            let object = classes.instance(ctx, "ObjectId")?;
+            object.set("__id", id.to_hex())?;
+            object.into_value()
+        }
+        Bson::DateTime(at) => {
+            let date: rquickjs::function::Constructor = classes.date.clone().into_value().get()?;
+            date.construct((at.timestamp_millis() as f64,))?
+        }
+        Bson::RegularExpression(regex) => {
+            let options = regex.options.as_str();
+            // A native RegExp when JavaScript has every option, as the Node driver returns.
+            if options.chars().all(|o| matches!(o, 'i' | 'm' | 's' | 'u')) {
+                let constructor: rquickjs::function::Constructor = classes.regexp.clone().into_value().get()?;
+                match constructor.construct::<_, Value>((regex.pattern.as_str(), options)) {
+                    Ok(native) => return Ok(native),
+                    Err(rquickjs::Error::Exception) => {
+                        ctx.catch();
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            let object = classes.instance(ctx, "BSONRegExp")?;
+            object.set("pattern", regex.pattern.as_str())?;
+            object.set("options", options)?;
+            object.into_value()
+        }
+        Bson::Timestamp(timestamp) => {
+            let object = classes.instance(ctx, "Timestamp")?;
+            object.set("low", timestamp.increment as f64)?;
+            object.set("high", timestamp.time as f64)?;
+            object.set("unsigned", true)?;
+            object.into_value()
+        }
+        Bson::Binary(binary) => {
+            let object = classes.instance(ctx, "Binary")?;
+            object.set("buffer", TypedArray::<u8>::new_copy(ctx.clone(), &binary.bytes)?)?;
+            object.set("sub_type", u8::from(binary.subtype) as i32)?;
+            object.set("position", binary.bytes.len() as f64)?;
+            object.into_value()
+        }
+        Bson::Decimal128(decimal) => {
+            let object = classes.instance(ctx, "Decimal128")?;
+            object.set("bytes", TypedArray::<u8>::new_copy(ctx.clone(), decimal.bytes())?)?;
+            object.into_value()
+        }
+        Bson::MinKey => classes.instance(ctx, "MinKey")?.into_value(),
+        Bson::MaxKey => classes.instance(ctx, "MaxKey")?.into_value(),
+        Bson::JavaScriptCode(code) => {
+            let object = classes.instance(ctx, "Code")?;
+            object.set("code", code.as_str())?;
+            object.set("scope", Value::new_null(ctx.clone()))?;
+            object.into_value()
+        }
+        Bson::JavaScriptCodeWithScope(code) => {
+            let object = classes.instance(ctx, "Code")?;
+            object.set("code", code.code.as_str())?;
+            object.set("scope", document_to_js(ctx, classes, &code.scope, promote)?)?;
+            object.into_value()
+        }
+        Bson::Symbol(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+        Bson::DbPointer(_) => Value::new_null(ctx.clone()),
+    })
+}
+
+/// A document as a plain object.
+pub fn document_to_js<'js>(
+    ctx: &Ctx<'js>,
+    classes: &BsonClasses<'js>,
+    document: &Document,
+    promote: bool,
+) -> rquickjs::Result<Object<'js>> {
+    let object = Object::new(ctx.clone())?;
+    for (key, value) in document {
+        object.set(key.as_str(), to_js(ctx, classes, value, promote)?)?;
+    }
+    Ok(object)
+}

@@ -1,0 +1,77 @@
+//! The JavaScript engine as the MongoDB target's script engine.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mongrate_core::execution::{OperationReport, StepFailure};
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
+use mongrate_mongo::script::{ScriptEngine, ScriptRun};
+
+use crate::console::{ConsoleSink, StderrConsole};
+use crate::inspector::Inspector;
+use crate::step_thread::{StepJob, run_step};
+
+/// Runs `.js`, `.mjs` and `.cjs` migrations (migrate-mongo's format and the seed styles).
+pub struct JsEngine {
+    console: Arc<dyn ConsoleSink>,
+    inspector: Inspector,
+}
+
+impl JsEngine {
+    /// An engine whose migrations' console output goes to `console`.
+    pub fn new(console: Arc<dyn ConsoleSink>) -> Self {
+        JsEngine { inspector: Inspector::new(console.clone()), console }
+    }
+}
+
+impl Default for JsEngine {
+    fn default() -> Self {
+        JsEngine::new(Arc::new(StderrConsole))
+    }
+}
+
+#[async_trait]
+impl ScriptEngine for JsEngine {
+    fn handles(&self, extension: &str) -> bool {
+        matches!(extension, "js" | "mjs" | "cjs")
+    }
+
+    fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
+        let declaration = self
+            .inspector
+            .declaration(file.path.clone(), file.content.clone())
+            .map_err(|why| Error::validation(prefixed(file, &why)))?;
+        if !declaration.has_up {
+            return Err(Error::validation(format!(
+                "{}: exports no up function; export `async up(db, client)` (CommonJS: module.exports = {{ async up(db, client) {{ … }} }})",
+                file.path.display()
+            )));
+        }
+        Ok(MigrationMeta {
+            name: declaration.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| file.slug.clone()),
+            description: declaration.description,
+            reversible: declaration.has_down,
+            // Runs outside a transaction: what it wrote stays if it fails part way.
+            transactional: false,
+        })
+    }
+
+    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<Vec<OperationReport>, StepFailure> {
+        run_step(StepJob {
+            path: run.file.path.clone(),
+            source: run.file.content.clone(),
+            direction: run.direction,
+            database: run.database.clone(),
+            capabilities: run.capabilities.clone(),
+            dry_run: run.dry_run,
+            console: self.console.clone(),
+        })
+        .await
+    }
+}
+
+/// A message about the file; a syntax error already starts with the file's path.
+fn prefixed(file: &MigrationFile, why: &str) -> String {
+    let path = file.path.display().to_string();
+    if why.starts_with(&path) { why.to_owned() } else { format!("{path}: {why}") }
+}

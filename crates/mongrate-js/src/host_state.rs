@@ -1,0 +1,75 @@
+//! What the JavaScript side's native functions share: the database, open sessions and cursors,
+//! the dry-run log, where console output goes.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bson::Document;
+use mongodb::{ClientSession, Cursor, Database, SessionCursor};
+use mongrate_mongo::capabilities::Capabilities;
+
+use crate::console::ConsoleSink;
+use crate::dry_run::DryRunLog;
+
+/// A session the migration started; created on the server side at first use.
+pub type SharedSession = Rc<tokio::sync::Mutex<Option<ClientSession>>>;
+
+/// A cursor the migration is reading.
+pub enum OpenCursor {
+    Implicit(Cursor<Document>),
+    InSession(SessionCursor<Document>, SharedSession),
+    /// A dry-run's stand-in for a command that would write (`$out`).
+    Empty,
+}
+
+/// The state behind one JavaScript context.
+pub struct HostState {
+    /// `None` while a file is only inspected.
+    pub database: Option<Database>,
+    pub capabilities: Option<Capabilities>,
+    pub sessions: RefCell<HashMap<u32, SharedSession>>,
+    pub cursors: RefCell<HashMap<u32, Rc<tokio::sync::Mutex<OpenCursor>>>>,
+    next_id: Cell<u32>,
+    pub dry_run: Option<DryRunLog>,
+    pub console: Arc<dyn ConsoleSink>,
+    /// The migration being run, for naming lines in reports.
+    pub migration_path: PathBuf,
+}
+
+impl HostState {
+    pub fn new(
+        database: Option<Database>,
+        capabilities: Option<Capabilities>,
+        dry_run: bool,
+        console: Arc<dyn ConsoleSink>,
+        migration_path: PathBuf,
+    ) -> Self {
+        HostState {
+            database,
+            capabilities,
+            sessions: RefCell::new(HashMap::new()),
+            cursors: RefCell::new(HashMap::new()),
+            next_id: Cell::new(1),
+            dry_run: dry_run.then(|| DryRunLog::new(migration_path.clone())),
+            console,
+            migration_path,
+        }
+    }
+
+    pub fn next_id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1).max(1));
+        id
+    }
+
+    /// Update (and delete) statements per write command: FerretDB stops answering on large ones.
+    pub fn max_writes_per_command(&self) -> u32 {
+        match &self.capabilities {
+            Some(capabilities) if capabilities.ferretdb => 50,
+            _ => 100_000,
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! A JavaScript exception as a message for people: the JS message and the stack frames of the
+//! migration (the prelude's own frames left out); a syntax error as `file:line:column`.
+
+use rquickjs::{CaughtError, Value};
+
+/// Frames of the prelude, which say nothing to the migration's author.
+fn is_prelude_frame(frame: &str) -> bool {
+    frame.contains("mongrate:")
+}
+
+/// The `file:line:column` of a frame like `    at up (/m/001-x.js:12:5)`.
+fn location(frame: &str) -> Option<&str> {
+    let frame = frame.trim().strip_prefix("at ")?;
+    let inner = match (frame.rfind('('), frame.strip_suffix(')')) {
+        (Some(open), Some(trimmed)) => &trimmed[open + 1..],
+        _ => frame,
+    };
+    Some(inner)
+}
+
+fn value_text(value: &Value<'_>) -> String {
+    if let Some(text) = value.as_string().and_then(|s| s.to_string().ok()) {
+        return text;
+    }
+    if let Some(number) = value.as_number() {
+        return number.to_string();
+    }
+    format!("a {} value", value.type_name())
+}
+
+/// Describes what a migration threw.
+pub fn describe(caught: CaughtError<'_>) -> String {
+    match caught {
+        CaughtError::Exception(exception) => {
+            let object = exception.as_object();
+            let name: String = object.get("name").unwrap_or_else(|_| "Error".to_owned());
+            let message = exception.message().unwrap_or_default();
+            let stack = exception.stack().unwrap_or_default();
+            let frames: Vec<&str> = stack.lines().filter(|f| !f.trim().is_empty() && !is_prelude_frame(f)).collect();
+            if name == "SyntaxError"
+                && let Some(at) = frames.first().and_then(|f| location(f))
+            {
+                return format!("{at}: SyntaxError: {message}");
+            }
+            let mut text = if name.is_empty() { message } else { format!("{name}: {message}") };
+            for frame in frames {
+                text.push('\n');
+                text.push_str("    ");
+                text.push_str(frame.trim());
+            }
+            text
+        }
+        CaughtError::Value(value) => format!("the migration threw {}", value_text(&value)),
+        CaughtError::Error(error) => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_of_frames() {
+        assert_eq!(location("    at up (/m/001-x.js:12:5)"), Some("/m/001-x.js:12:5"));
+        assert_eq!(location("    at /m/001-x.js:3:1"), Some("/m/001-x.js:3:1"));
+        assert_eq!(location("no frame"), None);
+        assert!(is_prelude_frame("    at insertOne (mongrate:driver:400:7)"));
+    }
+}

@@ -1,0 +1,18 @@
+//! mongrate-js: runs migrate-mongo style JavaScript migrations (CommonJS, ES modules, the
+//! `mongoose.connection.db` style) in an embedded QuickJS engine, with the Node driver's `db` and
+//! `client` API over the Rust MongoDB driver. No Node.js needed.
+
+mod bson_convert;
+pub mod console;
+mod dry_run;
+mod engine;
+mod host;
+mod host_state;
+mod inspector;
+mod js_error;
+mod module_source;
+mod native;
+mod step_thread;
+
+pub use console::{ConsoleLevel, ConsoleSink, StderrConsole};
+pub use engine::JsEngine;

@@ -1,0 +1,169 @@
+//! Finding, reading and compiling migration modules: CommonJS (wrapped as Node wraps it) and ES
+//! modules (with `mongodb` and relative files importable).
+
+use std::path::{Component, Path, PathBuf};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::Declared;
+use rquickjs::{Ctx, Function, Module};
+
+/// The names `import { … } from 'mongodb'` can take.
+const MONGODB_EXPORTS: &[&str] = &[
+    "BSONError",
+    "ObjectId",
+    "ObjectID",
+    "Long",
+    "Int32",
+    "Double",
+    "Decimal128",
+    "Binary",
+    "UUID",
+    "Timestamp",
+    "BSONRegExp",
+    "MinKey",
+    "MaxKey",
+    "Code",
+    "BSONSymbol",
+    "MongoClient",
+    "Db",
+    "Collection",
+    "FindCursor",
+    "AggregationCursor",
+    "ClientSession",
+    "BulkWriteResult",
+    "MongoError",
+    "MongoServerError",
+    "MongoBulkWriteError",
+    "MongoNetworkError",
+    "MongoDriverError",
+    "MongoAPIError",
+    "MongoInvalidArgumentError",
+    "MongoRuntimeError",
+    "MongoCursorInUseError",
+    "MongoTransactionError",
+    "MongoExpiredSessionError",
+];
+
+/// Whether a file is an ES module: `.mjs`, or a `.js` with top-level `import`/`export` statements.
+pub fn is_es_module(path: &Path, source: &str) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("mjs") => true,
+        Some("cjs") => false,
+        _ => source.lines().any(|line| {
+            let line = line.trim_start();
+            ["export ", "export{", "export*", "import ", "import{", "import*"].iter().any(|p| line.starts_with(p))
+        }),
+    }
+}
+
+/// A file's text, without a byte-order mark or a `#!` line.
+pub fn read_module(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Ok(if text.starts_with("#!") { format!("//{}", &text[2..]) } else { text.to_owned() })
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A relative `require`/`import` as Node resolves it: the file, or with `.js`/`.cjs`/`.mjs`/`.json`
+/// added, or the folder's `index.js`.
+pub fn resolve_relative(dir: &Path, specifier: &str) -> Result<PathBuf, String> {
+    let base = normalize(&dir.join(specifier));
+    let mut candidates = vec![base.clone()];
+    for extension in ["js", "cjs", "mjs", "json"] {
+        let mut name = base.clone().into_os_string();
+        name.push(format!(".{extension}"));
+        candidates.push(PathBuf::from(name));
+    }
+    candidates.push(base.join("index.js"));
+    candidates
+        .into_iter()
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| format!("Cannot find module '{specifier}' (looked for {} and with .js, .cjs, .mjs, .json)", base.display()))
+}
+
+/// Compiles a CommonJS file as Node does: one function of `exports, require, module, __filename,
+/// __dirname`. The wrapper starts on the file's first line, so line numbers stay the file's.
+pub fn compile_common_js<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Function<'js>> {
+    let source = read_module(path).map_err(|why| rquickjs::Exception::throw_message(ctx, &why))?;
+    let wrapped = format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.filename = Some(path.to_string_lossy().into_owned());
+    ctx.eval_with_options(wrapped, options)
+}
+
+/// Source of the `mongodb` module for `import`.
+fn mongodb_module_source() -> String {
+    let mut source = String::from("const m = globalThis.__mongrate.mongodbModule;\nexport default m;\n");
+    for name in MONGODB_EXPORTS {
+        source.push_str(&format!("export const {name} = m.{name};\n"));
+    }
+    source
+}
+
+/// Resolves `import` specifiers: `mongodb`, and paths relative to the importing file.
+pub struct MigrationResolver;
+
+impl Resolver for MigrationResolver {
+    fn resolve<'js>(
+        &mut self,
+        _ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        if name == "mongodb" || name == "bson" {
+            return Ok("mongodb".to_owned());
+        }
+        if name.starts_with("./") || name.starts_with("../") || name.starts_with('/') {
+            let dir = Path::new(base).parent().unwrap_or(Path::new("."));
+            return resolve_relative(dir, name)
+                .map(|path| path.to_string_lossy().into_owned())
+                .map_err(|why| rquickjs::Error::new_resolving_message(base, name, why));
+        }
+        Err(rquickjs::Error::new_resolving_message(
+            base,
+            name,
+            "mongrate runs migrations without Node.js, so a migration can import only 'mongodb' and files of the project by relative path (./ or ../)",
+        ))
+    }
+}
+
+/// Loads what the resolver named: the `mongodb` module, an ES module file, or a CommonJS file
+/// (its `module.exports` as the default export).
+pub struct MigrationLoader;
+
+impl Loader for MigrationLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        if name == "mongodb" {
+            return Module::declare(ctx.clone(), name, mongodb_module_source());
+        }
+        let path = Path::new(name);
+        let source = read_module(path).map_err(|why| rquickjs::Error::new_loading_message(name, why))?;
+        if is_es_module(path, &source) {
+            return Module::declare(ctx.clone(), name, source);
+        }
+        let quoted = serde_json::to_string(name).map_err(|e| rquickjs::Error::new_loading_message(name, e.to_string()))?;
+        Module::declare(ctx.clone(), name, format!("export default globalThis.__mongrate.loadCommonJs({quoted});\n"))
+    }
+}

@@ -1,0 +1,111 @@
+//! Runs one migration's `up` or `down` on a thread of its own.
+//!
+//! QuickJS values cannot cross threads, so the migration runs on a new thread that polls it with
+//! the caller's tokio runtime handle: the driver's I/O stays on that runtime, the caller's future
+//! stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mongodb::Database;
+use mongrate_core::execution::{OperationReport, StepFailure};
+use mongrate_core::plan::Direction;
+use mongrate_core::{Error, ErrorKind};
+use mongrate_mongo::capabilities::Capabilities;
+use rquickjs::CatchResultExt;
+
+use crate::console::ConsoleSink;
+use crate::host::{describe, install_prelude, load_exports, new_runtime, start};
+use crate::host_state::HostState;
+
+/// Everything the thread needs, owned.
+pub struct StepJob {
+    pub path: PathBuf,
+    pub source: String,
+    pub direction: Direction,
+    pub database: Database,
+    pub capabilities: Capabilities,
+    pub dry_run: bool,
+    pub console: Arc<dyn ConsoleSink>,
+}
+
+/// Sets the stop flag when the caller stops waiting (Ctrl-C drops the step's future).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+type StepResult = Result<Vec<OperationReport>, StepFailure>;
+
+fn failed(message: String, partial: bool) -> StepFailure {
+    StepFailure { error: Error::migration(message), partial }
+}
+
+/// Runs the job and waits for it without blocking the caller's runtime.
+pub async fn run_step(job: StepJob) -> StepResult {
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_drop = StopOnDrop(stop.clone());
+    let handle = tokio::runtime::Handle::current();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new().name("mongrate-js".to_owned()).stack_size(16 * 1024 * 1024).spawn(move || {
+        let result = handle.block_on(execute(job, stop));
+        let _ = sender.send(result);
+    });
+    if let Err(error) = spawned {
+        return Err(failed(format!("cannot start the JavaScript engine's thread: {error}"), false));
+    }
+    receiver.await.unwrap_or_else(|_| Err(failed("the JavaScript engine stopped without an answer".to_owned(), true)))
+}
+
+async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
+    let file = job.path.display().to_string();
+    let state = Rc::new(HostState::new(
+        Some(job.database),
+        Some(job.capabilities),
+        job.dry_run,
+        job.console,
+        job.path.clone(),
+    ));
+    let (runtime, context) =
+        new_runtime({
+        let stop = stop.clone();
+        move || stop.load(Ordering::Relaxed)
+    })
+    .await.map_err(|e| failed(format!("{file}: cannot start the JavaScript engine: {e}"), false))?;
+    let direction = job.direction.as_str();
+    let shared = state.clone();
+    let (path, source) = (job.path, job.source);
+    // Err((message, whether the migration's function had started)).
+    let outcome: Result<(), (String, bool)> = context
+        .async_with(async |ctx| {
+            install_prelude(&ctx, &shared).catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
+            let exports = load_exports(&ctx, &path, &source).await.catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
+            let declaration = describe(&ctx, exports.clone()).catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
+            let present = if direction == "up" { declaration.has_up } else { declaration.has_down };
+            if !present {
+                return Err((format!("the migration exports no {direction} function"), false));
+            }
+            let promise = start(&ctx, exports, direction).catch(&ctx).map_err(|e| (crate::js_error::describe(e), true))?;
+            promise.into_future::<()>().await.catch(&ctx).map_err(|e| (crate::js_error::describe(e), true))
+        })
+        .await;
+    // Work the migration started without awaiting it finishes before the step counts as done.
+    runtime.idle().await;
+    let interrupted = stop.load(Ordering::Relaxed);
+    drop(context);
+    drop(runtime);
+    let reports = state.dry_run.as_ref().map(|log| log.take_reports());
+    match outcome {
+        Ok(()) => Ok(reports.unwrap_or_default()),
+        Err(_) if interrupted => Err(StepFailure {
+            error: Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+            partial: true,
+        }),
+        Err((message, started)) => Err(failed(format!("{file}: {message}"), started && !job.dry_run)),
+    }
+}

@@ -1,0 +1,34 @@
+//! Migrations written as programs (JavaScript): run by an engine the caller plugs into the target,
+//! so this crate does not depend on one.
+
+use async_trait::async_trait;
+use mongodb::Database;
+use mongrate_core::execution::{OperationReport, StepFailure};
+use mongrate_core::plan::Direction;
+use mongrate_core::{MigrationFile, MigrationMeta, Result};
+
+use crate::capabilities::Capabilities;
+
+/// One run of a script's `up` or `down`.
+pub struct ScriptRun<'a> {
+    pub file: &'a MigrationFile,
+    pub direction: Direction,
+    pub database: &'a Database,
+    pub capabilities: &'a Capabilities,
+    /// Reads run; writes are counted, reported and not sent.
+    pub dry_run: bool,
+}
+
+/// Runs migration programs against a MongoDB database.
+#[async_trait]
+pub trait ScriptEngine: Send + Sync {
+    /// Whether files with this extension (lower case, no dot) are this engine's.
+    fn handles(&self, extension: &str) -> bool;
+
+    /// Compiles the file and reads what it declares, without a database.
+    fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta>;
+
+    /// Runs the step's function. On failure, `partial` says whether it may have written anything.
+    /// A dry-run returns one report per write it would have made (by line).
+    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<Vec<OperationReport>, StepFailure>;
+}
