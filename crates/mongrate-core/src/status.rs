@@ -43,6 +43,8 @@ impl State {
 pub struct StatusEntry {
     pub version: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub file: Option<String>,
     pub state: State,
     pub reversible: bool,
@@ -98,6 +100,9 @@ impl StatusReport {
             entries.push(StatusEntry {
                 version: version.to_string(),
                 name: file.map(|m| m.meta.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default(),
+                description: file
+                    .and_then(|m| m.meta.description.clone())
+                    .or_else(|| record.and_then(|r| r.description.clone())),
                 file: file.map(|m| m.file.file_name.clone()),
                 state,
                 reversible: file.map(|m| m.meta.reversible).or_else(|| record.map(|r| r.reversible)).unwrap_or(false),
@@ -136,13 +141,15 @@ impl StatusReport {
                 .filter(|e| states.contains(&e.state))
                 .map(|e| match e.state {
                     State::Pending => serde_json::json!({
-                        "version": e.version, "name": e.name, "file": e.file, "reversible": e.reversible,
+                        "version": e.version, "name": e.name, "description": e.description, "file": e.file,
+                        "reversible": e.reversible,
                     }),
                     State::Failed | State::Running => serde_json::json!({
                         "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(), "error": e.error,
                     }),
                     _ => serde_json::json!({
-                        "version": e.version, "name": e.name, "file": e.file, "appliedAt": e.applied_at,
+                        "version": e.version, "name": e.name, "description": e.description, "file": e.file,
+                        "appliedAt": e.applied_at,
                         "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
                     }),
                 })

@@ -1,15 +1,23 @@
 //! JavaScript values ↔ BSON, keeping every BSON type through a read and a write back.
 //!
-//! Numbers follow the Node driver (an integer in int32 range is an Int32, any other number a
-//! Double), except where that would change a value's type on its way back: an integral Double and
-//! an Int64 come to JavaScript as `Double` and `Long` objects (they convert to numbers in
-//! arithmetic), Decimal128, Timestamp, Binary and the rest as the `mongodb` package's classes.
+//! Reading follows the Node driver: Int32, Double and an Int64 that fits a double come to
+//! JavaScript as numbers, a larger Int64 as a `Long`, the rest as the `mongodb` package's classes.
+//! Writing a number follows it too (an integer in int32 range is an Int32, any other a Double),
+//! except for a document that was read: it remembers, in a hidden `__bsontypes` property, which of
+//! its numbers were Int64 or Double, so writing it back keeps their types (the Node driver turns a
+//! whole Double or a small Int64 into an Int32).
 
 use bson::oid::ObjectId;
 use bson::raw::CString;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
 use rquickjs::{Array, Ctx, Function, Object, TypedArray, Value};
+
+/// The hidden property of a read document or array naming its Int64 (`l`) and Double (`d`) numbers.
+const TYPE_HINTS: &str = "__bsontypes";
+
+/// Largest integer a double holds exactly.
+const SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// Deepest nesting accepted (BSON allows 100 levels; a cycle would otherwise never end).
 const MAX_DEPTH: usize = 150;
@@ -69,15 +77,48 @@ fn is_negative_zero(value: f64) -> bool {
 
 /// A JavaScript value as BSON. Functions and symbols have no BSON form: `None` (skipped in a
 /// document, like the Node driver does).
-pub fn to_bson<'js>(classes: &BsonClasses<'js>, value: &Value<'js>, path: &str, depth: usize) -> Result<Option<Bson>, String> {
+pub fn to_bson<'js>(
+    classes: &BsonClasses<'js>,
+    value: &Value<'js>,
+    path: &str,
+    depth: usize,
+) -> Result<Option<Bson>, String> {
+    hinted_to_bson(classes, value, path, depth, None)
+}
+
+/// A number as the type its document remembers (`hint`), when it still can be.
+fn hinted_number(number: f64, hint: Option<char>) -> Bson {
+    match hint {
+        Some('l') if number.fract() == 0.0 && number.abs() <= SAFE_INTEGER as f64 => Bson::Int64(number as i64),
+        Some('d') => Bson::Double(number),
+        _ => number_to_bson(number),
+    }
+}
+
+/// The hints of a read document or array, if it has them.
+fn hints_of<'js>(object: &Object<'js>) -> Option<Object<'js>> {
+    object.get::<_, Option<Object>>(TYPE_HINTS).ok().flatten()
+}
+
+fn hint_for(hints: Option<&Object<'_>>, key: &str) -> Option<char> {
+    hints.and_then(|h| h.get::<_, Option<String>>(key).ok().flatten()).and_then(|t| t.chars().next())
+}
+
+fn hinted_to_bson<'js>(
+    classes: &BsonClasses<'js>,
+    value: &Value<'js>,
+    path: &str,
+    depth: usize,
+    hint: Option<char>,
+) -> Result<Option<Bson>, String> {
     if depth > MAX_DEPTH {
         return Err(refuse(path, "nested too deeply (a cycle?)"));
     }
     if let Some(number) = value.as_int() {
-        return Ok(Some(Bson::Int32(number)));
+        return Ok(Some(hinted_number(number as f64, hint)));
     }
     if let Some(number) = value.as_float() {
-        return Ok(Some(number_to_bson(number)));
+        return Ok(Some(hinted_number(number, hint)));
     }
     if let Some(flag) = value.as_bool() {
         return Ok(Some(Bson::Boolean(flag)));
@@ -96,10 +137,13 @@ pub fn to_bson<'js>(classes: &BsonClasses<'js>, value: &Value<'js>, path: &str, 
         return Ok(None);
     }
     if let Some(array) = value.as_array() {
+        let hints = hints_of(array.as_object());
         let mut items = Vec::with_capacity(array.len());
         for (index, item) in array.iter::<Value>().enumerate() {
             let item = item.map_err(|e| refuse(path, e))?;
-            let converted = to_bson(classes, &item, &join(path, &index.to_string()), depth + 1)?;
+            let key = index.to_string();
+            let hint = hint_for(hints.as_ref(), &key);
+            let converted = hinted_to_bson(classes, &item, &join(path, &key), depth + 1, hint)?;
             items.push(converted.unwrap_or(Bson::Null));
         }
         return Ok(Some(Bson::Array(items)));
@@ -118,7 +162,9 @@ pub fn to_bson<'js>(classes: &BsonClasses<'js>, value: &Value<'js>, path: &str, 
     if object.is_instance_of(&classes.regexp) {
         let source: String = object.get("source").map_err(|e| refuse(path, e))?;
         let flags: String = object.get("flags").map_err(|e| refuse(path, e))?;
-        return regex(&source, &regexp_options(&flags)).map(|r| Some(Bson::RegularExpression(r))).map_err(|e| refuse(path, e));
+        return regex(&source, &regexp_options(&flags))
+            .map(|r| Some(Bson::RegularExpression(r)))
+            .map_err(|e| refuse(path, e));
     }
     if let Ok(array) = TypedArray::<u8>::from_object(object.clone()) {
         let bytes = typed_bytes(&array).ok_or_else(|| refuse(path, "a detached Uint8Array"))?;
@@ -139,10 +185,12 @@ pub fn document_from_object<'js>(
     path: &str,
     depth: usize,
 ) -> Result<Document, String> {
+    let hints = hints_of(object);
     let mut document = Document::new();
     for entry in object.props::<String, Value>() {
         let (key, value) = entry.map_err(|e| refuse(path, e))?;
-        if let Some(converted) = to_bson(classes, &value, &join(path, &key), depth + 1)? {
+        let hint = hint_for(hints.as_ref(), &key);
+        if let Some(converted) = hinted_to_bson(classes, &value, &join(path, &key), depth + 1, hint)? {
             document.insert(key, converted);
         }
     }
@@ -259,16 +307,18 @@ fn tagged_to_bson<'js>(
 ///
 /// `promote` gives every number as a JavaScript number, as the Node driver does for command
 /// replies (whose `ok: 1.0` a migration compares with `=== 1`).
-pub fn to_js<'js>(ctx: &Ctx<'js>, classes: &BsonClasses<'js>, value: &Bson, promote: bool) -> rquickjs::Result<Value<'js>> {
+pub fn to_js<'js>(
+    ctx: &Ctx<'js>,
+    classes: &BsonClasses<'js>,
+    value: &Bson,
+    promote: bool,
+) -> rquickjs::Result<Value<'js>> {
     Ok(match value {
-        Bson::Double(number) if !promote && number.fract() == 0.0 && number.is_finite() => {
-            let double = classes.instance(ctx, "Double")?;
-            double.set("value", *number)?;
-            double.into_value()
-        }
         Bson::Double(number) => Value::new_number(ctx.clone(), *number),
         Bson::Int32(number) => Value::new_int(ctx.clone(), *number),
-        Bson::Int64(number) if promote => Value::new_number(ctx.clone(), *number as f64),
+        Bson::Int64(number) if promote || number.abs() <= SAFE_INTEGER => {
+            Value::new_number(ctx.clone(), *number as f64)
+        }
         Bson::Int64(number) => {
             let long = classes.instance(ctx, "Long")?;
             long.set("low", *number as i32)?;
@@ -285,6 +335,9 @@ pub fn to_js<'js>(ctx: &Ctx<'js>, classes: &BsonClasses<'js>, value: &Bson, prom
             let array = Array::new(ctx.clone())?;
             for (index, item) in items.iter().enumerate() {
                 array.set(index, to_js(ctx, classes, item, promote)?)?;
+            }
+            if !promote {
+                remember_types(ctx, array.as_object(), items.iter().enumerate().map(|(i, v)| (i.to_string(), v)))?;
             }
             array.into_value()
         }
@@ -364,5 +417,35 @@ pub fn document_to_js<'js>(
     for (key, value) in document {
         object.set(key.as_str(), to_js(ctx, classes, value, promote)?)?;
     }
+    if !promote {
+        remember_types(ctx, &object, document.iter().map(|(k, v)| (k.clone(), v)))?;
+    }
     Ok(object)
+}
+
+/// Records which numbers of a read document were Int64 or Double (they read as plain numbers).
+fn remember_types<'js, 'b>(
+    ctx: &Ctx<'js>,
+    object: &Object<'js>,
+    fields: impl Iterator<Item = (String, &'b Bson)>,
+) -> rquickjs::Result<()> {
+    let mut hints: Option<Object> = None;
+    for (key, value) in fields {
+        let hint = match value {
+            Bson::Int64(n) if n.abs() <= SAFE_INTEGER => "l",
+            Bson::Double(_) => "d",
+            _ => continue,
+        };
+        if hints.is_none() {
+            hints = Some(Object::new(ctx.clone())?);
+        }
+        if let Some(hints) = &hints {
+            hints.set(key, hint)?;
+        }
+    }
+    if let Some(hints) = hints {
+        // Not enumerable: invisible to Object.keys, spreading and JSON.
+        object.prop(TYPE_HINTS, rquickjs::object::Property::from(hints))?;
+    }
+    Ok(())
 }

@@ -55,7 +55,9 @@ fn name_of(command: &Document) -> &str {
 
 fn writes_output(command: &Document) -> bool {
     command.get_array("pipeline").is_ok_and(|stages| {
-        stages.iter().any(|stage| matches!(stage, Bson::Document(s) if s.contains_key("$out") || s.contains_key("$merge")))
+        stages
+            .iter()
+            .any(|stage| matches!(stage, Bson::Document(s) if s.contains_key("$out") || s.contains_key("$merge")))
     })
 }
 
@@ -98,7 +100,13 @@ impl DryRunLog {
     }
 
     /// Decides what to do with `command`; for a write, counts what it would match.
-    pub async fn preview(&self, database: &Database, command: &Document, label: &str, stack: &str) -> Result<Preview, mongodb::error::Error> {
+    pub async fn preview(
+        &self,
+        database: &Database,
+        command: &Document,
+        label: &str,
+        stack: &str,
+    ) -> Result<Preview, mongodb::error::Error> {
         let name = name_of(command);
         if READS.contains(&name) || (name == "aggregate" && !writes_output(command)) {
             return Ok(Preview::Run);
@@ -133,7 +141,8 @@ impl DryRunLog {
                 for statement in command.get_array("deletes").into_iter().flatten() {
                     let Bson::Document(statement) = statement else { continue };
                     let filter = statement.get_document("q").cloned().unwrap_or_default();
-                    let single = statement.get_i32("limit").unwrap_or(0) == 1 || statement.get_i64("limit").unwrap_or(0) == 1;
+                    let single =
+                        statement.get_i32("limit").unwrap_or(0) == 1 || statement.get_i64("limit").unwrap_or(0) == 1;
                     matched += count(database, &collection, filter, single).await?;
                 }
                 self.record(stack, summary, Some(matched), None);
@@ -167,7 +176,12 @@ impl DryRunLog {
 }
 
 /// Documents `filter` matches in `collection` (at most one when `single`).
-async fn count(database: &Database, collection: &str, filter: Document, single: bool) -> Result<u64, mongodb::error::Error> {
+async fn count(
+    database: &Database,
+    collection: &str,
+    filter: Document,
+    single: bool,
+) -> Result<u64, mongodb::error::Error> {
     let mut command = doc! { "count": collection, "query": filter };
     if single {
         command.insert("limit", 1);

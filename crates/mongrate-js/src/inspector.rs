@@ -38,7 +38,8 @@ impl Inspector {
     pub fn declaration(&self, path: PathBuf, source: String) -> Result<Declaration, String> {
         let (reply, answer) = channel();
         {
-            let mut requests = self.requests.lock().map_err(|_| "the JavaScript inspector failed earlier".to_owned())?;
+            let mut requests =
+                self.requests.lock().map_err(|_| "the JavaScript inspector failed earlier".to_owned())?;
             if requests.is_none() {
                 *requests = Some(spawn(self.console.clone())?);
             }
@@ -93,14 +94,21 @@ fn now_millis() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-async fn inspect(runtime: &AsyncRuntime, console: &Arc<dyn ConsoleSink>, request: &Request) -> Result<Declaration, String> {
+async fn inspect(
+    runtime: &AsyncRuntime,
+    console: &Arc<dyn ConsoleSink>,
+    request: &Request,
+) -> Result<Declaration, String> {
     // A fresh context per file: one file's globals and module cache do not leak into the next.
     let context = AsyncContext::full(runtime).await.map_err(|e| e.to_string())?;
     let state = Rc::new(HostState::new(None, None, false, console.clone(), request.path.clone()));
     context
         .async_with(async |ctx| {
             install_prelude(&ctx, &state).catch(&ctx).map_err(crate::js_error::describe)?;
-            let exports = load_exports(&ctx, &request.path, &request.source).await.catch(&ctx).map_err(crate::js_error::describe)?;
+            let exports = load_exports(&ctx, &request.path, &request.source)
+                .await
+                .catch(&ctx)
+                .map_err(crate::js_error::describe)?;
             describe(&ctx, exports).catch(&ctx).map_err(crate::js_error::describe)
         })
         .await

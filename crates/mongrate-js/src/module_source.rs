@@ -61,7 +61,10 @@ pub fn is_es_module(path: &Path, source: &str) -> bool {
 pub fn read_module(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    Ok(if text.starts_with("#!") { format!("//{}", &text[2..]) } else { text.to_owned() })
+    Ok(match text.strip_prefix("#!") {
+        Some(rest) => format!("//{rest}"),
+        None => text.to_owned(),
+    })
 }
 
 fn normalize(path: &Path) -> PathBuf {
@@ -89,10 +92,9 @@ pub fn resolve_relative(dir: &Path, specifier: &str) -> Result<PathBuf, String> 
         candidates.push(PathBuf::from(name));
     }
     candidates.push(base.join("index.js"));
-    candidates
-        .into_iter()
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| format!("Cannot find module '{specifier}' (looked for {} and with .js, .cjs, .mjs, .json)", base.display()))
+    candidates.into_iter().find(|candidate| candidate.is_file()).ok_or_else(|| {
+        format!("Cannot find module '{specifier}' (looked for {} and with .js, .cjs, .mjs, .json)", base.display())
+    })
 }
 
 /// Compiles a CommonJS file as Node does: one function of `exports, require, module, __filename,
@@ -163,7 +165,8 @@ impl Loader for MigrationLoader {
         if is_es_module(path, &source) {
             return Module::declare(ctx.clone(), name, source);
         }
-        let quoted = serde_json::to_string(name).map_err(|e| rquickjs::Error::new_loading_message(name, e.to_string()))?;
+        let quoted =
+            serde_json::to_string(name).map_err(|e| rquickjs::Error::new_loading_message(name, e.to_string()))?;
         Module::declare(ctx.clone(), name, format!("export default globalThis.__mongrate.loadCommonJs({quoted});\n"))
     }
 }

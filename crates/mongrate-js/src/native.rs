@@ -30,16 +30,18 @@ fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rquickjs::Res
 
 fn driver_error<'js>(ctx: &Ctx<'js>, error: &DriverError) -> rquickjs::Result<Value<'js>> {
     let (kind, message, code, code_name) = match error.kind.as_ref() {
-        DriverErrorKind::Command(command) => ("server", command.message.clone(), Some(command.code), Some(command.code_name.clone())),
+        DriverErrorKind::Command(command) => {
+            ("server", command.message.clone(), Some(command.code), Some(command.code_name.clone()))
+        }
         DriverErrorKind::Write(WriteFailure::WriteError(write)) => {
             ("server", write.message.clone(), Some(write.code), write.code_name.clone())
         }
         DriverErrorKind::Write(WriteFailure::WriteConcernError(concern)) => {
             ("server", concern.message.clone(), Some(concern.code), Some(concern.code_name.clone()))
         }
-        DriverErrorKind::Io(_) | DriverErrorKind::ConnectionPoolCleared { .. } | DriverErrorKind::ServerSelection { .. } => {
-            ("network", error.to_string(), None, None)
-        }
+        DriverErrorKind::Io(_)
+        | DriverErrorKind::ConnectionPoolCleared { .. }
+        | DriverErrorKind::ServerSelection { .. } => ("network", error.to_string(), None, None),
         _ => ("driver", error.to_string(), None, None),
     };
     let object = error_object(ctx, kind, &message)?;
@@ -85,6 +87,13 @@ fn shared_session(state: &HostState, id: u32) -> Result<SharedSession, String> {
     state.sessions.borrow().get(&id).cloned().ok_or_else(|| "the session has ended".to_owned())
 }
 
+/// Where a command came from, for a dry-run's plan line: what the migration called, and the
+/// stack at the call.
+struct CallSite {
+    label: String,
+    stack: String,
+}
+
 async fn command<'js>(
     ctx: Ctx<'js>,
     state: Rc<HostState>,
@@ -92,8 +101,7 @@ async fn command<'js>(
     body: Value<'js>,
     session: u32,
     promote: bool,
-    label: String,
-    site: String,
+    site: CallSite,
 ) -> rquickjs::Result<Value<'js>> {
     let classes = BsonClasses::new(&ctx)?;
     let body = match to_document(&classes, &body, "a command") {
@@ -105,7 +113,7 @@ async fn command<'js>(
         Err(why) => return plain_error(&ctx, &why),
     };
     if let Some(log) = &state.dry_run {
-        match log.preview(&database, &body, &label, &site).await {
+        match log.preview(&database, &body, &site.label, &site.stack).await {
             Ok(Preview::Run) => {}
             Ok(Preview::Reply(reply)) => return Ok(document_to_js(&ctx, &classes, &reply, promote)?.into_value()),
             Err(error) => return driver_error(&ctx, &error),
@@ -239,7 +247,12 @@ async fn next_batch<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, max: u32)
     Ok(batch.into_value())
 }
 
-async fn transaction<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, action: String) -> rquickjs::Result<Value<'js>> {
+async fn transaction<'js>(
+    ctx: Ctx<'js>,
+    state: Rc<HostState>,
+    id: u32,
+    action: String,
+) -> rquickjs::Result<Value<'js>> {
     if state.dry_run.is_some() {
         return Ok(Value::new_null(ctx));
     }
@@ -280,8 +293,14 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     native.set(
         "command",
         Func::from(Async(
-            move |ctx: Ctx<'js>, db: String, body: Value<'js>, session: u32, promote: bool, label: String, site: String| {
-                command(ctx, s.clone(), db, body, session, promote, label, site)
+            move |ctx: Ctx<'js>,
+                  db: String,
+                  body: Value<'js>,
+                  session: u32,
+                  promote: bool,
+                  label: String,
+                  stack: String| {
+                command(ctx, s.clone(), db, body, session, promote, CallSite { label, stack })
             },
         )),
     )?;
@@ -293,7 +312,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
         })),
     )?;
     let s = state.clone();
-    native.set("nextBatch", Func::from(Async(move |ctx: Ctx<'js>, id: u32, max: u32| next_batch(ctx, s.clone(), id, max))))?;
+    native.set(
+        "nextBatch",
+        Func::from(Async(move |ctx: Ctx<'js>, id: u32, max: u32| next_batch(ctx, s.clone(), id, max))),
+    )?;
     let s = state.clone();
     native.set(
         "closeCursor",
@@ -329,7 +351,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     native.set(
         "decimalToString",
         Func::from(|ctx: Ctx<'js>, bytes: TypedArray<'js, u8>| {
-            let bytes: [u8; 16] = bytes_of(&bytes).try_into().map_err(|_| throw_type(&ctx, "a Decimal128 has 16 bytes"))?;
+            let bytes: [u8; 16] =
+                bytes_of(&bytes).try_into().map_err(|_| throw_type(&ctx, "a Decimal128 has 16 bytes"))?;
             Ok::<_, rquickjs::Error>(Decimal128::from_bytes(bytes).to_string())
         }),
     )?;
@@ -378,7 +401,9 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     )?;
     native.set(
         "readModule",
-        Func::from(|ctx: Ctx<'js>, path: String| read_module(Path::new(&path)).map_err(|why| Exception::throw_message(&ctx, &why))),
+        Func::from(|ctx: Ctx<'js>, path: String| {
+            read_module(Path::new(&path)).map_err(|why| Exception::throw_message(&ctx, &why))
+        }),
     )?;
     native.set(
         "dirname",
@@ -388,7 +413,9 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     )?;
     native.set(
         "compileCommonJs",
-        Func::from(|ctx: Ctx<'js>, path: String| -> rquickjs::Result<Function<'js>> { compile_common_js(&ctx, Path::new(&path)) }),
+        Func::from(|ctx: Ctx<'js>, path: String| -> rquickjs::Result<Function<'js>> {
+            compile_common_js(&ctx, Path::new(&path))
+        }),
     )?;
     native.set("dryRun", state.dry_run.is_some())?;
     native.set("maxWritesPerCommand", state.max_writes_per_command())?;

@@ -52,10 +52,11 @@ pub async fn run_step(job: StepJob) -> StepResult {
     let _stop_on_drop = StopOnDrop(stop.clone());
     let handle = tokio::runtime::Handle::current();
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new().name("mongrate-js".to_owned()).stack_size(16 * 1024 * 1024).spawn(move || {
-        let result = handle.block_on(execute(job, stop));
-        let _ = sender.send(result);
-    });
+    let spawned =
+        std::thread::Builder::new().name("mongrate-js".to_owned()).stack_size(16 * 1024 * 1024).spawn(move || {
+            let result = handle.block_on(execute(job, stop));
+            let _ = sender.send(result);
+        });
     if let Err(error) = spawned {
         return Err(failed(format!("cannot start the JavaScript engine's thread: {error}"), false));
     }
@@ -64,19 +65,14 @@ pub async fn run_step(job: StepJob) -> StepResult {
 
 async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     let file = job.path.display().to_string();
-    let state = Rc::new(HostState::new(
-        Some(job.database),
-        Some(job.capabilities),
-        job.dry_run,
-        job.console,
-        job.path.clone(),
-    ));
-    let (runtime, context) =
-        new_runtime({
+    let state =
+        Rc::new(HostState::new(Some(job.database), Some(job.capabilities), job.dry_run, job.console, job.path.clone()));
+    let (runtime, context) = new_runtime({
         let stop = stop.clone();
         move || stop.load(Ordering::Relaxed)
     })
-    .await.map_err(|e| failed(format!("{file}: cannot start the JavaScript engine: {e}"), false))?;
+    .await
+    .map_err(|e| failed(format!("{file}: cannot start the JavaScript engine: {e}"), false))?;
     let direction = job.direction.as_str();
     let shared = state.clone();
     let (path, source) = (job.path, job.source);
@@ -84,13 +80,18 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     let outcome: Result<(), (String, bool)> = context
         .async_with(async |ctx| {
             install_prelude(&ctx, &shared).catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
-            let exports = load_exports(&ctx, &path, &source).await.catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
-            let declaration = describe(&ctx, exports.clone()).catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
+            let exports = load_exports(&ctx, &path, &source)
+                .await
+                .catch(&ctx)
+                .map_err(|e| (crate::js_error::describe(e), false))?;
+            let declaration =
+                describe(&ctx, exports.clone()).catch(&ctx).map_err(|e| (crate::js_error::describe(e), false))?;
             let present = if direction == "up" { declaration.has_up } else { declaration.has_down };
             if !present {
                 return Err((format!("the migration exports no {direction} function"), false));
             }
-            let promise = start(&ctx, exports, direction).catch(&ctx).map_err(|e| (crate::js_error::describe(e), true))?;
+            let promise =
+                start(&ctx, exports, direction).catch(&ctx).map_err(|e| (crate::js_error::describe(e), true))?;
             promise.into_future::<()>().await.catch(&ctx).map_err(|e| (crate::js_error::describe(e), true))
         })
         .await;

@@ -355,7 +355,7 @@
     hasWriteErrors() { return false; }
   }
 
-  // One bulkWrite model as a write statement: [kind, statement, insertedId].
+  // One bulkWrite model as a write statement: [kind, statement, insertedId or undefined].
   function bulkStatement(model) {
     if (!model || typeof model !== 'object') throw new MongoInvalidArgumentError('a bulkWrite operation must be an object');
     if (model.insertOne) {
@@ -365,16 +365,16 @@
     const update = model.updateOne || model.updateMany;
     if (update) {
       checkUpdate(update.update);
-      return ['update', updateStatement(update.filter, update.update, update, !!model.updateMany)];
+      return ['update', updateStatement(update.filter, update.update, update, !!model.updateMany), undefined];
     }
     if (model.replaceOne) {
       checkReplacement(model.replaceOne.replacement);
-      return ['update', updateStatement(model.replaceOne.filter, model.replaceOne.replacement, model.replaceOne, false)];
+      return ['update', updateStatement(model.replaceOne.filter, model.replaceOne.replacement, model.replaceOne, false), undefined];
     }
     const remove = model.deleteOne || model.deleteMany;
     if (remove) {
       const statement = pick({ q: remove.filter || {}, limit: model.deleteOne ? 1 : 0 }, remove, ['collation', 'hint']);
-      return ['delete', statement];
+      return ['delete', statement, undefined];
     }
     throw new MongoInvalidArgumentError(`unknown bulkWrite operation: ${Object.keys(model).join(', ')}`);
   }
@@ -408,12 +408,20 @@
         result.matchedCount += reply.n - reply.upserted.length;
         result.modifiedCount += reply.nModified;
         result.upsertedCount += reply.upserted.length;
-        for (const up of reply.upserted) result.upsertedIds[batch.items[up.index][3]] = up._id;
+        // Keyed as the Node driver keys them: the server's index plus the list index of the
+        // batch's first operation (for an unordered bulk that is not the operation's own index).
+        for (const up of reply.upserted) result.upsertedIds[batch.items[0][3] + up.index] = up._id;
       }
       for (const error of reply.writeErrors) writeErrors.push({ ...error, index: batch.items[error.index][3] });
       if (ordered && writeErrors.length > 0) break;
     }
     if (writeErrors.length > 0) {
+      // Only the documents that went in: not the failed ones, nor what an ordered bulk never sent.
+      const failed = new Set(writeErrors.map((error) => error.index));
+      const stop = ordered ? Math.min(...failed) : Infinity;
+      for (const index of Object.keys(result.insertedIds)) {
+        if (failed.has(Number(index)) || Number(index) >= stop) delete result.insertedIds[index];
+      }
       const first = writeErrors[0];
       const error = new MongoBulkWriteError(first.errmsg);
       error.code = first.code;

@@ -4,8 +4,10 @@
 mod bad_input;
 mod concurrency;
 mod config;
+mod differential;
 mod dry_run;
 mod failures;
+mod javascript;
 mod lifecycle;
 mod mongo;
 mod mongo_dump;

@@ -7,9 +7,19 @@ use futures_util::TryStreamExt;
 use crate::support::block_on;
 
 pub fn dump(db: &mongodb::Database) -> String {
+    dump_where(db, |name| !name.starts_with("mongrate_"), true)
+}
+
+/// The collections `keep` accepts, each document's fields in stored order: two databases migrated
+/// by different tools compare equal only if they wrote the same fields in the same order.
+pub fn dump_in_order(db: &mongodb::Database, keep: impl Fn(&str) -> bool) -> String {
+    dump_where(db, keep, false)
+}
+
+fn dump_where(db: &mongodb::Database, keep: impl Fn(&str) -> bool, sort_fields: bool) -> String {
     block_on(async {
         let mut names = db.list_collection_names().await.expect("list collections");
-        names.retain(|name| !name.starts_with("mongrate_"));
+        names.retain(|name| keep(name));
         names.sort();
         let mut out = String::new();
         for name in names {
@@ -43,7 +53,8 @@ pub fn dump(db: &mongodb::Database) -> String {
                 .await
                 .expect("documents");
             for document in documents {
-                out.push_str(&format!("  {}\n", bson::Bson::Document(sorted(document)).into_canonical_extjson()));
+                let document = if sort_fields { sorted(document) } else { document };
+                out.push_str(&format!("  {}\n", bson::Bson::Document(document).into_canonical_extjson()));
             }
         }
         out
