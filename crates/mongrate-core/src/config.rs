@@ -12,6 +12,63 @@ use crate::interpolation::interpolate;
 /// The file mongrate looks for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "mongrate.toml";
 
+/// A migrate-mongo project's configuration, read when there is no mongrate.toml.
+pub const MIGRATE_MONGO_CONFIG_FILE: &str = "migrate-mongo-config.js";
+
+/// What a migrate-mongo project's `migrate-mongo-config.js` says (evaluated by the JavaScript
+/// engine, which this crate does not know).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrateMongoConfig {
+    pub url: Option<String>,
+    pub database: Option<String>,
+    pub migrations_dir: Option<String>,
+    pub changelog_collection: Option<String>,
+    pub lock_collection: Option<String>,
+}
+
+/// migrate-mongo's own collections in a project that comes from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrateMongoCollections {
+    pub changelog: String,
+    pub lock: String,
+}
+
+/// Where the settings file is, before it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigLocation {
+    None,
+    Toml(PathBuf),
+    MigrateMongo(PathBuf),
+}
+
+impl ConfigLocation {
+    /// `--config` if given (a `.js` file is a migrate-mongo configuration), else mongrate.toml in
+    /// the working directory, else migrate-mongo-config.js there.
+    pub fn find(config: Option<&Path>) -> ConfigLocation {
+        match config {
+            Some(path) if path.extension().is_some_and(|e| e == "js" || e == "cjs" || e == "mjs") => {
+                ConfigLocation::MigrateMongo(path.to_path_buf())
+            }
+            Some(path) => ConfigLocation::Toml(path.to_path_buf()),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                ConfigLocation::Toml(PathBuf::from(DEFAULT_CONFIG_FILE))
+            }
+            None if Path::new(MIGRATE_MONGO_CONFIG_FILE).is_file() => {
+                ConfigLocation::MigrateMongo(PathBuf::from(MIGRATE_MONGO_CONFIG_FILE))
+            }
+            None => ConfigLocation::None,
+        }
+    }
+}
+
+/// A settings file, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    None,
+    Toml(PathBuf),
+    MigrateMongo(PathBuf, MigrateMongoConfig),
+}
+
 /// Environment variables that give the URL, strongest first (`MONGO_URI` is the seeds' name).
 pub const URL_VARIABLES: [&str; 3] = ["MONGRATE_URL", "MONGO_URI", "DATABASE_URL"];
 
@@ -86,6 +143,8 @@ pub struct Settings {
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
     pub config_file: Option<PathBuf>,
+    /// Set when the settings came from a migrate-mongo project: its changelog can be imported.
+    pub migrate_mongo: Option<MigrateMongoCollections>,
 }
 
 impl Settings {
@@ -106,13 +165,42 @@ impl Settings {
         env: &dyn Fn(&str) -> Option<String>,
         overrides: Overrides,
     ) -> Result<Settings> {
-        let (file, config_file) = match config {
-            Some(path) => (read_config(path)?, Some(path.to_path_buf())),
-            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
-                let path = PathBuf::from(DEFAULT_CONFIG_FILE);
-                (read_config(&path)?, Some(path))
+        let source = match ConfigLocation::find(config) {
+            ConfigLocation::None => ConfigSource::None,
+            ConfigLocation::Toml(path) => ConfigSource::Toml(path),
+            ConfigLocation::MigrateMongo(path) => {
+                return Err(Error::config(format!(
+                    "{}: a migrate-mongo configuration needs the JavaScript engine to be read",
+                    path.display()
+                )));
             }
-            None => (ConfigFile::default(), None),
+        };
+        Settings::resolve_from(source, env, overrides)
+    }
+
+    /// Resolves settings from a located and read settings file.
+    pub fn resolve_from(
+        source: ConfigSource,
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: Overrides,
+    ) -> Result<Settings> {
+        let mut migrate_mongo = None;
+        let (file, config_file) = match source {
+            ConfigSource::Toml(path) => (read_config(&path)?, Some(path)),
+            ConfigSource::MigrateMongo(path, foreign) => {
+                migrate_mongo = Some(MigrateMongoCollections {
+                    changelog: foreign.changelog_collection.clone().unwrap_or_else(|| "changelog".to_owned()),
+                    lock: foreign.lock_collection.clone().unwrap_or_else(|| "changelog_lock".to_owned()),
+                });
+                let file = ConfigFile {
+                    url: foreign.url,
+                    database: foreign.database,
+                    migrations_dir: foreign.migrations_dir,
+                    ..ConfigFile::default()
+                };
+                (file, Some(path))
+            }
+            ConfigSource::None => (ConfigFile::default(), None),
         };
         let shown = config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         let expand = |key: &str, value: Option<String>| -> Result<Option<String>> {
@@ -178,6 +266,7 @@ impl Settings {
             lock_timeout: overrides.lock_timeout.unwrap_or(seconds(lock.timeout_seconds, 120)),
             connect_timeout: overrides.connect_timeout.unwrap_or(seconds(file.connect_timeout_seconds, 10)),
             config_file,
+            migrate_mongo,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl must be at least 1 second"));

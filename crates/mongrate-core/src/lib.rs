@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod execution;
 pub mod host;
+pub mod import;
 pub mod interpolation;
 pub mod lease;
 pub mod lease_guard;

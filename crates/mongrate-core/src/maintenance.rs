@@ -12,7 +12,7 @@ use crate::version::Version;
 /// A record to write and the history entry that explains it.
 pub type Edit = (MigrationRecord, HistoryEntry);
 
-fn history(record: &MigrationRecord, action: HistoryAction) -> HistoryEntry {
+pub(crate) fn history(record: &MigrationRecord, action: HistoryAction) -> HistoryEntry {
     HistoryEntry {
         id: 0,
         version: record.version,

@@ -10,9 +10,11 @@ mod host;
 mod host_state;
 mod inspector;
 mod js_error;
+mod migrate_mongo_config;
 mod module_source;
 mod native;
 mod step_thread;
 
 pub use console::{ConsoleLevel, ConsoleSink, StderrConsole};
 pub use engine::JsEngine;
+pub use migrate_mongo_config::read_migrate_mongo_config;

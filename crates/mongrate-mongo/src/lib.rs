@@ -8,6 +8,7 @@ pub mod declarative;
 pub mod errors;
 pub mod executor;
 pub mod lease_store;
+pub mod migrate_mongo;
 pub mod operation;
 pub mod script;
 pub mod target;

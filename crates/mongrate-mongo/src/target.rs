@@ -72,6 +72,11 @@ impl MongoTarget {
         &self.capabilities
     }
 
+    /// The database migrated.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     fn executor(&self) -> Executor<'_> {
         Executor { db: &self.db, capabilities: &self.capabilities }
     }

@@ -78,6 +78,8 @@ pub enum Command {
     Repair,
     /// Record a migration as applied or pending without running it
     Mark(MarkArgs),
+    /// Adopt another tool's changelog so nothing it applied is applied again
+    Import(ImportArgs),
     /// Inspect or release the migration lock
     Lock {
         #[command(subcommand)]
@@ -204,6 +206,25 @@ pub struct MarkArgs {
     pub through: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool whose changelog to import
+    #[arg(value_enum)]
+    pub from: ImportSource,
+    /// Its changelog collection [default: changelogCollectionName of migrate-mongo-config.js, else changelog]
+    #[arg(long)]
+    pub collection: Option<String>,
+    /// Show what would be imported; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// migrate-mongo: its changelog entries (fileName, appliedAt, fileHash, migrationBlock)
+    MigrateMongo,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum LockCommand {
     /// Show who holds the lock
@@ -232,5 +253,7 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "down", "--steps", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "mark", "1"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
     }
 }

@@ -24,21 +24,29 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
         return Ok(Box::new(target));
     }
     if MongoTarget::handles(url) {
-        let target = MongoTarget::connect(MongoOptions {
-            url: url.to_owned(),
-            database: settings.database.clone(),
-            names: settings.names.clone(),
-            connect_timeout: settings.connect_timeout,
-            scripts: Some(Arc::new(JsEngine::default())),
-        })
-        .await?;
-        return Ok(Box::new(target));
+        return Ok(Box::new(connect_mongo(settings).await?));
     }
     let scheme = url.split(':').next().unwrap_or_default();
     Err(Error::config(format!(
         "the URL (from {}) has scheme '{scheme}:', which mongrate does not know; use mongodb://…, postgres://…, or sqlite:<file>",
         settings.url_source
     )))
+}
+
+/// Connects to the MongoDB database the settings name, with the JavaScript engine for `.js` files.
+pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
+    let url = settings.url()?;
+    if !MongoTarget::handles(url) {
+        return Err(Error::config(format!("this needs a MongoDB database (mongodb://…), not {}", settings.url_source)));
+    }
+    MongoTarget::connect(MongoOptions {
+        url: url.to_owned(),
+        database: settings.database.clone(),
+        names: settings.names.clone(),
+        connect_timeout: settings.connect_timeout,
+        scripts: Some(Arc::new(JsEngine::default())),
+    })
+    .await
 }
 
 /// Reads every migration in `dir` and has the target parse it. All problems are reported at once,

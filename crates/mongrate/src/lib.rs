@@ -17,9 +17,11 @@
 
 pub mod connect;
 pub mod migrator;
+pub mod settings;
 
 pub use connect::{connect_target, load_migrations};
 pub use migrator::{Migrator, MigratorBuilder};
 pub use mongrate_core as core;
+pub use mongrate_js as js;
 pub use mongrate_mongo as mongo;
 pub use mongrate_sql as sql;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mongrate_core::Result;
-use mongrate_core::config::{Overrides, Settings};
+use mongrate_core::config::Overrides;
 
 use crate::cli::{Cli, Command, LockCommand, LogFormat};
 use crate::commands::Context;
@@ -48,8 +48,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         lock_timeout: seconds(global.lock_timeout),
         connect_timeout: seconds(global.connect_timeout),
     };
-    let env = |key: &str| std::env::var(key).ok();
-    let settings = Settings::resolve(global.config.as_deref(), &env, overrides)?;
+    let settings = mongrate::settings::load_settings(global.config.as_deref(), overrides)?;
     let context = Context { settings, output };
     match &cli.command {
         Command::Init(args) => commands::init::run(&context, args),
@@ -63,6 +62,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::Validate => commands::validate::run(&context).await,
         Command::Repair => commands::repair::run(&context).await,
         Command::Mark(args) => commands::mark::run(&context, args).await,
+        Command::Import(args) => commands::import::run(&context, args).await,
         Command::Lock { command: LockCommand::Status } => commands::lock::status(&context).await,
         Command::Lock { command: LockCommand::Release { confirm } } => {
             commands::lock::release(&context, *confirm).await

@@ -43,8 +43,7 @@ impl MigratorBuilder {
 
     /// Resolves the settings, connects, and reads the migrations.
     pub async fn connect(self) -> Result<Migrator> {
-        let env = |key: &str| std::env::var(key).ok();
-        let settings = Settings::resolve(self.config_file.as_deref(), &env, self.overrides)?;
+        let settings = crate::settings::load_settings(self.config_file.as_deref(), self.overrides)?;
         Migrator::connect(settings).await
     }
 }

@@ -98,6 +98,7 @@
   const cache = new Map();
   M.requireFrom = (dir) => (specifier) => {
     if (specifier === 'mongodb' || specifier === 'bson') return M.mongodbModule;
+    if (specifier === 'dotenv' || specifier === 'dotenv/config') return M.dotenv(specifier);
     if (typeof specifier === 'string' && (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/'))) {
       return M.loadCommonJs(native.resolveModule(dir, specifier));
     }
@@ -120,6 +121,44 @@
     wrapper.call(module.exports, module.exports, M.requireFrom(dir), module, file, dir);
     module.loaded = true;
     return module.exports;
+  };
+
+  // `require('dotenv').config()` is common in migrate-mongo configurations: read `.env` into
+  // process.env (variables already set win), as dotenv does.
+  M.dotenv = (specifier) => {
+    const config = (options) => {
+      const file = (options && options.path) || `${native.cwd}/.env`;
+      const parsed = {};
+      let text;
+      try { text = native.readModule(file); } catch (error) { return { error }; }
+      for (const line of text.split(/\r?\n/)) {
+        const match = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*?)\s*$/.exec(line);
+        if (!match) continue;
+        let value = match[2];
+        const quoted = /^(['"`])(.*)\1$/.exec(value);
+        if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, '\n') : quoted[2];
+        else value = value.replace(/\s+#.*$/, '');
+        parsed[match[1]] = value;
+        if (process.env[match[1]] === undefined) process.env[match[1]] = value;
+      }
+      return { parsed };
+    };
+    if (specifier === 'dotenv/config') config();
+    return { config, parse: undefined };
+  };
+
+  // What a migrate-mongo configuration (`module.exports = config` or `export default config`) says.
+  M.migrateMongoConfig = (exports) => {
+    const config = (exports && exports.default) || exports || {};
+    const mongodb = config.mongodb || {};
+    const text = (value) => (value === undefined || value === null ? null : String(value));
+    return {
+      url: text(mongodb.url),
+      databaseName: text(mongodb.databaseName),
+      migrationsDir: text(config.migrationsDir),
+      changelogCollectionName: text(config.changelogCollectionName),
+      lockCollectionName: text(config.lockCollectionName),
+    };
   };
 
   // ---- a migration's exports ----

@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod history;
+pub mod import;
 pub mod init;
 pub mod lock;
 pub mod mark;

@@ -4,79 +4,14 @@
 //! after each `down`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::migrate_mongo::{MigrateMongo, copy_dir};
 use crate::mongo_dump::dump_in_order;
 use crate::support::{Backend, Project, repo_root};
 
 /// migrate-mongo's own collections, and mongrate's, are not part of the comparison.
 fn is_data(name: &str) -> bool {
     !name.starts_with("mongrate_") && name != "changelog" && name != "changelog_lock"
-}
-
-fn node_modules() -> PathBuf {
-    let modules = repo_root().join("tools/node/node_modules");
-    assert!(
-        modules.join(".bin/migrate-mongo").exists(),
-        "migrate-mongo is not installed: run `bash tools/setup.sh` (it runs `npm ci --prefix tools/node`)"
-    );
-    modules
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read corpus") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-/// A migrate-mongo project on `url`'s database, running the corpus.
-struct MigrateMongo {
-    dir: tempfile::TempDir,
-    modules: PathBuf,
-    database: mongodb::Database,
-}
-
-impl MigrateMongo {
-    fn new(url: &str, corpus: &Path) -> MigrateMongo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        copy_dir(corpus, &dir.path().join("migrations"));
-        let (server, database) = url.rsplit_once('/').expect("URL with a database");
-        let database = database.split('?').next().unwrap_or(database);
-        // lockTtl 0: migrate-mongo's lock needs a TTL index, which FerretDB lacks.
-        let config = format!(
-            "module.exports = {{ mongodb: {{ url: {server:?}, databaseName: {database:?}, options: {{}} }}, \
-             migrationsDir: 'migrations', changelogCollectionName: 'changelog', lockCollectionName: 'changelog_lock', \
-             lockTtl: 0, migrationFileExtension: '.js', useFileHash: false, moduleSystem: 'commonjs' }};\n"
-        );
-        std::fs::write(dir.path().join("migrate-mongo-config.js"), config).expect("config");
-        let client = crate::support::block_on(mongodb::Client::with_uri_str(server)).expect("client");
-        MigrateMongo { dir, modules: node_modules(), database: client.database(database) }
-    }
-
-    fn run(&self, command: &str) {
-        let output = Command::new(self.modules.join(".bin/migrate-mongo"))
-            .arg(command)
-            .current_dir(self.dir.path())
-            // The corpus requires 'mongodb': Node finds it through NODE_PATH.
-            .env("NODE_PATH", &self.modules)
-            .env_remove("MONGRATE_CORPUS_GREETING")
-            .env_remove("MONGRATE_CORPUS_BATCH_SIZE")
-            .output()
-            .expect("node runs migrate-mongo");
-        assert!(
-            output.status.success(),
-            "migrate-mongo {command} failed:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
 }
 
 fn run_mongrate(project: &Project, args: &[&str]) {
@@ -102,17 +37,17 @@ fn compare(corpus: &Path) {
     let ours = Project::new(Backend::Mongo);
     std::fs::remove_dir(ours.migrations()).expect("empty migrations dir");
     copy_dir(corpus, &ours.migrations());
-    let theirs = MigrateMongo::new(&Project::new(Backend::Mongo).url, corpus);
+    let theirs = MigrateMongo::with_corpus(&Project::new(Backend::Mongo).url, corpus);
     let their_db = &theirs.database;
 
-    theirs.run("up");
+    theirs.run(&["up"]);
     run_mongrate(&ours, &["up"]);
     let after_up = dump_in_order(their_db, is_data);
     assert!(after_up.contains("collection"), "migrate-mongo wrote nothing: {after_up}");
     assert_same(&dump_in_order(&ours.mongo(), is_data), &after_up, "after up");
 
     for step in 1..=files {
-        theirs.run("down");
+        theirs.run(&["down"]);
         run_mongrate(&ours, &["down"]);
         assert_same(
             &dump_in_order(&ours.mongo(), is_data),

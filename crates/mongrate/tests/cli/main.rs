@@ -1,6 +1,7 @@
 //! Integration tests: the built `mongrate` binary against real SQLite files and a real
 //! PostgreSQL cluster that the suite starts itself.
 
+mod adoption;
 mod bad_input;
 mod concurrency;
 mod config;
@@ -9,6 +10,7 @@ mod dry_run;
 mod failures;
 mod javascript;
 mod lifecycle;
+mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
 mod support;
