@@ -35,8 +35,8 @@ pub struct HostState {
     next_id: Cell<u32>,
     pub dry_run: Option<DryRunLog>,
     pub console: Arc<dyn ConsoleSink>,
-    /// The migration being run, for naming lines in reports.
-    pub migration_path: PathBuf,
+    /// The migration being run (or inspected), for naming console lines.
+    pub migration_path: RefCell<PathBuf>,
 }
 
 impl HostState {
@@ -55,7 +55,7 @@ impl HostState {
             next_id: Cell::new(1),
             dry_run: dry_run.then(|| DryRunLog::new(migration_path.clone())),
             console,
-            migration_path,
+            migration_path: RefCell::new(migration_path),
         }
     }
 

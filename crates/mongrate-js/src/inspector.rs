@@ -1,6 +1,7 @@
 //! Reads what migration files declare (their exports) before anything runs, on one long-lived
 //! thread with one JavaScript runtime, so `status` over a thousand files stays fast.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,12 +77,14 @@ async fn serve(requests: Receiver<Request>, console: Arc<dyn ConsoleSink>) {
         move || now_millis() > deadline.load(Ordering::Relaxed)
     };
     let Ok((runtime, _)) = new_runtime(expired).await else { return };
+    let mut shared: Option<Shared> = None;
     while let Ok(request) = requests.recv() {
         deadline.store(now_millis() + TOP_LEVEL_LIMIT.as_millis() as u64, Ordering::Relaxed);
-        let result = inspect(&runtime, &console, &request).await;
+        let result = inspect(&runtime, &mut shared, &console, &request).await;
         let timed_out = now_millis() > deadline.load(Ordering::Relaxed);
         deadline.store(u64::MAX, Ordering::Relaxed);
         let result = if timed_out {
+            shared = None;
             Err(format!("its top level ran for more than {} s and was stopped", TOP_LEVEL_LIMIT.as_secs()))
         } else {
             result
@@ -94,22 +97,43 @@ fn now_millis() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// One context for many files: the prelude is evaluated once, not per file (a thousand files
+/// would otherwise spend most of `status` on it). Files share globals, as in one Node process.
+struct Shared {
+    context: AsyncContext,
+    state: Rc<HostState>,
+    /// A module name is declared once per context: a file seen again gets a fresh context.
+    seen: HashSet<PathBuf>,
+}
+
 async fn inspect(
     runtime: &AsyncRuntime,
+    shared: &mut Option<Shared>,
     console: &Arc<dyn ConsoleSink>,
     request: &Request,
 ) -> Result<Declaration, String> {
-    // A fresh context per file: one file's globals and module cache do not leak into the next.
-    let context = AsyncContext::full(runtime).await.map_err(|e| e.to_string())?;
-    let state = Rc::new(HostState::new(None, None, false, console.clone(), request.path.clone()));
-    context
+    if shared.as_ref().is_none_or(|s| s.seen.contains(&request.path)) {
+        let context = AsyncContext::full(runtime).await.map_err(|e| e.to_string())?;
+        let state = Rc::new(HostState::new(None, None, false, console.clone(), request.path.clone()));
+        context.with(|ctx| install_prelude(&ctx, &state).catch(&ctx).map_err(crate::js_error::describe)).await?;
+        *shared = Some(Shared { context, state, seen: HashSet::new() });
+    }
+    let Some(current) = shared.as_mut() else { return Err("the JavaScript inspector has no context".to_owned()) };
+    current.seen.insert(request.path.clone());
+    *current.state.migration_path.borrow_mut() = request.path.clone();
+    let result = current
+        .context
         .async_with(async |ctx| {
-            install_prelude(&ctx, &state).catch(&ctx).map_err(crate::js_error::describe)?;
             let exports = load_exports(&ctx, &request.path, &request.source)
                 .await
                 .catch(&ctx)
                 .map_err(crate::js_error::describe)?;
             describe(&ctx, exports).catch(&ctx).map_err(crate::js_error::describe)
         })
-        .await
+        .await;
+    if result.is_err() {
+        // A failed file may leave half-made state behind (a module that failed to link).
+        *shared = None;
+    }
+    result
 }

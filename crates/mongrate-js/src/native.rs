@@ -381,7 +381,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     native.set(
         "log",
         Func::from(move |level: String, text: String| {
-            let file = s.migration_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file =
+                s.migration_path.borrow().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             s.console.line(&file, ConsoleLevel::parse(&level), &text);
         }),
     )?;
