@@ -1,13 +1,12 @@
 //! Carrying out declarative operations, and previewing them for a dry-run.
 
 use bson::{Bson, Document, doc};
-use futures_util::TryStreamExt;
-use mongodb::Database;
+use mongodb::{ClientSession, Database};
 use mongrate_core::{Error, Result};
 
 use crate::bson_value::{to_bson, to_document, to_filter};
 use crate::capabilities::Capabilities;
-use crate::errors::{is_duplicate_key, server};
+use crate::errors::server;
 use crate::operation::{Keep, Operation, index_name};
 
 /// How many documents a streaming operation handles per round trip.
@@ -16,10 +15,12 @@ const BATCH: usize = 1000;
 /// Update statements per `update` command.
 const UPDATES_PER_COMMAND: usize = 50;
 
-/// Runs operations against one database.
+/// Runs operations against one database; with a session, the data operations run in it (the
+/// caller's transaction).
 pub struct Executor<'a> {
     pub db: &'a Database,
     pub capabilities: &'a Capabilities,
+    pub session: Option<tokio::sync::Mutex<&'a mut ClientSession>>,
 }
 
 fn invalid(operation: &Operation, why: String) -> Error {
@@ -48,6 +49,45 @@ fn value_at<'d>(document: &'d Document, path: &str) -> Option<&'d Bson> {
 }
 
 impl Executor<'_> {
+    /// Runs a command, in the session when there is one.
+    async fn command(&self, db: &Database, command: Document) -> mongodb::error::Result<Document> {
+        match &self.session {
+            Some(session) => {
+                let mut session = session.lock().await;
+                db.run_command(command).session(&mut **session).await
+            }
+            None => db.run_command(command).await,
+        }
+    }
+
+    /// Calls `visit` with every document a `find` command returns, in the session when there is one.
+    async fn scan(&self, find: Document, mut visit: impl FnMut(Document)) -> mongodb::error::Result<()> {
+        match &self.session {
+            Some(session) => {
+                let mut session = session.lock().await;
+                let session = &mut **session;
+                let mut cursor = self.db.run_cursor_command(find).session(&mut *session).await?;
+                while cursor.advance(session).await? {
+                    visit(cursor.deserialize_current()?);
+                }
+            }
+            None => {
+                let mut cursor = self.db.run_cursor_command(find).await?;
+                while cursor.advance().await? {
+                    visit(cursor.deserialize_current()?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A write command whose write errors are failures; returns its reply.
+    async fn write(&self, command: Document) -> Result<Document> {
+        let reply = self.command(self.db, command).await.map_err(|e| Error::migration(crate::errors::describe(&e)))?;
+        check_write_errors(&reply)?;
+        Ok(reply)
+    }
+
     fn filter_of(&self, operation: &Operation, value: Option<&serde_json::Value>) -> Result<Document> {
         to_filter(value).map_err(|why| invalid(operation, format!("`filter`: {why}")))
     }
@@ -145,9 +185,7 @@ impl Executor<'_> {
                 }
                 let command =
                     doc! { "update": &op.collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
-                let reply = db.run_command(command).await.map_err(fail)?;
-                check_write_errors(&reply)?;
-                Some(count(&reply, "nModified"))
+                Some(count(&self.write(command).await?, "nModified"))
             }
             Operation::InsertMany(op) => {
                 let documents = op
@@ -156,16 +194,21 @@ impl Executor<'_> {
                     .map(to_document)
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
-                let inserted = db.collection::<Document>(&op.collection).insert_many(documents).await.map_err(fail)?;
-                Some(inserted.inserted_ids.len() as u64)
+                let mut inserted = 0;
+                for chunk in documents.chunks(BATCH) {
+                    let command = doc! { "insert": &op.collection, "documents": chunk.to_vec(), "ordered": true };
+                    inserted += count(&self.write(command).await?, "n");
+                }
+                Some(inserted)
             }
             Operation::DeleteMany(op) => {
                 let filter = self.filter_of(operation, Some(&op.filter))?;
-                Some(db.collection::<Document>(&op.collection).delete_many(filter).await.map_err(fail)?.deleted_count)
+                let command = doc! { "delete": &op.collection, "deletes": [{ "q": filter, "limit": 0 }] };
+                Some(count(&self.write(command).await?, "n"))
             }
             Operation::Archive(op) => {
                 let filter = self.filter_of(operation, Some(&op.filter))?;
-                let moved = self.archive(&op.collection, &op.to, filter).await.map_err(fail)?;
+                let moved = self.archive(&op.collection, &op.to, filter).await?;
                 let source = db.collection::<Document>(&op.collection);
                 if op.drop_if_empty && source.count_documents(doc! {}).await.map_err(fail)? == 0 {
                     source.drop().await.map_err(fail)?;
@@ -208,8 +251,8 @@ impl Executor<'_> {
 
     /// `updateMany`, returning the documents it changed.
     async fn update_many(&self, collection: &str, filter: Document, update: Document) -> Result<Option<u64>> {
-        let done = self.db.collection::<Document>(collection).update_many(filter, update).await;
-        Ok(Some(done.map_err(|e| Error::migration(crate::errors::describe(&e)))?.modified_count))
+        let command = doc! { "update": collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
+        Ok(Some(count(&self.write(command).await?, "nModified")))
     }
 
     /// The next page of documents in `_id` order after `after`. Each page is read whole before
@@ -226,19 +269,23 @@ impl Executor<'_> {
         if let Some(after) = after {
             page_filter = doc! { "$and": [page_filter, { "_id": { "$gt": after.clone() } }] };
         }
-        let source = self.db.collection::<Document>(collection);
-        let find = source
-            .find(page_filter)
-            .sort(doc! { "_id": 1 })
-            .limit(BATCH as i64)
-            // One more than the limit: the whole page arrives in the first reply with the cursor
-            // closed, so no getMore is needed (FerretDB can hang on one after a full batch).
-            .batch_size(BATCH as u32 + 1);
-        let cursor = match projection {
-            Some(projection) => find.projection(projection).await?,
-            None => find.await?,
+        // One more than the limit: the whole page arrives in the first reply with the cursor
+        // closed, so no getMore is needed (FerretDB can hang on one after a full batch).
+        let mut find = doc! {
+            "find": collection,
+            "filter": page_filter,
+            "sort": { "_id": 1 },
+            "limit": BATCH as i64,
+            "batchSize": BATCH as i64 + 1,
         };
-        cursor.try_collect().await
+        if let Some(projection) = projection {
+            find.insert("projection", projection);
+        }
+        let reply = self.command(self.db, find).await?;
+        let batch = reply.get_document("cursor").and_then(|c| c.get_array("firstBatch")).map_err(|e| {
+            mongodb::error::Error::custom(format!("a find reply without cursor.firstBatch: {e}"))
+        })?;
+        Ok(batch.iter().filter_map(|d| d.as_document().cloned()).collect())
     }
 
     /// Copies a field document by document, a page at a time, with batched update statements
@@ -265,7 +312,7 @@ impl Executor<'_> {
             // Small write commands: FerretDB stops answering an `update` of a hundred statements.
             for chunk in updates.chunks(UPDATES_PER_COMMAND) {
                 let command = doc! { "update": collection, "updates": chunk.to_vec(), "ordered": false };
-                changed += count(&self.db.run_command(command).await?, "nModified");
+                changed += count(&self.command(self.db, command).await?, "nModified");
             }
             after = Some(last);
         }
@@ -273,21 +320,21 @@ impl Executor<'_> {
 
     /// Moves matching documents to another collection, a page at a time: insert, then delete.
     /// Run again after a crash, documents already moved are skipped (duplicate `_id`).
-    async fn archive(&self, from: &str, to: &str, filter: Document) -> mongodb::error::Result<u64> {
-        let source = self.db.collection::<Document>(from);
-        let target = self.db.collection::<Document>(to);
+    async fn archive(&self, from: &str, to: &str, filter: Document) -> Result<u64> {
+        let fail = |e: mongodb::error::Error| Error::migration(crate::errors::describe(&e));
         let mut after: Option<Bson> = None;
         let mut moved = 0;
         loop {
-            let page = self.next_page(from, &filter, after.as_ref(), None).await?;
+            let page = self.next_page(from, &filter, after.as_ref(), None).await.map_err(fail)?;
             let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(moved) };
             let ids: Vec<Bson> = page.iter().filter_map(|d| d.get("_id").cloned()).collect();
-            match target.insert_many(page).ordered(false).await {
-                Ok(_) => {}
-                Err(error) if is_duplicate_key(&error) => {}
-                Err(error) => return Err(error),
+            let insert = doc! { "insert": to, "documents": page, "ordered": false };
+            let reply = self.command(self.db, insert).await.map_err(fail)?;
+            if !only_duplicate_keys(&reply) {
+                check_write_errors(&reply)?;
             }
-            moved += source.delete_many(doc! { "_id": { "$in": ids } }).await?.deleted_count;
+            let delete = doc! { "delete": from, "deletes": [{ "q": { "_id": { "$in": ids } }, "limit": 0 }] };
+            moved += count(&self.write(delete).await?, "n");
             after = Some(last);
         }
     }
@@ -296,7 +343,6 @@ impl Executor<'_> {
     /// key order first (memory holds only the `_id`s of duplicates, not the collection), then the
     /// duplicates are deleted in batches once the cursor is closed.
     async fn remove_duplicates(&self, collection: &str, keys: &[String], keep: Keep) -> mongodb::error::Result<u64> {
-        let source = self.db.collection::<Document>(collection);
         let mut sort = Document::new();
         let mut projection = doc! { "_id": 1 };
         for key in keys {
@@ -305,21 +351,21 @@ impl Executor<'_> {
         }
         sort.insert("_id", if keep == Keep::First { 1 } else { -1 });
         let mut doomed = Vec::new();
-        {
-            let mut cursor = source.find(doc! {}).sort(sort).projection(projection).batch_size(BATCH as u32).await?;
-            let mut previous: Option<Vec<Option<Bson>>> = None;
-            while let Some(document) = cursor.try_next().await? {
-                let key: Vec<Option<Bson>> = keys.iter().map(|k| value_at(&document, k).cloned()).collect();
-                if previous.as_ref() == Some(&key) {
-                    doomed.extend(document.get("_id").cloned());
-                } else {
-                    previous = Some(key);
-                }
+        let mut previous: Option<Vec<Option<Bson>>> = None;
+        let find = doc! { "find": collection, "filter": {}, "sort": sort, "projection": projection, "batchSize": BATCH as i64 };
+        self.scan(find, |document| {
+            let key: Vec<Option<Bson>> = keys.iter().map(|k| value_at(&document, k).cloned()).collect();
+            if previous.as_ref() == Some(&key) {
+                doomed.extend(document.get("_id").cloned());
+            } else {
+                previous = Some(key);
             }
-        }
+        })
+        .await?;
         let mut removed = 0;
         for chunk in doomed.chunks(BATCH) {
-            removed += source.delete_many(doc! { "_id": { "$in": chunk.to_vec() } }).await?.deleted_count;
+            let delete = doc! { "delete": collection, "deletes": [{ "q": { "_id": { "$in": chunk.to_vec() } }, "limit": 0 }] };
+            removed += count(&self.command(self.db, delete).await?, "n");
         }
         Ok(removed)
     }
@@ -381,6 +427,13 @@ fn count(reply: &Document, key: &str) -> u64 {
         Some(Bson::Double(n)) => *n as u64,
         _ => 0,
     }
+}
+
+/// Whether every write error of a reply is a duplicate key (a document moved before a crash).
+fn only_duplicate_keys(reply: &Document) -> bool {
+    reply.get_array("writeErrors").is_ok_and(|errors| {
+        errors.iter().all(|e| e.as_document().is_some_and(|e| matches!(e.get("code"), Some(Bson::Int32(11000)))))
+    })
 }
 
 /// A write command answers `ok: 1` even when its writes failed; the failures are in `writeErrors`.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bson::{Bson, DateTime, Document, doc};
+use mongodb::ClientSession;
 use mongrate_core::Result;
 use mongrate_core::lease::{LeaseClaim, LeaseInfo, LeaseStore};
 use mongrate_core::timestamp::{now_millis, rfc3339_millis};
@@ -48,6 +49,21 @@ fn millis(document: &Document, key: &str) -> i64 {
     match document.get(key) {
         Some(Bson::DateTime(at)) => at.timestamp_millis(),
         _ => 0,
+    }
+}
+
+impl MongoLeaseStore {
+    /// Renews the lease inside the caller's transaction: if another runner took it over, the
+    /// transaction must not commit (fencing). Returns whether the lease is still `owner`'s.
+    pub async fn renew_in(&self, owner: &str, ttl: Duration, session: &mut ClientSession) -> Result<bool> {
+        let done = self
+            .changelog
+            .lock()
+            .update_one(doc! { "_id": LEASE_ID, "owner": owner }, self.renewal(ttl))
+            .session(session)
+            .await
+            .map_err(|e| server("renewing the migration lock in the transaction", &e))?;
+        Ok(done.matched_count == 1)
     }
 }
 

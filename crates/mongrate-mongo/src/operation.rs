@@ -242,7 +242,7 @@ impl Operation {
                 | Operation::DropIndex(_)
                 | Operation::SetValidator(_)
                 | Operation::Command(_)
-        )
+        ) || matches!(self, Operation::Archive(op) if op.drop_if_empty)
     }
 
     /// The operation that exactly undoes this one, where there is one.

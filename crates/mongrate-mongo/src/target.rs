@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mongodb::{Client, Database};
+use mongodb::{Client, ClientSession, Database};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::lease::LeaseStore;
@@ -16,6 +16,7 @@ use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
 use crate::connection::{connect, is_mongodb_url, redact};
+use crate::errors::server;
 use crate::declarative::DeclarativeMigration;
 use crate::executor::Executor;
 use crate::lease_store::MongoLeaseStore;
@@ -78,7 +79,7 @@ impl MongoTarget {
     }
 
     fn executor(&self) -> Executor<'_> {
-        Executor { db: &self.db, capabilities: &self.capabilities }
+        Executor { db: &self.db, capabilities: &self.capabilities, session: None }
     }
 
     /// The script engine for this file, when it is a program.
@@ -91,12 +92,14 @@ impl MongoTarget {
     }
 
     /// Runs the declarative operations one by one; returns what each did.
-    async fn run_operations(&self, execution: &StepExecution<'_>) -> Result<Vec<OperationReport>, StepFailure> {
+    async fn run_operations(
+        &self,
+        execution: &StepExecution<'_>,
+        operations: &[Operation],
+        executor: &Executor<'_>,
+    ) -> Result<Vec<OperationReport>, StepFailure> {
         let file = &execution.step.migration.file;
         let direction = execution.step.direction;
-        let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
-        let operations = operations_of(&parsed, direction, file).map_err(not_started)?;
-        let executor = self.executor();
         let mut reports = Vec::with_capacity(operations.len());
         for (index, operation) in operations.iter().enumerate() {
             match executor.run(operation).await {
@@ -147,6 +150,75 @@ impl MongoTarget {
     }
 }
 
+impl MongoTarget {
+    /// Runs data operations and the changelog update in one transaction, with the lease renewed
+    /// inside it (a runner whose lease was taken over aborts instead of committing). On failure
+    /// nothing of the migration remains.
+    async fn execute_in_transaction(
+        &self,
+        execution: &StepExecution<'_>,
+        operations: &[Operation],
+        started: Instant,
+    ) -> Result<StepOutcome, StepFailure> {
+        let begin = async {
+            let mut session = self.db.client().start_session().await?;
+            session.start_transaction().await?;
+            Ok::<_, mongodb::error::Error>(session)
+        };
+        let mut session = begin.await.map_err(|e| not_started(server("starting a transaction", &e)))?;
+        let outcome = self.transaction_body(execution, operations, &mut session).await;
+        match outcome {
+            Ok(reports) => {
+                commit(&mut session).await.map_err(not_started)?;
+                Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
+            }
+            Err(error) => {
+                // Aborting is best effort: the server aborts an abandoned transaction anyway.
+                let _ = session.abort_transaction().await;
+                Err(not_started(error))
+            }
+        }
+    }
+
+    async fn transaction_body(
+        &self,
+        execution: &StepExecution<'_>,
+        operations: &[Operation],
+        session: &mut ClientSession,
+    ) -> Result<Vec<OperationReport>> {
+        let started = Instant::now();
+        let reports = {
+            let executor =
+                Executor { db: &self.db, capabilities: &self.capabilities, session: Some(tokio::sync::Mutex::new(&mut *session)) };
+            self.run_operations(execution, operations, &executor).await.map_err(|failure| failure.error)?
+        };
+        if let Some(owner) = execution.lease_owner
+            && !self.lease.renew_in(owner, execution.lease_ttl, session).await?
+        {
+            return Err(Error::new(
+                mongrate_core::ErrorKind::LeaseLost,
+                "the migration lock was taken over by another runner; the transaction was not committed",
+            ));
+        }
+        let (record, history) = execution.completed(started.elapsed());
+        self.changelog.upsert(&record, Some(&mut *session)).await?;
+        self.changelog.append(&history, Some(session)).await?;
+        Ok(reports)
+    }
+}
+
+/// Commits, retrying while the outcome is unknown (the driver's advice for that label).
+async fn commit(session: &mut ClientSession) -> Result<()> {
+    let mut attempts = 0;
+    loop {
+        match session.commit_transaction().await {
+            Ok(()) => return Ok(()),
+            Err(error) if error.contains_label("UnknownTransactionCommitResult") && attempts < 3 => attempts += 1,
+            Err(error) => return Err(server("committing the transaction", &error)),
+        }
+    }
+}
+
 /// A failure before anything was written.
 fn not_started(error: Error) -> StepFailure {
     StepFailure { error, partial: false }
@@ -181,7 +253,11 @@ impl Target for MongoTarget {
             return engine.inspect(file);
         }
         match file.extension.as_str() {
-            "yaml" | "yml" | "json" => Ok(DeclarativeMigration::parse(file)?.meta(file)),
+            "yaml" | "yml" | "json" => {
+                let mut meta = DeclarativeMigration::parse(file)?.meta(file);
+                meta.transactional &= self.capabilities.transactions;
+                Ok(meta)
+            }
             "sql" => Err(Error::validation(format!(
                 "{}: .sql migrations are for PostgreSQL and SQLite; a MongoDB database runs .yaml, .yml and .json files",
                 file.path.display()
@@ -225,9 +301,14 @@ impl Target for MongoTarget {
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let started = Instant::now();
         let file = &execution.step.migration.file;
+        let mut operations = Vec::new();
         if self.script_engine(file).is_none() {
             // Parse before recording anything: a broken file is refused with nothing written.
-            DeclarativeMigration::parse(file).map_err(not_started)?;
+            let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
+            operations = operations_of(&parsed, execution.step.direction, file).map_err(not_started)?;
+            if self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()) {
+                return self.execute_in_transaction(execution, &operations, started).await;
+            }
         }
         let running = execution.running_record();
         let started_record = match execution.step.previous {
@@ -237,7 +318,7 @@ impl Target for MongoTarget {
         started_record.map_err(not_started)?;
         let reports = match self.script_engine(file) {
             Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?,
-            None => self.run_operations(execution).await?,
+            None => self.run_operations(execution, &operations, &self.executor()).await?,
         };
         let (record, history) = execution.completed(started.elapsed());
         let recorded = async {

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Helper of bench/js_transform.sh: seeds and verifies the `users` collection of one database with
+// the `mongodb` driver that migrate-mongo installs (bench/.tools/node/node_modules, or
+// $BENCH_NODE_MODULES).
+//
+//   node js_transform.js seed URI DB N
+//       drops DB.users and inserts N users {_id: 1..N, name: 'First Last', email, schema_version: 2}
+//       with insertMany, 1000 documents per command
+//   node js_transform.js verify URI DB N
+//       reads every document of DB.users once (in _id order, pages of 10000) and checks that there
+//       are exactly N, _id 1..N, each transformed: no `name`, `first_name` and `last_name` equal to
+//       the split of the seeded name, schema_version 3, an `updated_at` date, the email unchanged.
+//       Prints a summary, or the problems and exits 1.
+//   node js_transform.js nameOf I
+//       the name seeded for _id I (for eyeballing)
+'use strict';
+
+const path = require('path');
+const modules = process.env.BENCH_NODE_MODULES || path.join(__dirname, '.tools', 'node', 'node_modules');
+const { MongoClient } = require(path.join(modules, 'mongodb'));
+
+// Deterministic names from the _id: some last names have several words, a few people one name.
+const FIRST = ['Ada', 'Grace', 'Alan', 'Katherine', 'Edsger', 'Barbara', 'Linus', 'Margaret', 'Donald', 'Frances',
+  'John', 'Radia', 'Ken', 'Hedy', 'Dennis', 'Annie', 'Tim', 'Mary', 'Claude', 'Sophie', 'Guido', 'Jean'];
+const LAST = ['Lovelace', 'Brewster Hopper', 'Turing', 'Johnson', 'W. Dijkstra', 'Liskov', 'Torvalds', 'Hamilton',
+  'Knuth', 'Allen', 'von Neumann', 'Perlman', 'Thompson', 'Lamarr', 'Ritchie', 'Easley', 'Berners-Lee', 'Shannon',
+  'Wilson', 'van Rossum', 'E. Sammet', 'Jackson Bartik', 'Clarke', 'Goldberg', 'Wirth'];
+
+function nameOf(i) {
+  const first = FIRST[i % FIRST.length];
+  if (i % 97 === 0) return first; // one word: last_name ''
+  return `${first} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}`;
+}
+
+function emailOf(i) {
+  return `${nameOf(i).toLowerCase().replace(/[^a-z]+/g, '.')}.${i}@example.com`;
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+async function withClient(uri, body) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10000 });
+  try {
+    await client.connect();
+    return await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function seed(uri, dbName, n) {
+  await withClient(uri, async (client) => {
+    const users = client.db(dbName).collection('users');
+    await users.drop().catch(() => {});
+    const started = Date.now();
+    for (let start = 1; start <= n; start += 1000) {
+      const docs = [];
+      for (let i = start; i < start + 1000 && i <= n; i++) {
+        docs.push({ _id: i, name: nameOf(i), email: emailOf(i), schema_version: 2 });
+      }
+      const r = await users.insertMany(docs, { ordered: true });
+      if (r.insertedCount !== docs.length) fail(`seed ${dbName}: inserted ${r.insertedCount} of ${docs.length}`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`seeded ${dbName}.users with ${n} documents in ${seconds.toFixed(1)} s`);
+  });
+}
+
+async function verify(uri, dbName, n) {
+  const problems = [];
+  const problem = (text) => { if (problems.length < 20) problems.push(text); };
+  let seen = 0;
+  let expectedId = 1;
+  await withClient(uri, async (client) => {
+    const users = client.db(dbName).collection('users');
+    // Pages by _id: no cursor held open for long (FerretDB), and every document read once.
+    let last = 0;
+    for (;;) {
+      const page = await users.find({ _id: { $gt: last } }).sort({ _id: 1 }).limit(10000).toArray();
+      if (page.length === 0) break;
+      for (const doc of page) {
+        seen += 1;
+        if (doc._id !== expectedId) {
+          problem(`expected _id ${expectedId}, found ${JSON.stringify(doc._id)}`);
+          expectedId = typeof doc._id === 'number' ? doc._id : expectedId;
+        }
+        expectedId += 1;
+        const [first, ...rest] = nameOf(doc._id).split(' ');
+        const ok = doc.name === undefined && doc.first_name === first && doc.last_name === rest.join(' ')
+          && doc.schema_version === 3 && doc.updated_at instanceof Date && doc.email === emailOf(doc._id)
+          && Object.keys(doc).length === 6;
+        if (!ok) problem(`not transformed (or wrongly): ${JSON.stringify(doc)}`);
+      }
+      last = page[page.length - 1]._id;
+    }
+  });
+  if (seen !== n) problem(`${seen} documents, expected ${n}`);
+  if (problems.length > 0) fail(`${dbName}.users is not fully transformed:\n  ${problems.join('\n  ')}`);
+  console.log(`${dbName}.users: ${n} documents, all transformed`);
+}
+
+async function main() {
+  const [command, ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'seed': return seed(args[0], args[1], Number(args[2]));
+    case 'verify': return verify(args[0], args[1], Number(args[2]));
+    case 'nameOf': return console.log(nameOf(Number(args[0])), emailOf(Number(args[0])));
+    default: return fail('usage: js_transform.js seed|verify URI DB N');
+  }
+}
+
+main().catch((error) => fail(error && error.stack ? error.stack : String(error)));
