@@ -17,7 +17,19 @@
 
 const path = require('path');
 const modules = process.env.BENCH_NODE_MODULES || path.join(__dirname, '.tools', 'node', 'node_modules');
-const { MongoClient } = require(path.join(modules, 'mongodb'));
+const { MongoClient, ObjectId } = require(path.join(modules, 'mongodb'));
+
+// The _id of user I (1-based): an ObjectId, not a number. FerretDB v1 on SQLite looks a document up
+// by its _id through the table's primary key only when the _id is an ObjectId or a string; with a
+// number every `updateOne({_id})` reads the whole collection.
+const ID_PREFIX = '65000000';
+function idOf(i) {
+  return new ObjectId(ID_PREFIX + i.toString(16).padStart(16, '0'));
+}
+function indexOf(id) {
+  const hex = id instanceof ObjectId ? id.toHexString() : '';
+  return hex.startsWith(ID_PREFIX) ? parseInt(hex.slice(ID_PREFIX.length), 16) : NaN;
+}
 
 // Deterministic names from the _id: some last names have several words, a few people one name.
 const FIRST = ['Ada', 'Grace', 'Alan', 'Katherine', 'Edsger', 'Barbara', 'Linus', 'Margaret', 'Donald', 'Frances',
@@ -59,7 +71,7 @@ async function seed(uri, dbName, n) {
     for (let start = 1; start <= n; start += 1000) {
       const docs = [];
       for (let i = start; i < start + 1000 && i <= n; i++) {
-        docs.push({ _id: i, name: nameOf(i), email: emailOf(i), schema_version: 2 });
+        docs.push({ _id: idOf(i), name: nameOf(i), email: emailOf(i), schema_version: 2 });
       }
       const r = await users.insertMany(docs, { ordered: true });
       if (r.insertedCount !== docs.length) fail(`seed ${dbName}: inserted ${r.insertedCount} of ${docs.length}`);

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mongrate_core::execution::{OperationReport, StepFailure};
+use mongrate_core::execution::StepFailure;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
-use mongrate_mongo::script::{ScriptEngine, ScriptRun};
+use mongrate_mongo::script::{ScriptEngine, ScriptOutcome, ScriptRun};
 
 use crate::console::{ConsoleSink, StderrConsole};
 use crate::inspector::Inspector;
@@ -51,12 +51,13 @@ impl ScriptEngine for JsEngine {
             name: declaration.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| file.slug.clone()),
             description: declaration.description,
             reversible: declaration.has_down,
-            // Runs outside a transaction: what it wrote stays if it fails part way.
-            transactional: false,
+            // `transaction: true` asks for one (where the server has them); by default, as with
+            // migrate-mongo, a migration runs outside one and what it wrote stays if it fails.
+            transactional: declaration.transaction == Some(true),
         })
     }
 
-    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<Vec<OperationReport>, StepFailure> {
+    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<ScriptOutcome, StepFailure> {
         run_step(StepJob {
             path: run.file.path.clone(),
             source: run.file.content.clone(),
@@ -65,6 +66,7 @@ impl ScriptEngine for JsEngine {
             capabilities: run.capabilities.clone(),
             dry_run: run.dry_run,
             console: self.console.clone(),
+            transaction: run.transaction,
         })
         .await
     }

@@ -35,6 +35,8 @@ pub struct HostState {
     next_id: Cell<u32>,
     pub dry_run: Option<DryRunLog>,
     pub console: Arc<dyn ConsoleSink>,
+    /// The session id operations without a session of their own run in (0: none).
+    pub ambient_session: u32,
     /// The migration being run (or inspected), for naming console lines.
     pub migration_path: RefCell<PathBuf>,
 }
@@ -56,7 +58,23 @@ impl HostState {
             dry_run: dry_run.then(|| DryRunLog::new(migration_path.clone())),
             console,
             migration_path: RefCell::new(migration_path),
+            ambient_session: 0,
         }
+    }
+
+    /// Makes `session` (a started transaction) the one every operation without its own runs in.
+    pub fn with_ambient_session(mut self, session: ClientSession) -> Self {
+        let id = self.next_id();
+        self.sessions.borrow_mut().insert(id, Rc::new(tokio::sync::Mutex::new(Some(session))));
+        self.ambient_session = id;
+        self
+    }
+
+    /// Takes the ambient session back, to commit it.
+    pub fn take_ambient_session(&self) -> Option<ClientSession> {
+        let shared = self.sessions.borrow_mut().remove(&self.ambient_session)?;
+        let mut slot = shared.try_lock().ok()?;
+        slot.take()
     }
 
     pub fn next_id(&self) -> u32 {

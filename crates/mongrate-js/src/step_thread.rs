@@ -9,11 +9,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mongodb::Database;
-use mongrate_core::execution::{OperationReport, StepFailure};
+use mongodb::{ClientSession, Database};
+use mongrate_core::execution::StepFailure;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind};
 use mongrate_mongo::capabilities::Capabilities;
+use mongrate_mongo::script::ScriptOutcome;
 use rquickjs::CatchResultExt;
 
 use crate::console::ConsoleSink;
@@ -29,6 +30,8 @@ pub struct StepJob {
     pub capabilities: Capabilities,
     pub dry_run: bool,
     pub console: Arc<dyn ConsoleSink>,
+    /// The migration's transaction, when it runs in one.
+    pub transaction: Option<ClientSession>,
 }
 
 /// Sets the stop flag when the caller stops waiting (Ctrl-C drops the step's future).
@@ -40,7 +43,7 @@ impl Drop for StopOnDrop {
     }
 }
 
-type StepResult = Result<Vec<OperationReport>, StepFailure>;
+type StepResult = Result<ScriptOutcome, StepFailure>;
 
 fn failed(message: String, partial: bool) -> StepFailure {
     StepFailure { error: Error::migration(message), partial }
@@ -65,8 +68,12 @@ pub async fn run_step(job: StepJob) -> StepResult {
 
 async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     let file = job.path.display().to_string();
-    let state =
-        Rc::new(HostState::new(Some(job.database), Some(job.capabilities), job.dry_run, job.console, job.path.clone()));
+    let mut state =
+        HostState::new(Some(job.database), Some(job.capabilities), job.dry_run, job.console, job.path.clone());
+    if let Some(session) = job.transaction {
+        state = state.with_ambient_session(session);
+    }
+    let state = Rc::new(state);
     let (runtime, context) = new_runtime({
         let stop = stop.clone();
         move || stop.load(Ordering::Relaxed)
@@ -101,8 +108,9 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     drop(context);
     drop(runtime);
     let reports = state.dry_run.as_ref().map(|log| log.take_reports());
+    let transaction = state.take_ambient_session();
     match outcome {
-        Ok(()) => Ok(reports.unwrap_or_default()),
+        Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),
         Err(_) if interrupted => Err(StepFailure {
             error: Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
             partial: true,

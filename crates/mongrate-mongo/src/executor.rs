@@ -282,9 +282,10 @@ impl Executor<'_> {
             find.insert("projection", projection);
         }
         let reply = self.command(self.db, find).await?;
-        let batch = reply.get_document("cursor").and_then(|c| c.get_array("firstBatch")).map_err(|e| {
-            mongodb::error::Error::custom(format!("a find reply without cursor.firstBatch: {e}"))
-        })?;
+        let batch = reply
+            .get_document("cursor")
+            .and_then(|c| c.get_array("firstBatch"))
+            .map_err(|e| mongodb::error::Error::custom(format!("a find reply without cursor.firstBatch: {e}")))?;
         Ok(batch.iter().filter_map(|d| d.as_document().cloned()).collect())
     }
 
@@ -364,7 +365,8 @@ impl Executor<'_> {
         .await?;
         let mut removed = 0;
         for chunk in doomed.chunks(BATCH) {
-            let delete = doc! { "delete": collection, "deletes": [{ "q": { "_id": { "$in": chunk.to_vec() } }, "limit": 0 }] };
+            let delete =
+                doc! { "delete": collection, "deletes": [{ "q": { "_id": { "$in": chunk.to_vec() } }, "limit": 0 }] };
             removed += count(&self.command(self.db, delete).await?, "n");
         }
         Ok(removed)

@@ -2,7 +2,7 @@
 //! so this crate does not depend on one.
 
 use async_trait::async_trait;
-use mongodb::Database;
+use mongodb::{ClientSession, Database};
 use mongrate_core::execution::{OperationReport, StepFailure};
 use mongrate_core::plan::Direction;
 use mongrate_core::{MigrationFile, MigrationMeta, Result};
@@ -17,6 +17,17 @@ pub struct ScriptRun<'a> {
     pub capabilities: &'a Capabilities,
     /// Reads run; writes are counted, reported and not sent.
     pub dry_run: bool,
+    /// A session in a started transaction: every operation the script does not give a session of
+    /// its own runs in it. It comes back in the outcome, for the caller to commit.
+    pub transaction: Option<ClientSession>,
+}
+
+/// What a script run did.
+pub struct ScriptOutcome {
+    /// One report per write of a dry-run, by line; empty otherwise.
+    pub operations: Vec<OperationReport>,
+    /// The run's transaction, still open.
+    pub transaction: Option<ClientSession>,
 }
 
 /// Runs migration programs against a MongoDB database.
@@ -30,5 +41,5 @@ pub trait ScriptEngine: Send + Sync {
 
     /// Runs the step's function. On failure, `partial` says whether it may have written anything.
     /// A dry-run returns one report per write it would have made (by line).
-    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<Vec<OperationReport>, StepFailure>;
+    async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<ScriptOutcome, StepFailure>;
 }

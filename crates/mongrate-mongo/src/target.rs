@@ -16,12 +16,12 @@ use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
 use crate::connection::{connect, is_mongodb_url, redact};
-use crate::errors::server;
 use crate::declarative::DeclarativeMigration;
+use crate::errors::server;
 use crate::executor::Executor;
 use crate::lease_store::MongoLeaseStore;
 use crate::operation::Operation;
-use crate::script::{ScriptEngine, ScriptRun};
+use crate::script::{ScriptEngine, ScriptOutcome, ScriptRun};
 
 /// How to reach MongoDB.
 #[derive(Clone)]
@@ -88,7 +88,7 @@ impl MongoTarget {
     }
 
     fn script_run<'a>(&'a self, file: &'a MigrationFile, direction: Direction, dry_run: bool) -> ScriptRun<'a> {
-        ScriptRun { file, direction, database: &self.db, capabilities: &self.capabilities, dry_run }
+        ScriptRun { file, direction, database: &self.db, capabilities: &self.capabilities, dry_run, transaction: None }
     }
 
     /// Runs the declarative operations one by one; returns what each did.
@@ -157,7 +157,7 @@ impl MongoTarget {
     async fn execute_in_transaction(
         &self,
         execution: &StepExecution<'_>,
-        operations: &[Operation],
+        work: Work<'_>,
         started: Instant,
     ) -> Result<StepOutcome, StepFailure> {
         let begin = async {
@@ -165,13 +165,39 @@ impl MongoTarget {
             session.start_transaction().await?;
             Ok::<_, mongodb::error::Error>(session)
         };
-        let mut session = begin.await.map_err(|e| not_started(server("starting a transaction", &e)))?;
-        let outcome = self.transaction_body(execution, operations, &mut session).await;
-        match outcome {
-            Ok(reports) => {
-                commit(&mut session).await.map_err(not_started)?;
-                Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
+        let session = begin.await.map_err(|e| not_started(server("starting a transaction", &e)))?;
+        let (reports, mut session) = match work {
+            Work::Operations(operations) => {
+                let mut session = session;
+                let ran = {
+                    let executor = Executor {
+                        db: &self.db,
+                        capabilities: &self.capabilities,
+                        session: Some(tokio::sync::Mutex::new(&mut session)),
+                    };
+                    self.run_operations(execution, operations, &executor).await
+                };
+                (ran.map_err(|failure| not_started(failure.error))?, session)
             }
+            Work::Script(file) => {
+                let Some(engine) = self.script_engine(file) else {
+                    return Err(not_started(Error::validation(format!(
+                        "{}: no engine runs this file",
+                        file.path.display()
+                    ))));
+                };
+                let mut run = self.script_run(file, execution.step.direction, false);
+                run.transaction = Some(session);
+                let ScriptOutcome { operations, transaction } =
+                    engine.run(run).await.map_err(|failure| not_started(failure.error))?;
+                let session = transaction.ok_or_else(|| {
+                    not_started(Error::migration("the script engine did not hand back the migration's transaction"))
+                })?;
+                (operations, session)
+            }
+        };
+        match self.finish_transaction(execution, &mut session, started).await {
+            Ok(()) => Ok(StepOutcome { elapsed: started.elapsed(), operations: reports }),
             Err(error) => {
                 // Aborting is best effort: the server aborts an abandoned transaction anyway.
                 let _ = session.abort_transaction().await;
@@ -180,18 +206,13 @@ impl MongoTarget {
         }
     }
 
-    async fn transaction_body(
+    /// Fences the lease, records the completion and commits, all in the transaction.
+    async fn finish_transaction(
         &self,
         execution: &StepExecution<'_>,
-        operations: &[Operation],
         session: &mut ClientSession,
-    ) -> Result<Vec<OperationReport>> {
-        let started = Instant::now();
-        let reports = {
-            let executor =
-                Executor { db: &self.db, capabilities: &self.capabilities, session: Some(tokio::sync::Mutex::new(&mut *session)) };
-            self.run_operations(execution, operations, &executor).await.map_err(|failure| failure.error)?
-        };
+        started: Instant,
+    ) -> Result<()> {
         if let Some(owner) = execution.lease_owner
             && !self.lease.renew_in(owner, execution.lease_ttl, session).await?
         {
@@ -202,9 +223,15 @@ impl MongoTarget {
         }
         let (record, history) = execution.completed(started.elapsed());
         self.changelog.upsert(&record, Some(&mut *session)).await?;
-        self.changelog.append(&history, Some(session)).await?;
-        Ok(reports)
+        self.changelog.append(&history, Some(&mut *session)).await?;
+        commit(session).await
     }
+}
+
+/// What runs inside a migration's transaction.
+enum Work<'a> {
+    Operations(&'a [Operation]),
+    Script(&'a MigrationFile),
 }
 
 /// Commits, retrying while the outcome is unknown (the driver's advice for that label).
@@ -250,7 +277,9 @@ impl Target for MongoTarget {
 
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
         if let Some(engine) = self.script_engine(file) {
-            return engine.inspect(file);
+            let mut meta = engine.inspect(file)?;
+            meta.transactional &= self.capabilities.transactions;
+            return Ok(meta);
         }
         match file.extension.as_str() {
             "yaml" | "yml" | "json" => {
@@ -307,8 +336,10 @@ impl Target for MongoTarget {
             let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
             operations = operations_of(&parsed, execution.step.direction, file).map_err(not_started)?;
             if self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()) {
-                return self.execute_in_transaction(execution, &operations, started).await;
+                return self.execute_in_transaction(execution, Work::Operations(&operations), started).await;
             }
+        } else if execution.step.migration.meta.transactional {
+            return self.execute_in_transaction(execution, Work::Script(file), started).await;
         }
         let running = execution.running_record();
         let started_record = match execution.step.previous {
@@ -317,7 +348,7 @@ impl Target for MongoTarget {
         };
         started_record.map_err(not_started)?;
         let reports = match self.script_engine(file) {
-            Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?,
+            Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?.operations,
             None => self.run_operations(execution, &operations, &self.executor()).await?,
         };
         let (record, history) = execution.completed(started.elapsed());
@@ -344,7 +375,7 @@ impl Target for MongoTarget {
             };
             match self.script_engine(file) {
                 Some(engine) => match engine.run(self.script_run(file, step.direction, true)).await {
-                    Ok(operations) => report.operations = operations,
+                    Ok(outcome) => report.operations = outcome.operations,
                     Err(failure) => report.error = Some(failure.error.message),
                 },
                 None => self.preview_operations(step, &mut report).await?,

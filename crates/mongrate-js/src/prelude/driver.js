@@ -60,7 +60,8 @@
   function sessionOf(options) {
     const session = options && options.session;
     if (session) return session._use();
-    return M.ambientSession ? M.ambientSession._use() : 0;
+    // The migration's own transaction (`transaction: true`), where mongrate runs one.
+    return native.ambientSession;
   }
 
   // Runs one command; `promote` turns every number of the reply into a JavaScript number, as the

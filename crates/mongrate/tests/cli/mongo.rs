@@ -409,3 +409,36 @@ fn create_writes_a_yaml_template_for_mongodb() {
     project.run(&["up"]).expect(0);
     assert!(project.dump().contains("email_1"));
 }
+
+/// Transactions need a replica set; FerretDB has none:
+/// `MONGRATE_TEST_MONGODB_URI=mongodb://host/?replicaSet=rs0 cargo test -- --include-ignored`.
+#[test]
+#[ignore = "needs a MongoDB replica set in MONGRATE_TEST_MONGODB_URI (FerretDB has no transactions)"]
+fn a_failed_migration_in_a_transaction_leaves_nothing_behind() {
+    let project = project();
+    insert(&project.mongo(), "users", json!([{ "_id": 1, "v": 1 }, { "_id": 2, "v": 1 }]));
+    project.write(
+        "1-v2.yaml",
+        "up:\n  - setSchemaVersion: { collection: users, field: v, from: 1, to: 2 }\n  - insertMany: { collection: users, documents: [{ _id: 1 }] }\n",
+    );
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["server"]["transactions"], true, "the server must be a replica set: {status}");
+    let failed = project.run(&["up"]).expect(1);
+    assert!(failed.stderr.contains("rolled back"), "{}", failed.stderr);
+    assert_eq!(count(&project.mongo(), "users", doc! { "v": 2 }), 0, "the first operation was rolled back too");
+    // Nothing of it was applied: once fixed, the next run simply runs it.
+    project.write("1-v2.yaml", "up:\n  - setSchemaVersion: { collection: users, field: v, from: 1, to: 2 }\n");
+    project.run(&["up"]).expect(0);
+    assert_eq!(count(&project.mongo(), "users", doc! { "v": 2 }), 2);
+
+    project.write(
+        "2-js.js",
+        "module.exports = {\n  transaction: true,\n  async up(db) {\n    await db.collection('users').updateMany({}, { $set: { v: 3 } });\n    throw new Error('stop');\n  },\n};\n",
+    );
+    project.run(&["up"]).expect(1);
+    assert_eq!(
+        count(&project.mongo(), "users", doc! { "v": 3 }),
+        0,
+        "the JavaScript migration's writes were rolled back"
+    );
+}
