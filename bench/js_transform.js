@@ -4,11 +4,11 @@
 // $BENCH_NODE_MODULES).
 //
 //   node js_transform.js seed URI DB N
-//       drops DB.users and inserts N users {_id: 1..N, name: 'First Last', email, schema_version: 2}
+//       drops DB.users and inserts N users {_id: ObjectId, name: 'First Last', email, schema_version: 2}
 //       with insertMany, 1000 documents per command
 //   node js_transform.js verify URI DB N
-//       reads every document of DB.users once (in _id order, pages of 10000) and checks that there
-//       are exactly N, _id 1..N, each transformed: no `name`, `first_name` and `last_name` equal to
+//       reads every document of DB.users once (one cursor) and checks that there are exactly N, the
+//       N seeded _ids once each, each transformed: no `name`, `first_name` and `last_name` equal to
 //       the split of the seeded name, schema_version 3, an `updated_at` date, the email unchanged.
 //       Prints a summary, or the problems and exits 1.
 //   node js_transform.js nameOf I
@@ -84,32 +84,29 @@ async function seed(uri, dbName, n) {
 async function verify(uri, dbName, n) {
   const problems = [];
   const problem = (text) => { if (problems.length < 20) problems.push(text); };
-  let seen = 0;
-  let expectedId = 1;
+  const seen = new Uint8Array(n + 1);
+  let documents = 0;
   await withClient(uri, async (client) => {
     const users = client.db(dbName).collection('users');
-    // Pages by _id: no cursor held open for long (FerretDB), and every document read once.
-    let last = 0;
-    for (;;) {
-      const page = await users.find({ _id: { $gt: last } }).sort({ _id: 1 }).limit(10000).toArray();
-      if (page.length === 0) break;
-      for (const doc of page) {
-        seen += 1;
-        if (doc._id !== expectedId) {
-          problem(`expected _id ${expectedId}, found ${JSON.stringify(doc._id)}`);
-          expectedId = typeof doc._id === 'number' ? doc._id : expectedId;
-        }
-        expectedId += 1;
-        const [first, ...rest] = nameOf(doc._id).split(' ');
-        const ok = doc.name === undefined && doc.first_name === first && doc.last_name === rest.join(' ')
-          && doc.schema_version === 3 && doc.updated_at instanceof Date && doc.email === emailOf(doc._id)
-          && Object.keys(doc).length === 6;
-        if (!ok) problem(`not transformed (or wrongly): ${JSON.stringify(doc)}`);
-      }
-      last = page[page.length - 1]._id;
+    // One pass over the collection with one cursor (nothing writes meanwhile). A paged read by
+    // `_id: {$gt: last}` would make FerretDB read and sort the whole collection for each page.
+    for await (const doc of users.find({}).batchSize(10000)) {
+      documents += 1;
+      const i = indexOf(doc._id);
+      if (!(i >= 1 && i <= n)) { problem(`unexpected _id: ${JSON.stringify(doc)}`); continue; }
+      if (seen[i]) problem(`_id ${doc._id} twice`);
+      seen[i] = 1;
+      const [first, ...rest] = nameOf(i).split(' ');
+      const ok = doc.name === undefined && doc.first_name === first && doc.last_name === rest.join(' ')
+        && doc.schema_version === 3 && doc.updated_at instanceof Date && doc.email === emailOf(i)
+        && Object.keys(doc).length === 6;
+      if (!ok) problem(`not transformed (or wrongly): ${JSON.stringify(doc)}`);
     }
   });
-  if (seen !== n) problem(`${seen} documents, expected ${n}`);
+  if (documents !== n) problem(`${documents} documents, expected ${n}`);
+  let missing = 0;
+  for (let i = 1; i <= n; i++) if (!seen[i]) missing += 1;
+  if (missing > 0) problem(`${missing} of the ${n} seeded _ids are missing`);
   if (problems.length > 0) fail(`${dbName}.users is not fully transformed:\n  ${problems.join('\n  ')}`);
   console.log(`${dbName}.users: ${n} documents, all transformed`);
 }

@@ -58,8 +58,64 @@ impl MongoChangelog {
         Ok(())
     }
 
-    /// Every record, by version.
+    /// Every record, by version: the changelog's, with the `running` markers of migrations under
+    /// way (or interrupted) in their place where a marker is newer.
     pub async fn records(&self) -> Result<Vec<MigrationRecord>> {
+        let mut records = self.changelog_records().await?;
+        for marker in self.running_markers().await? {
+            match records.iter_mut().find(|r| r.version == marker.version) {
+                // The changelog was written after the marker: the migration finished; the marker
+                // outlived a crash between the two writes.
+                Some(existing) if millis(&existing.updated_at) >= millis(&marker.updated_at) => {}
+                Some(existing) => *existing = marker,
+                None => records.push(marker),
+            }
+        }
+        records.sort_by_key(|r| r.version);
+        Ok(records)
+    }
+
+    /// Records that a migration is running. The marker lives in the lock collection, which holds
+    /// a few documents, so writing it stays cheap on servers that scan a collection for an update
+    /// (FerretDB); the changelog then only gets an insert when a new migration completes.
+    pub async fn mark_running(&self, record: &MigrationRecord) -> Result<()> {
+        let mut document = record_to_document(record)?;
+        let id = format!("{RUNNING_MARKER}{}", record.version);
+        document.insert("_id", id.clone());
+        self.lock()
+            .replace_one(doc! { "_id": id }, document)
+            .upsert(true)
+            .await
+            .map_err(|e| server("recording the migration as running", &e))?;
+        Ok(())
+    }
+
+    /// Removes the `running` marker of a version, once its outcome is in the changelog.
+    pub async fn clear_running(&self, version: Version) -> Result<()> {
+        self.lock()
+            .delete_one(doc! { "_id": format!("{RUNNING_MARKER}{version}") })
+            .await
+            .map_err(|e| server("clearing the running marker", &e))?;
+        Ok(())
+    }
+
+    async fn running_markers(&self) -> Result<Vec<MigrationRecord>> {
+        let documents: Vec<Document> = self
+            .lock()
+            .find(doc! {})
+            .await
+            .map_err(|e| server("reading the lock collection", &e))?
+            .try_collect()
+            .await
+            .map_err(|e| server("reading the lock collection", &e))?;
+        documents
+            .iter()
+            .filter(|d| d.get_str("_id").is_ok_and(|id| id.starts_with(RUNNING_MARKER)))
+            .map(record_from_document)
+            .collect()
+    }
+
+    async fn changelog_records(&self) -> Result<Vec<MigrationRecord>> {
         let documents: Vec<Document> = self
             .migrations()
             .find(doc! {})
@@ -68,9 +124,7 @@ impl MongoChangelog {
             .try_collect()
             .await
             .map_err(|e| server("reading the changelog", &e))?;
-        let mut records = documents.iter().map(record_from_document).collect::<Result<Vec<_>>>()?;
-        records.sort_by_key(|r| r.version);
-        Ok(records)
+        documents.iter().map(record_from_document).collect()
     }
 
     /// A page of history, newest first.
@@ -134,6 +188,14 @@ impl MongoChangelog {
         .map_err(|e| server("recording the history", &e))?;
         Ok(())
     }
+}
+
+/// The `_id` prefix of a running marker in the lock collection.
+const RUNNING_MARKER: &str = "running:";
+
+/// Milliseconds of an RFC 3339 time (0 when unreadable), for comparing times written differently.
+fn millis(text: &str) -> i64 {
+    DateTime::parse_rfc3339_str(text).map(|at| at.timestamp_millis()).unwrap_or(0)
 }
 
 fn date(text: &str) -> Result<Bson> {

@@ -197,7 +197,12 @@ impl MongoTarget {
             }
         };
         match self.finish_transaction(execution, &mut session, started).await {
-            Ok(()) => Ok(StepOutcome { elapsed: started.elapsed(), operations: reports }),
+            Ok(()) => {
+                // A marker left by an interrupted earlier attempt is superseded (best effort: a
+                // stale marker older than the record is ignored anyway).
+                let _ = self.changelog.clear_running(execution.step.migration.version()).await;
+                Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
+            }
             Err(error) => {
                 // Aborting is best effort: the server aborts an abandoned transaction anyway.
                 let _ = session.abort_transaction().await;
@@ -323,7 +328,9 @@ impl Target for MongoTarget {
         if let Some(record) = record {
             self.changelog.upsert(record, None).await?;
         }
-        self.changelog.append(history, None).await
+        self.changelog.append(history, None).await?;
+        // The outcome is recorded: a `running` marker of this version is history now.
+        self.changelog.clear_running(history.version).await
     }
 
     /// Runs the migration with `running` recorded first and `completed` after.
@@ -342,19 +349,19 @@ impl Target for MongoTarget {
             return self.execute_in_transaction(execution, Work::Script(file), started).await;
         }
         let running = execution.running_record();
-        let started_record = match execution.step.previous {
-            None => self.changelog.insert_new(&running).await,
-            Some(_) => self.changelog.upsert(&running, None).await,
-        };
-        started_record.map_err(not_started)?;
+        self.changelog.mark_running(&running).await.map_err(not_started)?;
         let reports = match self.script_engine(file) {
             Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?.operations,
             None => self.run_operations(execution, &operations, &self.executor()).await?,
         };
         let (record, history) = execution.completed(started.elapsed());
         let recorded = async {
-            self.changelog.upsert(&record, None).await?;
-            self.changelog.append(&history, None).await
+            match execution.step.previous {
+                None => self.changelog.insert_new(&record).await?,
+                Some(_) => self.changelog.upsert(&record, None).await?,
+            }
+            self.changelog.append(&history, None).await?;
+            self.changelog.clear_running(record.version).await
         }
         .await;
         recorded.map_err(|error| StepFailure { error, partial: true })?;
