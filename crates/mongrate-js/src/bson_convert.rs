@@ -449,3 +449,117 @@ fn remember_types<'js, 'b>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use bson::doc;
+    use rquickjs::CatchResultExt;
+
+    use super::*;
+    use crate::console::StderrConsole;
+    use crate::host::{install_prelude, new_runtime};
+    use crate::host_state::HostState;
+
+    /// Evaluates `script` (which returns a value) in a context with the prelude; converts the
+    /// value to BSON, back to JavaScript, and has `check` (a function of the round-tripped value
+    /// returning a string, empty when fine) judge it there.
+    fn round_trip(script: &str, check: &str) -> Bson {
+        let tokio = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        tokio.block_on(async {
+            let (_runtime, context) = new_runtime(|| false).await.unwrap();
+            let state = Rc::new(HostState::new(None, None, false, Arc::new(StderrConsole), "test.js".into()));
+            context
+                .with(|ctx| {
+                    install_prelude(&ctx, &state).catch(&ctx).unwrap();
+                    let value: Value = ctx.eval(script).catch(&ctx).unwrap();
+                    let classes = BsonClasses::new(&ctx).unwrap();
+                    let bson = to_bson(&classes, &value, "", 0).unwrap().unwrap();
+                    let back = to_js(&ctx, &classes, &bson, false).unwrap();
+                    let judge: Function = ctx.eval(check).catch(&ctx).unwrap();
+                    let verdict: String = judge.call((back,)).catch(&ctx).unwrap();
+                    assert_eq!(verdict, "", "{script}");
+                    bson
+                })
+                .await
+        })
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        let bson = round_trip(
+            r#"(() => { const m = globalThis.__mongrate.mongodbModule; return {
+                oid: new m.ObjectId('65a1b2c3d4e5f60718293a4b'),
+                date: new Date('2024-01-02T03:04:05.678Z'),
+                long: m.Long.fromString('9007199254740993'),
+                small_long: m.Long.fromNumber(5),
+                int: new m.Int32(7), double: new m.Double(5), frac: 2.5, plain: 3, big: 12n,
+                dec: m.Decimal128.fromString('1234.5678'),
+                bin: new m.Binary(new Uint8Array([1, 2, 255]), 0),
+                uuid: new m.UUID('0123456789abcdef0123456789abcdef'),
+                ts: new m.Timestamp({ t: 1700000000, i: 3 }),
+                re: /ab+c/i, bre: new m.BSONRegExp('a b', 'x'),
+                min: new m.MinKey(), max: new m.MaxKey(), code: new m.Code('x => x'),
+                nothing: null, missing: undefined, nested: { list: [1, 'two', { three: 3.5 }] },
+            }; })()"#,
+            r#"(v) => { const m = globalThis.__mongrate.mongodbModule; const bad = [];
+                if (!(v.oid instanceof m.ObjectId) || v.oid.toHexString() !== '65a1b2c3d4e5f60718293a4b') bad.push('oid');
+                if (!(v.date instanceof Date) || v.date.toISOString() !== '2024-01-02T03:04:05.678Z') bad.push('date');
+                if (!(v.long instanceof m.Long) || v.long.toString() !== '9007199254740993') bad.push('long');
+                if (v.small_long !== 5 || v.double !== 5 || v.int !== 7 || v.frac !== 2.5) bad.push('numbers');
+                if (v.dec.toString() !== '1234.5678') bad.push('decimal ' + v.dec.toString());
+                if (v.bin.sub_type !== 0 || v.bin.length() !== 3) bad.push('binary');
+                if (v.uuid.sub_type !== 4 || v.uuid.toUUID().toHexString(false) !== '0123456789abcdef0123456789abcdef') bad.push('uuid');
+                if (v.ts.t !== 1700000000 || v.ts.i !== 3) bad.push('timestamp');
+                if (!(v.re instanceof RegExp) || v.re.flags !== 'i') bad.push('regexp');
+                if (v.bre._bsontype !== 'BSONRegExp' || v.bre.options !== 'x') bad.push('bsonregexp');
+                if (v.nothing !== null || v.missing !== null) bad.push('null');
+                if (v.nested.list[2].three !== 3.5) bad.push('nested');
+                return bad.join(', '); }"#,
+        );
+        let document = bson.as_document().unwrap();
+        assert_eq!(document.get("long"), Some(&Bson::Int64(9_007_199_254_740_993)));
+        assert_eq!(document.get("small_long"), Some(&Bson::Int64(5)));
+        assert_eq!(document.get("int"), Some(&Bson::Int32(7)));
+        assert_eq!(document.get("double"), Some(&Bson::Double(5.0)));
+        assert_eq!(document.get("plain"), Some(&Bson::Int32(3)));
+        assert_eq!(document.get("big"), Some(&Bson::Int64(12)));
+        assert_eq!(document.get("dec"), Some(&Bson::Decimal128("1234.5678".parse().unwrap())));
+        assert_eq!(document.get("min"), Some(&Bson::MinKey));
+        assert_eq!(document.get("code"), Some(&Bson::JavaScriptCode("x => x".into())));
+        assert_eq!(document.get("missing"), Some(&Bson::Null), "undefined is stored as null, as the Node driver does");
+        assert!(matches!(document.get("ts"), Some(Bson::Timestamp(Timestamp { time: 1_700_000_000, increment: 3 }))));
+    }
+
+    #[test]
+    fn a_document_read_keeps_its_number_types_when_written_back() {
+        let tokio = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        tokio.block_on(async {
+            let (_runtime, context) = new_runtime(|| false).await.unwrap();
+            let state = Rc::new(HostState::new(None, None, false, Arc::new(StderrConsole), "test.js".into()));
+            context
+                .with(|ctx| {
+                    install_prelude(&ctx, &state).unwrap();
+                    let classes = BsonClasses::new(&ctx).unwrap();
+                    let read = doc! { "l": 5i64, "d": 5.0f64, "i": 5i32, "list": [1i64, 2.0f64] };
+                    let object = document_to_js(&ctx, &classes, &read, false).unwrap();
+                    ctx.globals().set("doc", object).unwrap();
+                    let plain: bool = ctx.eval("doc.l === 5 && doc.d === 5 && Object.keys(doc).length === 4").unwrap();
+                    assert!(plain, "numbers read as numbers, the type memory is not enumerable");
+                    let same: Value = ctx.eval("doc.l = doc.l + 1; doc").unwrap();
+                    let written = to_document(&classes, &same, "doc").unwrap();
+                    assert_eq!(written, doc! { "l": 6i64, "d": 5.0f64, "i": 5i32, "list": [1i64, 2.0f64] });
+                    let spread: Value = ctx.eval("({ ...doc })").unwrap();
+                    let fresh = to_document(&classes, &spread, "copy").unwrap();
+                    assert_eq!(
+                        fresh.get("d"),
+                        Some(&Bson::Int32(5)),
+                        "a fresh object is written as the Node driver writes it"
+                    );
+                })
+                .await
+        });
+    }
+}
