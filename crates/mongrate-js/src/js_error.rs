@@ -28,6 +28,17 @@ fn value_text(value: &Value<'_>) -> String {
     format!("a {} value", value.type_name())
 }
 
+/// Describes a value a promise was rejected with.
+pub fn describe_value(value: Value<'_>) -> String {
+    match value.clone().into_exception() {
+        Some(exception) => describe(CaughtError::Exception(exception)),
+        None => match value.as_object().and_then(|o| o.get::<_, String>("message").ok()) {
+            Some(message) => message,
+            None => describe(CaughtError::Value(value)),
+        },
+    }
+}
+
 /// Describes what a migration threw.
 pub fn describe(caught: CaughtError<'_>) -> String {
     match caught {

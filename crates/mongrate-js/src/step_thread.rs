@@ -4,6 +4,7 @@
 //! the caller's tokio runtime handle: the driver's I/O stays on that runtime, the caller's future
 //! stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -80,6 +81,21 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     })
     .await
     .map_err(|e| failed(format!("{file}: cannot start the JavaScript engine: {e}"), false))?;
+    // A promise rejected and never awaited (an operation started without `await` that failed)
+    // fails the migration, as an unhandled rejection ends a Node process.
+    let unhandled: Rc<RefCell<Vec<String>>> = Rc::default();
+    {
+        let unhandled = unhandled.clone();
+        runtime
+            .set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
+                if handled {
+                    unhandled.borrow_mut().pop();
+                } else {
+                    unhandled.borrow_mut().push(crate::js_error::describe_value(reason));
+                }
+            })))
+            .await;
+    }
     let direction = job.direction.as_str();
     let shared = state.clone();
     let (path, source) = (job.path, job.source);
@@ -109,6 +125,10 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     drop(runtime);
     let reports = state.dry_run.as_ref().map(|log| log.take_reports());
     let transaction = state.take_ambient_session();
+    let outcome = match (outcome, unhandled.borrow().first()) {
+        (Ok(()), Some(reason)) => Err((format!("a promise was rejected and never awaited: {reason}"), true)),
+        (outcome, _) => outcome,
+    };
     match outcome {
         Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),
         Err(_) if interrupted => Err(StepFailure {

@@ -344,3 +344,14 @@ fn ctrl_c_stops_a_running_javascript_migration_and_records_it() {
     assert_eq!(status["failed"][0]["version"], "1", "the interrupted migration is recorded: {status}");
     assert!(status["locked"].is_null(), "the lock is released: {status}");
 }
+
+#[test]
+fn a_failed_operation_nobody_awaited_fails_the_migration() {
+    let project = project();
+    project.write(
+        "001-forgot-await.js",
+        "module.exports = {\n  async up(db) {\n    await db.collection('a').insertOne({ _id: 1 });\n    db.collection('a').insertOne({ _id: 1 });\n  },\n};\n",
+    );
+    let run = project.run(&["up"]).expect(1);
+    assert!(run.stderr.contains("rejected and never awaited") && run.stderr.contains("E11000"), "{}", run.stderr);
+}
