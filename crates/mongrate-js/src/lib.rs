@@ -14,6 +14,7 @@ mod migrate_mongo_config;
 mod module_source;
 mod native;
 mod step_thread;
+pub mod template;
 
 pub use console::{ConsoleLevel, ConsoleSink, StderrConsole};
 pub use engine::JsEngine;

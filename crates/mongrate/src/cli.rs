@@ -98,7 +98,7 @@ pub struct InitArgs {
 pub struct CreateArgs {
     /// What the migration does, e.g. "add user index"
     pub name: String,
-    /// File format [default: yaml for a mongodb:// URL, else sql]
+    /// File format: sql, yaml, json or js [default: yaml for a mongodb:// URL, else sql]
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
 }
@@ -108,6 +108,8 @@ pub enum FileFormat {
     Sql,
     Yaml,
     Json,
+    /// migrate-mongo's format, run by the embedded JavaScript engine
+    Js,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub fn run(context: &Context, args: &CreateArgs) -> Result<i32> {
         FileFormat::Sql => ("sql", mongrate_sql::sql_file::template(&args.name)),
         FileFormat::Yaml => ("yaml", mongrate_mongo::declarative::template(&args.name)),
         FileFormat::Json => ("json", mongrate_mongo::declarative::json_template(&args.name)),
+        FileFormat::Js => ("js", mongrate_js::template::template(&args.name)),
     };
     let dir = &context.settings.migrations_dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;

@@ -355,3 +355,16 @@ fn a_failed_operation_nobody_awaited_fails_the_migration() {
     let run = project.run(&["up"]).expect(1);
     assert!(run.stderr.contains("rejected and never awaited") && run.stderr.contains("E11000"), "{}", run.stderr);
 }
+
+#[test]
+fn create_writes_a_javascript_migration_that_runs() {
+    let project = project();
+    let created = project.run(&["create", "it's new", "--format", "js", "--json"]).expect(0).json();
+    let file = created["file"].as_str().unwrap();
+    assert!(file.ends_with("-it-s-new.js"), "{created}");
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["pending"][0]["description"], "it's new", "{status}");
+    assert_eq!(status["pending"][0]["reversible"], true);
+    project.run(&["up"]).expect(0);
+    project.run(&["down"]).expect(0);
+}
