@@ -75,44 +75,39 @@ impl MongoChangelog {
         Ok(records)
     }
 
-    /// Records that a migration is running. The marker lives in the lock collection, which holds
-    /// a few documents, so writing it stays cheap on servers that scan a collection for an update
-    /// (FerretDB); the changelog then only gets an insert when a new migration completes.
+    /// Records that a migration is running. The marker is one document of the lock collection
+    /// (one migration runs at a time, under the lease), so writing it stays cheap on servers that
+    /// scan a collection for an update (FerretDB); the changelog then only gets an insert when a
+    /// new migration completes. The marker is left in place: once the changelog has a newer
+    /// record of its version, it is history (see `records`), and the next migration replaces it.
     pub async fn mark_running(&self, record: &MigrationRecord) -> Result<()> {
         let mut document = record_to_document(record)?;
-        let id = format!("{RUNNING_MARKER}{}", record.version);
-        document.insert("_id", id.clone());
+        document.insert("_id", RUNNING_MARKER);
         self.lock()
-            .replace_one(doc! { "_id": id }, document)
+            .replace_one(doc! { "_id": RUNNING_MARKER }, document)
             .upsert(true)
             .await
             .map_err(|e| server("recording the migration as running", &e))?;
         Ok(())
     }
 
-    /// Removes the `running` marker of a version, once its outcome is in the changelog.
+    /// Removes the `running` marker of a version whose outcome was recorded by hand or after a
+    /// failure (tidiness: an older marker is ignored anyway).
     pub async fn clear_running(&self, version: Version) -> Result<()> {
         self.lock()
-            .delete_one(doc! { "_id": format!("{RUNNING_MARKER}{version}") })
+            .delete_one(doc! { "_id": RUNNING_MARKER, "version": version.to_string() })
             .await
             .map_err(|e| server("clearing the running marker", &e))?;
         Ok(())
     }
 
     async fn running_markers(&self) -> Result<Vec<MigrationRecord>> {
-        let documents: Vec<Document> = self
+        let marker = self
             .lock()
-            .find(doc! {})
-            .await
-            .map_err(|e| server("reading the lock collection", &e))?
-            .try_collect()
+            .find_one(doc! { "_id": RUNNING_MARKER })
             .await
             .map_err(|e| server("reading the lock collection", &e))?;
-        documents
-            .iter()
-            .filter(|d| d.get_str("_id").is_ok_and(|id| id.starts_with(RUNNING_MARKER)))
-            .map(record_from_document)
-            .collect()
+        marker.iter().map(record_from_document).collect()
     }
 
     async fn changelog_records(&self) -> Result<Vec<MigrationRecord>> {
@@ -190,8 +185,8 @@ impl MongoChangelog {
     }
 }
 
-/// The `_id` prefix of a running marker in the lock collection.
-const RUNNING_MARKER: &str = "running:";
+/// The `_id` of the running marker in the lock collection.
+const RUNNING_MARKER: &str = "running";
 
 /// Milliseconds of an RFC 3339 time (0 when unreadable), for comparing times written differently.
 fn millis(text: &str) -> i64 {

@@ -360,8 +360,7 @@ impl Target for MongoTarget {
                 None => self.changelog.insert_new(&record).await?,
                 Some(_) => self.changelog.upsert(&record, None).await?,
             }
-            self.changelog.append(&history, None).await?;
-            self.changelog.clear_running(record.version).await
+            self.changelog.append(&history, None).await
         }
         .await;
         recorded.map_err(|error| StepFailure { error, partial: true })?;
