@@ -11,7 +11,7 @@ use bson::oid::ObjectId;
 use bson::raw::CString;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
-use rquickjs::{Array, Ctx, Function, Object, TypedArray, Value};
+use rquickjs::{Array, Atom, Ctx, Function, Object, TypedArray, Value};
 
 /// The hidden property of a read document or array naming its Int64 (`l`) and Double (`d`) numbers.
 const TYPE_HINTS: &str = "__bsontypes";
@@ -22,20 +22,28 @@ const SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// Deepest nesting accepted (BSON allows 100 levels; a cycle would otherwise never end).
 const MAX_DEPTH: usize = 150;
 
-/// The constructors conversions need, looked up once per call.
+/// The constructors and property names conversions need, looked up once per call.
 pub struct BsonClasses<'js> {
     date: Object<'js>,
     regexp: Object<'js>,
     prototypes: Object<'js>,
+    /// `Object.prototype`: an object with it is a plain document, with no type to check.
+    plain: Object<'js>,
+    bsontype: Atom<'js>,
+    hints: Atom<'js>,
 }
 
 impl<'js> BsonClasses<'js> {
     pub fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
         let globals = ctx.globals();
+        let object: Object = globals.get("Object")?;
         Ok(BsonClasses {
             date: globals.get("Date")?,
             regexp: globals.get("RegExp")?,
             prototypes: globals.get::<_, Object>("__mongrate")?.get("prototypes")?,
+            plain: object.get("prototype")?,
+            bsontype: Atom::from_str(ctx.clone(), "_bsontype")?,
+            hints: Atom::from_str(ctx.clone(), TYPE_HINTS)?,
         })
     }
 
@@ -96,8 +104,8 @@ fn hinted_number(number: f64, hint: Option<char>) -> Bson {
 }
 
 /// The hints of a read document or array, if it has them.
-fn hints_of<'js>(object: &Object<'js>) -> Option<Object<'js>> {
-    object.get::<_, Option<Object>>(TYPE_HINTS).ok().flatten()
+fn hints_of<'js>(classes: &BsonClasses<'js>, object: &Object<'js>) -> Option<Object<'js>> {
+    object.get::<_, Option<Object>>(classes.hints.clone()).ok().flatten()
 }
 
 fn hint_for(hints: Option<&Object<'_>>, key: &str) -> Option<char> {
@@ -137,7 +145,7 @@ fn hinted_to_bson<'js>(
         return Ok(None);
     }
     if let Some(array) = value.as_array() {
-        let hints = hints_of(array.as_object());
+        let hints = hints_of(classes, array.as_object());
         let mut items = Vec::with_capacity(array.len());
         for (index, item) in array.iter::<Value>().enumerate() {
             let item = item.map_err(|e| refuse(path, e))?;
@@ -151,6 +159,10 @@ fn hinted_to_bson<'js>(
     let Some(object) = value.as_object() else {
         return Err(refuse(path, format!("a {} cannot be stored", value.type_name())));
     };
+    // Most values are plain objects: a document, with no class to look for.
+    if object.get_prototype().as_ref() == Some(&classes.plain) {
+        return document_from_object(classes, object, path, depth).map(|d| Some(Bson::Document(d)));
+    }
     if object.is_instance_of(&classes.date) {
         let time: Function = object.get("getTime").map_err(|e| refuse(path, e))?;
         let millis: f64 = time.call((rquickjs::function::This(object.clone()),)).map_err(|e| refuse(path, e))?;
@@ -170,7 +182,7 @@ fn hinted_to_bson<'js>(
         let bytes = typed_bytes(&array).ok_or_else(|| refuse(path, "a detached Uint8Array"))?;
         return Ok(Some(Bson::Binary(Binary { subtype: BinarySubtype::Generic, bytes })));
     }
-    let tag: Value = object.get("_bsontype").map_err(|e| refuse(path, e))?;
+    let tag: Value = object.get(classes.bsontype.clone()).map_err(|e| refuse(path, e))?;
     if let Some(tag) = tag.as_string() {
         let tag = tag.to_string().map_err(|e| refuse(path, e))?;
         return tagged_to_bson(classes, object, &tag, path, depth).map(Some);
@@ -185,7 +197,7 @@ pub fn document_from_object<'js>(
     path: &str,
     depth: usize,
 ) -> Result<Document, String> {
-    let hints = hints_of(object);
+    let hints = hints_of(classes, object);
     let mut document = Document::new();
     for entry in object.props::<String, Value>() {
         let (key, value) = entry.map_err(|e| refuse(path, e))?;

@@ -151,12 +151,15 @@
       this._db = db;
       this._id = null;
       this._buffer = [];
+      this._position = 0;
       this._exhausted = false;
       this._closed = false;
       this._transform = null;
       this._options = {};
       this._trace = null;
     }
+    get _buffered() { return this._buffer.length - this._position; }
+    _take() { return this._buffer[this._position++]; }
     get closed() { return this._closed; }
     get killed() { return this._closed && !this._exhausted; }
     get id() { return this._id; }
@@ -176,20 +179,22 @@
       }
       const batch = await native.nextBatch(this._id, this._batchSize());
       if (batch && batch.__error === true) throw failure(batch, this._trace);
-      for (const doc of batch.documents) this._buffer.push(doc);
+      // The buffer is drained by position (shifting an array moves all that is left).
+      this._buffer = this._buffer.length > this._position ? this._buffer.slice(this._position).concat(batch.documents) : batch.documents;
+      this._position = 0;
       if (batch.done) {
         this._exhausted = true;
         this._closed = true;
       }
     }
     async hasNext() {
-      while (this._buffer.length === 0 && !this._exhausted && !this._closed) await this._fetch();
-      return this._buffer.length > 0;
+      while (this._buffered === 0 && !this._exhausted && !this._closed) await this._fetch();
+      return this._buffered > 0;
     }
     _map(doc) { return this._transform ? this._transform(doc) : doc; }
     async next() {
       if (!(await this.hasNext())) return null;
-      return this._map(this._buffer.shift());
+      return this._map(this._take());
     }
     async tryNext() { return this.next(); }
     async toArray() {
@@ -197,15 +202,16 @@
       const out = [];
       while (await this.hasNext()) {
         const batch = this._buffer;
+        for (let i = this._position; i < batch.length; i++) out.push(this._map(batch[i]));
         this._buffer = [];
-        for (const doc of batch) out.push(this._map(doc));
+        this._position = 0;
       }
       return out;
     }
     async forEach(iterator) {
       if (typeof iterator !== 'function') throw new MongoInvalidArgumentError('Argument "iterator" must be a function');
       while (await this.hasNext()) {
-        if (iterator(this._map(this._buffer.shift())) === false) {
+        if (iterator(this._map(this._take())) === false) {
           await this.close();
           break;
         }
@@ -219,26 +225,42 @@
     batchSize(size) { this._mutable()._options.batchSize = size; return this; }
     maxTimeMS(ms) { this._mutable()._options.maxTimeMS = ms; return this; }
     comment(text) { this._mutable()._options.comment = text; return this; }
-    bufferedCount() { return this._buffer.length; }
-    readBufferedDocuments(count) { return this._buffer.splice(0, count === undefined ? this._buffer.length : count); }
+    bufferedCount() { return this._buffered; }
+    readBufferedDocuments(count) {
+      const end = count === undefined ? this._buffer.length : Math.min(this._buffer.length, this._position + count);
+      const taken = this._buffer.slice(this._position, end);
+      this._position = end;
+      return taken;
+    }
     async close() {
       if (this._id !== null && !this._closed) native.closeCursor(this._id);
       this._closed = true;
       this._buffer = [];
+      this._position = 0;
     }
     rewind() {
       if (this._id !== null && !this._closed) native.closeCursor(this._id);
       this._id = null;
       this._buffer = [];
+      this._position = 0;
       this._exhausted = false;
       this._closed = false;
     }
-    async *[Symbol.asyncIterator]() {
-      try {
-        while (await this.hasNext()) yield this._map(this._buffer.shift());
-      } finally {
-        await this.close();
-      }
+    // `for await`: a plain iterator object (an async generator costs a suspension per document).
+    [Symbol.asyncIterator]() {
+      const cursor = this;
+      const done = async () => {
+        await cursor.close();
+        return { value: undefined, done: true };
+      };
+      return {
+        async next() {
+          if (cursor._buffered > 0 || (await cursor.hasNext())) return { value: cursor._map(cursor._take()), done: false };
+          return done();
+        },
+        return: done,
+        [Symbol.asyncIterator]() { return this; },
+      };
     }
     stream() { throw new MongoAPIError('cursor.stream() needs Node.js streams; iterate with for await or next() instead'); }
   }
@@ -384,7 +406,11 @@
     if (!Array.isArray(models)) throw new MongoInvalidArgumentError('bulkWrite takes an array of operations');
     const ordered = !(options && options.ordered === false);
     const result = new BulkWriteResult();
-    const statements = models.map((model, index) => [...bulkStatement(model), index]);
+    const statements = models.map((model, index) => {
+      const statement = bulkStatement(model);
+      statement.push(index);
+      return statement;
+    });
     for (const [kind, , id, index] of statements) if (kind === 'insert') result.insertedIds[index] = id;
     // Ordered: consecutive operations of one kind form a batch; unordered: one batch per kind.
     const batches = [];

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Benchmark: a JavaScript data migration over N documents (split `name` into `first_name` and
+# `last_name`, $unset `name`, schema_version 2 → 3), on one FerretDB server, by
+#
+#   floor                    a plain Rust program on the `mongodb` crate (bench/transform-floor):
+#                            cursor, `update` commands of PER_COMMAND statements
+#   mongrate bulkWrite       `mongrate up` running bench/js_transform/bulkwrite.js (cursor + bulkWrite)
+#   migrate-mongo bulkWrite  `migrate-mongo up` (migrate-mongo 14, Node.js) running the same file
+#   mongrate loop            `mongrate up` running bench/js_transform/loop.js (toArray + updateOne
+#                            per document, the seed example as written)
+#   migrate-mongo loop       `migrate-mongo up` running the same file
+#
+#   bash bench/js_transform.sh                     (from the repository root)
+#   BENCH_DOCS=100000 BENCH_TMPDIR=/dev/shm bash bench/js_transform.sh
+#
+# Each contender gets its own database of the same server, seeded just before its run with N users
+# {_id: ObjectId, name, email, schema_version: 2}. The script measures each run's wall-clock time
+# and peak RSS (GNU time), checks that every document was transformed, and prints a table with the
+# ratios to the floor and between the tools.
+#
+# Knobs (environment):
+#   BENCH_DOCS=1000000   documents per database
+#   LOOP_DOCS=BENCH_DOCS documents for the two loop contenders (the loop is slower on FerretDB and
+#                        holds the whole collection in memory)
+#   CONTENDERS="floor mongrate-bulkwrite migrate-mongo-bulkwrite mongrate-loop migrate-mongo-loop"
+#                        which ones to run, in this order
+#   PER_COMMAND=50       update statements per command of the floor (FerretDB v1 hangs at ~100)
+#   ID_INDEX=1           add the SQLite index that FerretDB's _id lookups can use (see README);
+#                        0 leaves the server as it is: every updateOne by _id then scans the collection
+#   RUN_TIMEOUT=10800    seconds after which a contender's run is killed and the benchmark fails
+#   BENCH_TMPDIR         where the scratch directory and the server's SQLite files go
+#                        (default $TMPDIR or /tmp)
+# migrate-mongo is installed with npm into bench/.tools/node on first use (as by
+# bench/mongo_vs_migrate_mongo.sh).
+set -euo pipefail
+
+BENCH_DOCS=${BENCH_DOCS:-1000000}
+LOOP_DOCS=${LOOP_DOCS:-$BENCH_DOCS}
+CONTENDERS=${CONTENDERS:-floor mongrate-bulkwrite migrate-mongo-bulkwrite mongrate-loop migrate-mongo-loop}
+PER_COMMAND=${PER_COMMAND:-50}
+ID_INDEX=${ID_INDEX:-1}
+RUN_TIMEOUT=${RUN_TIMEOUT:-10800}
+MIGRATE_MONGO_MAJOR=14
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$bench_dir/.." && pwd)
+cd "$root"
+script_start=$EPOCHREALTIME
+
+bench_name=js_transform
+# shellcheck source=bench/common.sh
+. "$bench_dir/common.sh"
+require_tools cargo python3 node npm timeout
+[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 \
+  || die "GNU time is needed at /usr/bin/time for the peak RSS (Debian: apt-get install time)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "migrate-mongo $MIGRATE_MONGO_MAJOR needs Node.js 20 or newer, found $(node --version)"
+[[ $BENCH_DOCS =~ ^[1-9][0-9]*$ && $LOOP_DOCS =~ ^[1-9][0-9]*$ ]] || die "BENCH_DOCS and LOOP_DOCS must be 1 or more"
+[[ $PER_COMMAND =~ ^[1-9][0-9]*$ ]] || die "PER_COMMAND must be 1 or more"
+[[ $ID_INDEX == 0 || $ID_INDEX == 1 ]] || die "ID_INDEX must be 0 or 1"
+[[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "RUN_TIMEOUT must be a number of seconds"
+for contender in $CONTENDERS; do
+  case "$contender" in
+    floor | mongrate-bulkwrite | migrate-mongo-bulkwrite | mongrate-loop | migrate-mongo-loop) ;;
+    *) die "unknown contender '$contender' in CONTENDERS" ;;
+  esac
+done
+python3 -c 'import sqlite3, sys; sys.exit(sqlite3.sqlite_version_info < (3, 38))' \
+  || die "python3's sqlite3 module must be SQLite 3.38 or newer (the -> operator) for ID_INDEX=1"
+
+# ---------------------------------------------------------------------------------------------
+# Scratch space (made first: the binaries are copied into it), FerretDB server, cleanup
+# ---------------------------------------------------------------------------------------------
+tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/mongrate-bench-js.XXXXXX")
+fdb_dir="$tmp/ferretdb"
+fdb_started=
+cleanup() {
+  if [ -n "$fdb_started" ]; then "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$tmp/bin" "$tmp/logs" "$tmp/config" "$tmp/rss" "$tmp/migrations" "$tmp/run"
+
+# ---------------------------------------------------------------------------------------------
+# Tools. The binaries are copied into the scratch directory, so that a rebuild in the work tree
+# during the (long) run cannot change what is measured.
+# ---------------------------------------------------------------------------------------------
+note "building mongrate (cargo build --release -p mongrate)"
+cargo build --release -p mongrate >&2 || die "cargo build --release -p mongrate failed"
+cp "$root/target/release/mongrate" "$tmp/bin/mongrate"
+mongrate="$tmp/bin/mongrate"
+mongrate_version="$("$mongrate" --version) (target/release, git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ has uncommitted changes'))"
+
+note "building the floor (bench/transform-floor, CARGO_TARGET_DIR=target)"
+CARGO_TARGET_DIR="$root/target" cargo build --release --locked --manifest-path "$bench_dir/transform-floor/Cargo.toml" >&2 \
+  || die "building bench/transform-floor failed"
+cp "$root/target/release/transform-floor" "$tmp/bin/transform-floor"
+floor="$tmp/bin/transform-floor"
+
+node_dir="$bench_dir/.tools/node"
+node_modules="$node_dir/node_modules"
+migrate_mongo="$node_modules/.bin/migrate-mongo"
+installed_version() { node -p "require('$node_modules/migrate-mongo/package.json').version" 2>/dev/null || true; }
+if [ ! -x "$migrate_mongo" ] || [[ $(installed_version) != "$MIGRATE_MONGO_MAJOR".* ]]; then
+  note "installing migrate-mongo@$MIGRATE_MONGO_MAJOR with npm into bench/.tools/node"
+  npm install --prefix "$node_dir" --no-audit --no-fund "migrate-mongo@$MIGRATE_MONGO_MAJOR" >&2 \
+    || die "npm install migrate-mongo@$MIGRATE_MONGO_MAJOR failed"
+fi
+[ -x "$migrate_mongo" ] || die "$migrate_mongo missing after npm install"
+mm_version=$(installed_version)
+[[ $mm_version == "$MIGRATE_MONGO_MAJOR".* ]] || die "bench/.tools/node has migrate-mongo $mm_version, expected $MIGRATE_MONGO_MAJOR.x"
+export BENCH_NODE_MODULES="$node_modules"
+helper="$bench_dir/js_transform.js"
+
+note "starting FerretDB (tools/ferretdb-test-server.sh; the first run builds it with Go)"
+fdb_url=$("$root/tools/ferretdb-test-server.sh" start "$fdb_dir" $$) || die "tools/ferretdb-test-server.sh start failed"
+fdb_started=1
+fdb_base=${fdb_url%/}
+server_line=$(node "$bench_dir/mongo_check.js" server "$fdb_url") || die "cannot reach the server at $fdb_url: $server_line"
+
+# ---------------------------------------------------------------------------------------------
+# Migrations: one directory per file, holding only that file (same version and name for both tools)
+# ---------------------------------------------------------------------------------------------
+for kind in loop bulkwrite; do
+  mkdir -p "$tmp/migrations/$kind"
+  cp "$bench_dir/js_transform/$kind.js" "$tmp/migrations/$kind/20250101000000-transform-users.js"
+done
+
+# migrate_mongo_config DB DIR: writes migrate-mongo's config for DB, prints its path. lockTtl 0
+# turns migrate-mongo's lock off: it needs a TTL index, which FerretDB does not have.
+migrate_mongo_config() {
+  local file="$tmp/config/$1.js"
+  cat >"$file" <<EOF
+module.exports = {
+  mongodb: { url: "$fdb_url", databaseName: "$1", options: {} },
+  migrationsDir: "$2",
+  changelogCollectionName: "changelog",
+  lockCollectionName: "changelog_lock",
+  lockTtl: 0,
+  migrationFileExtension: ".js",
+  useFileHash: false,
+  moduleSystem: "commonjs",
+};
+EOF
+  echo "$file"
+}
+
+# add_id_index DB: FerretDB v1.24's SQLite backend indexes a collection's _id as
+# `_ferretdb_sjson->"_id"` but looks documents up by `_ferretdb_sjson->'$._id' = ?`, an expression
+# SQLite does not match with that index: every updateOne({_id}) reads the whole table. This adds
+# an index on the expression the lookups use (FerretDB never sees it: it is not in its metadata).
+add_id_index() {
+  python3 - "$fdb_dir/data/$1.sqlite" <<'EOF' || die "cannot add the _id expression index to $1"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=60)
+(table,) = db.execute("SELECT table_name FROM _ferretdb_collections WHERE name = 'users'").fetchone()
+db.execute(f"""CREATE INDEX IF NOT EXISTS "{table}__id_lookup" ON "{table}" (_ferretdb_sjson->'$._id')""")
+plan = " ".join(str(row) for row in db.execute(
+    f"""EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "{table}" WHERE _ferretdb_sjson->'$._id' = ?""", ('"x"',)))
+if f"{table}__id_lookup" not in plan:
+    sys.exit(f"the lookup by _id does not use the new index: {plan}")
+db.commit()
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------
+results="$tmp/results.tsv"
+: >"$results"
+details="$tmp/details.tsv" # contender docs seed_seconds rss_kb cpu_seconds server_files_mib
+: >"$details"
+
+for contender in $CONTENDERS; do
+  case "$contender" in
+    *-loop) n=$LOOP_DOCS ;;
+    *) n=$BENCH_DOCS ;;
+  esac
+  db="bench_js_${contender//-/_}"
+  log="$tmp/logs/$contender.log"
+  rss_file="$tmp/rss/$contender"
+
+  note "$contender: seeding $db.users with $n documents"
+  seed_start=$EPOCHREALTIME
+  node "$helper" seed "$fdb_url" "$db" "$n" >"$tmp/logs/seed-$contender.log" 2>&1 \
+    || die "seeding $db failed: $(tail -c 2000 "$tmp/logs/seed-$contender.log")"
+  seed_seconds=$(seconds_since "$seed_start")
+  if [ "$ID_INDEX" = 1 ]; then add_id_index "$db"; fi
+
+  case "$contender" in
+    floor) cmd=("$floor" "$fdb_url" "$db" "$PER_COMMAND") ;;
+    mongrate-*) cmd=("$mongrate" --url "$fdb_base/$db" --migrations-dir "$tmp/migrations/${contender#mongrate-}" up) ;;
+    # NODE_PATH: the migration files' require('mongodb') resolves to migrate-mongo's driver.
+    migrate-mongo-*) cmd=(env "NODE_PATH=$node_modules" "$migrate_mongo" up
+      -f "$(migrate_mongo_config "$db" "$tmp/migrations/${contender#migrate-mongo-}")") ;;
+  esac
+  note "$contender: transforming $n documents ($(date +%H:%M:%S))"
+  # Run in an empty directory: no mongrate.toml or migrate-mongo-config.js is picked up there.
+  record_timed ferretdb transform "$contender" 1 "$log" "$tmp/run" -- \
+    /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file" timeout "$RUN_TIMEOUT" "${cmd[@]}"
+  read -r rss_kb cpu_s < <(awk '$1 == "maxrss_kb" { print $2, $4 + $5 }' "$rss_file")
+  [[ ${rss_kb:-} =~ ^[0-9]+$ ]] || die "no peak RSS for $contender in $rss_file: $(cat "$rss_file")"
+  # The server's files of this database: the WAL keeps its largest size until the database closes.
+  db_mib=$(du -smc "$fdb_dir/data/$db".sqlite* | tail -n 1 | cut -f1)
+  note "$contender: $(tail -n 1 "$results" | cut -f5) s, peak RSS $((rss_kb / 1024)) MiB; verifying"
+
+  node "$helper" verify "$fdb_url" "$db" "$n" >"$tmp/logs/verify-$contender.log" 2>&1 \
+    || die "$contender did not transform all $n documents: $(tail -c 3000 "$tmp/logs/verify-$contender.log") (its output: $(tail -c 1500 "$log"))"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" >>"$details"
+done
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+{
+  echo
+  echo "js_transform: split name into first_name/last_name over N users, one run per contender, each on its own freshly seeded database"
+  echo "machine:       nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }'), $(uname -sr), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "mongrate:      $mongrate_version"
+  echo "migrate-mongo: $mm_version (mongodb driver $(node -p "require('$node_modules/mongodb/package.json').version"), Node.js $(node --version)), lockTtl 0"
+  echo "floor:         bench/transform-floor (mongodb crate $(awk '/^name = "mongodb"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$bench_dir/transform-floor/Cargo.lock")), $PER_COMMAND statements per update command"
+  echo "server:        $server_line on SQLite, loopback TCP; data in $(df -PT "$tmp" | awk 'NR == 2 { print $2 " (" $1 ")" }'); _id lookup index: $([ "$ID_INDEX" = 1 ] && echo added || echo "none (FerretDB as it is)")"
+  echo
+  python3 - "$results" "$details" <<'EOF'
+import sys
+
+seconds = {}
+for line in open(sys.argv[1]):
+    _backend, _phase, tool, _run, value = line.rstrip("\n").split("\t")
+    seconds[tool] = float(value)
+details = {}
+for line in open(sys.argv[2]):
+    tool, docs, seed, rss, cpu, files = line.rstrip("\n").split("\t")
+    details[tool] = {"docs": int(docs), "seed": float(seed), "rss": int(rss), "cpu": float(cpu), "files": int(files)}
+
+names = {
+    "floor": ("floor (Rust, mongodb crate)", "floor"),
+    "mongrate-bulkwrite": ("mongrate, cursor + bulkWrite", "mongrate bulkWrite"),
+    "migrate-mongo-bulkwrite": ("migrate-mongo, cursor + bulkWrite", "migrate-mongo bulkWrite"),
+    "mongrate-loop": ("mongrate, loop (toArray + updateOne)", "mongrate loop"),
+    "migrate-mongo-loop": ("migrate-mongo, loop (toArray + updateOne)", "migrate-mongo loop"),
+}
+
+def per_doc(tool):
+    return seconds[tool] / details[tool]["docs"]
+
+print(f"{'contender':<42} {'documents':>9} {'seconds':>8} {'us/doc':>6} {'peak RSS MiB':>12} {'/ floor':>8}"
+      f" {'CPU s':>7} {'seed s':>6} {'server MiB':>10}")
+starred = False
+for tool, (label, _) in names.items():
+    if tool not in seconds:
+        continue
+    d = details[tool]
+    if "floor" not in seconds:
+        ratio = "-"
+    elif d["docs"] == details["floor"]["docs"]:
+        ratio = f"{seconds[tool] / seconds['floor']:.2f}"
+    else:
+        ratio, starred = f"{per_doc(tool) / per_doc('floor'):.2f}*", True
+    print(f"{label:<42} {d['docs']:>9} {seconds[tool]:>8.1f} {per_doc(tool) * 1e6:>6.0f} {d['rss'] / 1024:>12.1f} {ratio:>8}"
+          f" {d['cpu']:>7.1f} {d['seed']:>6.1f} {d['files']:>10}")
+if starred:
+    print("* N differs from the floor's: ratio of the times per document")
+print("CPU s: user + system time of the contender's process (the server's not included); server MiB: the")
+print("database's SQLite files (with the WAL at its largest) after the run")
+print()
+
+def ratio(a, b, goal=None, better=None):
+    if a not in seconds or b not in seconds:
+        return
+    same = details[a]["docs"] == details[b]["docs"]
+    value = per_doc(a) / per_doc(b)
+    verdict = ""
+    if goal is not None:
+        met = value <= goal if better == "<=" else value < goal
+        verdict = f"  (goal {better} {goal}: {'met' if met else 'NOT met'})"
+    note = "" if same else " (per document: different N)"
+    print(f"{names[a][1] + ' / ' + names[b][1] + ':':<50} {value:.3f}{note}{verdict}")
+
+ratio("mongrate-bulkwrite", "floor", 1.3, "<=")
+ratio("mongrate-bulkwrite", "migrate-mongo-bulkwrite", 1.0, "<")
+ratio("mongrate-loop", "migrate-mongo-loop")
+ratio("mongrate-loop", "mongrate-bulkwrite")
+ratio("migrate-mongo-loop", "migrate-mongo-bulkwrite")
+EOF
+  echo
+  echo "total runtime: $(printf '%.0f' "$(seconds_since "$script_start")") s (including the builds)"
+}
