@@ -11,6 +11,16 @@
 //       N seeded _ids once each, each transformed: no `name`, `first_name` and `last_name` equal to
 //       the split of the seeded name, schema_version 3, an `updated_at` date, the email unchanged.
 //       Prints a summary, or the problems and exits 1.
+//   node js_transform.js settle URI DB
+//       inserts one document into DB.bench_settle (a collection no contender reads), so that every
+//       contender starts right after a small write through FerretDB, as mongrate's own lock and
+//       changelog writes give it anyway. Observed on FerretDB v1.24 (SQLite, WAL): when the last
+//       write before the contender's cursor opened was the index that js_transform.sh creates with
+//       sqlite3, the updates made while that cursor was open got slower and slower (100000
+//       documents: ~10 minutes instead of ~1, for the floor and for migrate-mongo); one write
+//       through FerretDB in between, and the same runs were linear.
+//   node js_transform.js drop URI DB
+//       drops DB
 //   node js_transform.js nameOf I
 //       the name seeded for _id I (for eyeballing)
 'use strict';
@@ -116,8 +126,10 @@ async function main() {
   switch (command) {
     case 'seed': return seed(args[0], args[1], Number(args[2]));
     case 'verify': return verify(args[0], args[1], Number(args[2]));
+    case 'settle': return withClient(args[0], (client) => client.db(args[1]).collection('bench_settle').insertOne({ at: new Date() }));
+    case 'drop': return withClient(args[0], (client) => client.db(args[1]).dropDatabase());
     case 'nameOf': return console.log(nameOf(Number(args[0])), emailOf(Number(args[0])));
-    default: return fail('usage: js_transform.js seed|verify URI DB N');
+    default: return fail('usage: js_transform.js seed|verify URI DB N | settle|drop URI DB | nameOf I');
   }
 }
 

@@ -122,10 +122,9 @@ server_line=$(node "$bench_dir/mongo_check.js" server "$fdb_url") || die "cannot
 # ---------------------------------------------------------------------------------------------
 # Migrations: one directory per file, holding only that file (same version and name for both tools)
 # ---------------------------------------------------------------------------------------------
-for kind in loop bulkwrite; do
-  mkdir -p "$tmp/migrations/$kind"
-  cp "$bench_dir/js_transform/$kind.js" "$tmp/migrations/$kind/20250101000000-transform-users.js"
-done
+mkdir -p "$tmp/migrations/loop" "$tmp/migrations/bulkwrite"
+cp "$bench_dir/js_transform/loop.js" "$tmp/migrations/loop/20250101000000-transform-users.js"
+cp "$bench_dir/js_transform/bulkwrite.js" "$tmp/migrations/bulkwrite/20250101000000-transform-users.js"
 
 # migrate_mongo_config DB DIR: writes migrate-mongo's config for DB, prints its path. lockTtl 0
 # turns migrate-mongo's lock off: it needs a TTL index, which FerretDB does not have.
@@ -169,8 +168,13 @@ EOF
 # ---------------------------------------------------------------------------------------------
 results="$tmp/results.tsv"
 : >"$results"
-details="$tmp/details.tsv" # contender docs seed_seconds rss_kb cpu_seconds server_files_mib
+details="$tmp/details.tsv" # contender docs seed_s rss_kb cpu_s server_files_mib server_cpu_s load
 : >"$details"
+
+# server_cpu_ticks: user + system clock ticks the FerretDB process has used so far.
+server_cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$(cat "$fdb_dir/ferretdb.pid")/stat"
+}
 
 for contender in $CONTENDERS; do
   case "$contender" in
@@ -181,12 +185,22 @@ for contender in $CONTENDERS; do
   log="$tmp/logs/$contender.log"
   rss_file="$tmp/rss/$contender"
 
+  # The WAL grows by ~15 KiB per updated document (it is never restarted while the updates run) and
+  # stays until the database is dropped; on tmpfs that is memory.
+  if [ "$(stat -f -c %T "$fdb_dir/data")" = tmpfs ]; then
+    need_mib=$((n * 16 / 1024 + n / 2000 + 512))
+    avail_mib=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    ((need_mib < avail_mib)) || die "$contender: about $need_mib MiB of tmpfs needed for $n documents, $avail_mib MiB available"
+  fi
   note "$contender: seeding $db.users with $n documents"
   seed_start=$EPOCHREALTIME
   node "$helper" seed "$fdb_url" "$db" "$n" >"$tmp/logs/seed-$contender.log" 2>&1 \
     || die "seeding $db failed: $(tail -c 2000 "$tmp/logs/seed-$contender.log")"
   seed_seconds=$(seconds_since "$seed_start")
   if [ "$ID_INDEX" = 1 ]; then add_id_index "$db"; fi
+  # One small write to the database (another collection) just before the run: see settle in
+  # js_transform.js. Without it, a cursor opened first thing can make the run quadratic.
+  node "$helper" settle "$fdb_url" "$db" >>"$tmp/logs/seed-$contender.log" 2>&1 || die "settle write to $db failed"
 
   case "$contender" in
     floor) cmd=("$floor" "$fdb_url" "$db" "$PER_COMMAND") ;;
@@ -197,8 +211,12 @@ for contender in $CONTENDERS; do
   esac
   note "$contender: transforming $n documents ($(date +%H:%M:%S))"
   # Run in an empty directory: no mongrate.toml or migrate-mongo-config.js is picked up there.
+  server_cpu_before=$(server_cpu_ticks)
   record_timed ferretdb transform "$contender" 1 "$log" "$tmp/run" -- \
     /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file" timeout "$RUN_TIMEOUT" "${cmd[@]}"
+  server_cpu_s=$(awk -v a="$server_cpu_before" -v b="$(server_cpu_ticks)" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.1f", (b - a) / hz }')
+  load=$(cut -d' ' -f1 /proc/loadavg)
   read -r rss_kb cpu_s < <(awk '$1 == "maxrss_kb" { print $2, $4 + $5 }' "$rss_file")
   [[ ${rss_kb:-} =~ ^[0-9]+$ ]] || die "no peak RSS for $contender in $rss_file: $(cat "$rss_file")"
   # The server's files of this database: the WAL keeps its largest size until the database closes.
@@ -207,7 +225,10 @@ for contender in $CONTENDERS; do
 
   node "$helper" verify "$fdb_url" "$db" "$n" >"$tmp/logs/verify-$contender.log" 2>&1 \
     || die "$contender did not transform all $n documents: $(tail -c 3000 "$tmp/logs/verify-$contender.log") (its output: $(tail -c 1500 "$log"))"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" >>"$details"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" "$server_cpu_s" "$load" >>"$details"
+  # The next contender gets the server's memory and disk back (the WAL can be GiBs).
+  node "$helper" drop "$fdb_url" "$db" >>"$tmp/logs/verify-$contender.log" 2>&1 || die "dropping $db failed"
+  if compgen -G "$fdb_dir/data/$db.sqlite*" >/dev/null; then note "warning: $db's SQLite files are still there after dropDatabase"; fi
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +241,7 @@ done
   echo "mongrate:      $mongrate_version"
   echo "migrate-mongo: $mm_version (mongodb driver $(node -p "require('$node_modules/mongodb/package.json').version"), Node.js $(node --version)), lockTtl 0"
   echo "floor:         bench/transform-floor (mongodb crate $(awk '/^name = "mongodb"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$bench_dir/transform-floor/Cargo.lock")), $PER_COMMAND statements per update command"
+  echo "files:         bench/js_transform/bulkwrite.js and loop.js"
   echo "server:        $server_line on SQLite, loopback TCP; data in $(df -PT "$tmp" | awk 'NR == 2 { print $2 " (" $1 ")" }'); _id lookup index: $([ "$ID_INDEX" = 1 ] && echo added || echo "none (FerretDB as it is)")"
   echo
   python3 - "$results" "$details" <<'EOF'
@@ -231,8 +253,9 @@ for line in open(sys.argv[1]):
     seconds[tool] = float(value)
 details = {}
 for line in open(sys.argv[2]):
-    tool, docs, seed, rss, cpu, files = line.rstrip("\n").split("\t")
-    details[tool] = {"docs": int(docs), "seed": float(seed), "rss": int(rss), "cpu": float(cpu), "files": int(files)}
+    tool, docs, seed, rss, cpu, files, server_cpu, load = line.rstrip("\n").split("\t")
+    details[tool] = {"docs": int(docs), "seed": float(seed), "rss": int(rss), "cpu": float(cpu), "files": int(files),
+                     "server_cpu": float(server_cpu), "load": float(load)}
 
 names = {
     "floor": ("floor (Rust, mongodb crate)", "floor"),
@@ -246,7 +269,7 @@ def per_doc(tool):
     return seconds[tool] / details[tool]["docs"]
 
 print(f"{'contender':<42} {'documents':>9} {'seconds':>8} {'us/doc':>6} {'peak RSS MiB':>12} {'/ floor':>8}"
-      f" {'CPU s':>7} {'seed s':>6} {'server MiB':>10}")
+      f" {'CPU s':>6} {'server CPU s':>12} {'load':>5} {'seed s':>6} {'server MiB':>10}")
 starred = False
 for tool, (label, _) in names.items():
     if tool not in seconds:
@@ -259,11 +282,12 @@ for tool, (label, _) in names.items():
     else:
         ratio, starred = f"{per_doc(tool) / per_doc('floor'):.2f}*", True
     print(f"{label:<42} {d['docs']:>9} {seconds[tool]:>8.1f} {per_doc(tool) * 1e6:>6.0f} {d['rss'] / 1024:>12.1f} {ratio:>8}"
-          f" {d['cpu']:>7.1f} {d['seed']:>6.1f} {d['files']:>10}")
+          f" {d['cpu']:>6.1f} {d['server_cpu']:>12.1f} {d['load']:>5.2f} {d['seed']:>6.1f} {d['files']:>10}")
 if starred:
     print("* N differs from the floor's: ratio of the times per document")
-print("CPU s: user + system time of the contender's process (the server's not included); server MiB: the")
-print("database's SQLite files (with the WAL at its largest) after the run")
+print("CPU s: user + system time of the contender's process; server CPU s: of the FerretDB process during")
+print("the run; load: 1-minute load average at the end of the run (2 cores: above ~2, something else ran);")
+print("server MiB: the database's SQLite files (the WAL at its largest) after the run")
 print()
 
 def ratio(a, b, goal=None, better=None):

@@ -2,11 +2,11 @@
 // updates sent by bulkWrite, 1000 documents at a time. Run unchanged by mongrate and by
 // migrate-mongo.
 //
-// FerretDB v1 stops answering an `update` command of about 100 statements or more (each statement
-// keeps a connection of its pool of 100 until the command ends), and the Node.js driver sends a
-// bulkWrite of 1000 updateOne as one command of 1000 statements. So each 1000 go out as bulkWrite
-// calls of PER_CALL (50) operations: one `update` command of 50 statements each, in both tools
-// (mongrate splits its own commands at 50 on FerretDB anyway).
+// FerretDB v1 stops answering an `update` command of about 100 statements or more (it keeps each
+// statement's query open, each on a connection of its SQLite pool of 100, until the command ends),
+// and the Node.js driver sends a bulkWrite of 1000 updateOne as one command of 1000 statements. So
+// each 1000 go out as bulkWrite calls of PER_CALL (50) operations: one `update` command of 50
+// statements per call, in both tools (mongrate splits its own commands at 50 on FerretDB anyway).
 const BATCH = 1000;
 const PER_CALL = 50;
 
