@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: a JavaScript data migration over N documents (split `name` into `first_name` and
-# `last_name`, $unset `name`, schema_version 2 → 3), on one FerretDB server, by
+# `last_name`, $unset `name`, schema_version 2 → 3), on FerretDB, by
 #
 #   floor                    a plain Rust program on the `mongodb` crate (bench/transform-floor):
 #                            cursor, `update` commands of PER_COMMAND statements
@@ -13,7 +13,7 @@
 #   bash bench/js_transform.sh                     (from the repository root)
 #   BENCH_DOCS=100000 BENCH_TMPDIR=/dev/shm bash bench/js_transform.sh
 #
-# Each contender gets its own database of the same server, seeded just before its run with N users
+# Each contender gets its own freshly started server and database, seeded just before its run with N users
 # {_id: ObjectId, name, email, schema_version: 2}. The script measures each run's wall-clock time
 # and peak RSS (GNU time), checks that every document was transformed, and prints a table with the
 # ratios to the floor and between the tools.
@@ -113,11 +113,23 @@ mm_version=$(installed_version)
 export BENCH_NODE_MODULES="$node_modules"
 helper="$bench_dir/js_transform.js"
 
-note "starting FerretDB (tools/ferretdb-test-server.sh; the first run builds it with Go)"
-fdb_url=$("$root/tools/ferretdb-test-server.sh" start "$fdb_dir" $$) || die "tools/ferretdb-test-server.sh start failed"
-fdb_started=1
-fdb_base=${fdb_url%/}
-server_line=$(node "$bench_dir/mongo_check.js" server "$fdb_url") || die "cannot reach the server at $fdb_url: $server_line"
+# start_server: a fresh FerretDB with an empty data directory; sets fdb_url, fdb_base, server_line.
+# Each contender gets its own server: on one shared server the contender that ran second was ~10%
+# slower whatever it was (100,000 documents: mongrate 0.92 of the floor when it ran first, 1.11 when
+# second), so a run's state (the Go heap, the freed GiBs of tmpfs WAL) weighed on the next one.
+start_server() {
+  fdb_url=$("$root/tools/ferretdb-test-server.sh" start "$fdb_dir" $$) || die "tools/ferretdb-test-server.sh start failed"
+  fdb_started=1
+  fdb_base=${fdb_url%/}
+  server_line=$(node "$bench_dir/mongo_check.js" server "$fdb_url") || die "cannot reach the server at $fdb_url: $server_line"
+}
+stop_server() {
+  "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || die "tools/ferretdb-test-server.sh stop failed"
+  fdb_started=
+  rm -rf "$fdb_dir"
+}
+note "building FerretDB if needed (tools/ferretdb-test-server.sh; the first run builds it with Go)"
+"$root/tools/ferretdb-test-server.sh" build || die "tools/ferretdb-test-server.sh build failed"
 
 # ---------------------------------------------------------------------------------------------
 # Migrations: one directory per file, holding only that file (same version and name for both tools)
@@ -184,6 +196,7 @@ for contender in $CONTENDERS; do
   db="bench_js_${contender//-/_}"
   log="$tmp/logs/$contender.log"
   rss_file="$tmp/rss/$contender"
+  start_server
 
   # The WAL grows by ~15 KiB per updated document (it is never restarted while the updates run) and
   # stays until the database is dropped; on tmpfs that is memory.
@@ -229,6 +242,7 @@ for contender in $CONTENDERS; do
   # The next contender gets the server's memory and disk back (the WAL can be GiBs).
   node "$helper" drop "$fdb_url" "$db" >>"$tmp/logs/verify-$contender.log" 2>&1 || die "dropping $db failed"
   if compgen -G "$fdb_dir/data/$db.sqlite*" >/dev/null; then note "warning: $db's SQLite files are still there after dropDatabase"; fi
+  stop_server
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +250,7 @@ done
 # ---------------------------------------------------------------------------------------------
 {
   echo
-  echo "js_transform: split name into first_name/last_name over N users, one run per contender, each on its own freshly seeded database"
+  echo "js_transform: split name into first_name/last_name over N users, one run per contender, each on a freshly started server and seeded database"
   echo "machine:       nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }'), $(uname -sr), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "mongrate:      $mongrate_version"
   echo "migrate-mongo: $mm_version (mongodb driver $(node -p "require('$node_modules/mongodb/package.json').version"), Node.js $(node --version)), lockTtl 0"
