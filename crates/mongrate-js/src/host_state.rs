@@ -8,18 +8,19 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bson::Document;
-use mongodb::{ClientSession, Cursor, Database, SessionCursor};
+use mongodb::{ClientSession, Database, SessionCursor};
 use mongrate_mongo::capabilities::Capabilities;
 
 use crate::console::ConsoleSink;
 use crate::dry_run::DryRunLog;
+use crate::read_ahead::ReadAheadCursor;
 
 /// A session the migration started; created on the server side at first use.
 pub type SharedSession = Rc<tokio::sync::Mutex<Option<ClientSession>>>;
 
 /// A cursor the migration is reading.
 pub enum OpenCursor {
-    Implicit(Cursor<Document>),
+    Implicit(ReadAheadCursor),
     InSession(SessionCursor<Document>, SharedSession),
     /// A dry-run's stand-in for a command that would write (`$out`).
     Empty,

@@ -18,6 +18,7 @@ use crate::console::ConsoleLevel;
 use crate::dry_run::Preview;
 use crate::host_state::{HostState, OpenCursor, SharedSession};
 use crate::module_source::{compile_common_js, read_module, resolve_relative};
+use crate::read_ahead::{ReadAheadCursor, ReadFailure};
 
 /// An error the prelude turns into the Node driver's error class (`kind`: server, network, driver).
 fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rquickjs::Result<Object<'js>> {
@@ -164,7 +165,9 @@ async fn open_cursor<'js>(
     }
     let opened = match opened {
         Some(opened) => opened,
-        None if session == 0 => database.run_cursor_command(body).await.map(OpenCursor::Implicit),
+        None if session == 0 => {
+            database.run_cursor_command(body).await.map(|cursor| OpenCursor::Implicit(ReadAheadCursor::new(cursor)))
+        }
         None => {
             let shared = match shared_session(&state, session) {
                 Ok(shared) => shared,
@@ -200,15 +203,13 @@ async fn next_batch<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, max: u32)
         let mut cursor = shared.lock().await;
         let read = async {
             match &mut *cursor {
-                OpenCursor::Implicit(cursor) => {
-                    while documents.len() < max as usize {
-                        if !cursor.advance().await? {
-                            done = true;
-                            break;
-                        }
-                        documents.push(cursor.deserialize_current()?);
+                OpenCursor::Implicit(cursor) => match cursor.next_batch(max as usize).await {
+                    Ok(batch) => {
+                        documents = batch.documents;
+                        done = batch.done;
                     }
-                }
+                    Err(failure) => return Err(failure),
+                },
                 OpenCursor::InSession(cursor, session) => {
                     let mut guard = session.lock().await;
                     let Some(session) = guard.as_mut() else {
@@ -225,12 +226,15 @@ async fn next_batch<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, max: u32)
                 }
                 OpenCursor::Empty => done = true,
             }
-            Ok::<(), DriverError>(())
+            Ok::<(), ReadFailure>(())
         };
-        if let Err(error) = read.await {
+        if let Err(failure) = read.await {
             drop(cursor);
             state.cursors.borrow_mut().remove(&id);
-            return driver_error(&ctx, &error);
+            return match failure {
+                ReadFailure::Driver(error) => driver_error(&ctx, &error),
+                ReadFailure::Lost(why) => plain_error(&ctx, &why),
+            };
         }
     }
     if done {

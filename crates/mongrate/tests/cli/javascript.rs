@@ -345,6 +345,51 @@ fn ctrl_c_stops_a_running_javascript_migration_and_records_it() {
     assert!(status["locked"].is_null(), "the lock is released: {status}");
 }
 
+// Cursors are read one batch ahead (the next batch is fetched while the migration works on the
+// last): every document still comes once and in order while the migration writes to the same
+// collection, and a cursor closed with a batch on its way closes cleanly.
+const READ_AHEAD: &str = r#"
+module.exports = {
+  async up(db) {
+    const users = db.collection('users');
+    let seen = 0;
+    let last = 0;
+    let ids = [];
+    for await (const user of users.find({}).sort({ _id: 1 }).batchSize(100)) {
+      if (user._id !== last + 1) throw new Error(`document ${user._id} came after ${last}`);
+      last = user._id;
+      seen++;
+      ids.push(user._id);
+      if (ids.length === 100) {
+        await users.updateMany({ _id: { $in: ids } }, { $set: { seen: true } });
+        ids = [];
+      }
+    }
+    const cursor = users.find({}).sort({ _id: 1 }).batchSize(100);
+    const first = await cursor.next();
+    for (let i = 1; i < 150; i++) await cursor.next();
+    await cursor.close();
+    const tail = await users.find({ _id: { $gt: 900 } }).toArray();
+    await db.collection('report').insertOne({ _id: 'cursor', seen, first: first._id, tail: tail.length });
+  },
+};
+"#;
+
+#[test]
+fn cursors_read_ahead_return_every_document_once_in_order() {
+    let project = project();
+    let users: Vec<serde_json::Value> = (1..=1000).map(|id| serde_json::json!({ "_id": id })).collect();
+    insert(&project.mongo(), "users", serde_json::Value::Array(users));
+    project.write("001-read-ahead.js", READ_AHEAD);
+    project.run(&["up"]).expect(0);
+    let report = find_all(&project.mongo(), "report");
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(report[0].get_i32("seen").ok(), Some(1000), "{report:?}");
+    assert_eq!(report[0].get_i32("first").ok(), Some(1), "{report:?}");
+    assert_eq!(report[0].get_i32("tail").ok(), Some(100), "{report:?}");
+    assert_eq!(count(&project.mongo(), "users", doc! { "seen": true }), 1000);
+}
+
 #[test]
 fn a_failed_operation_nobody_awaited_fails_the_migration() {
     let project = project();
