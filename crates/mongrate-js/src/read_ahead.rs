@@ -34,7 +34,7 @@ impl From<DriverError> for ReadFailure {
 type Fetched = Result<(Batch, Option<Cursor<Document>>), DriverError>;
 
 enum State {
-    Idle(Cursor<Document>),
+    Idle(Box<Cursor<Document>>),
     Fetching(JoinHandle<Fetched>),
     Exhausted,
 }
@@ -56,14 +56,14 @@ async fn read(mut cursor: Cursor<Document>, max: usize) -> Fetched {
 
 impl ReadAheadCursor {
     pub fn new(cursor: Cursor<Document>) -> Self {
-        ReadAheadCursor { state: State::Idle(cursor) }
+        ReadAheadCursor { state: State::Idle(Box::new(cursor)) }
     }
 
     /// The next documents (up to `max`, or the batch already read ahead, whatever its size); then
     /// starts reading the following `max` in the background. Must run inside a tokio runtime.
     pub async fn next_batch(&mut self, max: usize) -> Result<Batch, ReadFailure> {
         let fetched = match std::mem::replace(&mut self.state, State::Exhausted) {
-            State::Idle(cursor) => read(cursor, max).await,
+            State::Idle(cursor) => read(*cursor, max).await,
             State::Fetching(task) => match task.await {
                 Ok(fetched) => fetched,
                 Err(error) => return Err(ReadFailure::Lost(format!("reading the cursor ahead failed: {error}"))),
