@@ -21,7 +21,7 @@ pub type SharedSession = Rc<tokio::sync::Mutex<Option<ClientSession>>>;
 /// A cursor the migration is reading.
 pub enum OpenCursor {
     Implicit(ReadAheadCursor),
-    InSession(SessionCursor<Document>, SharedSession),
+    InSession(Box<SessionCursor<Document>>, SharedSession),
     /// A dry-run's stand-in for a command that would write (`$out`).
     Empty,
 }

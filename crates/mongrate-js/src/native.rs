@@ -179,7 +179,7 @@ async fn open_cursor<'js>(
                 Err(error) => Err(error),
             };
             drop(guard);
-            cursor.map(|cursor| OpenCursor::InSession(cursor, shared))
+            cursor.map(|cursor| OpenCursor::InSession(Box::new(cursor), shared))
         }
     };
     match opened {
