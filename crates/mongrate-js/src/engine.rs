@@ -63,6 +63,7 @@ impl ScriptEngine for JsEngine {
             source: run.file.content.clone(),
             direction: run.direction,
             database: run.database.clone(),
+            client_options: run.client_options.clone(),
             capabilities: run.capabilities.clone(),
             dry_run: run.dry_run,
             console: self.console.clone(),

@@ -1,8 +1,11 @@
 //! Runs one migration's `up` or `down` on a thread of its own.
 //!
-//! QuickJS values cannot cross threads, so the migration runs on a new thread that polls it with
-//! the caller's tokio runtime handle: the driver's I/O stays on that runtime, the caller's future
-//! stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat.
+//! QuickJS values cannot cross threads, so the migration runs on a new thread: the caller's future
+//! stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat. The thread has a
+//! tokio runtime and a MongoDB client of its own, so the driver's sockets are polled where the
+//! migration awaits them: with the caller's client every command crossed threads several times
+//! (pool checkout, socket readiness), ~130 µs per round trip on FerretDB. A migration in a
+//! transaction uses the caller's client and runtime instead: its session belongs to that client.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -10,7 +13,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mongodb::{ClientSession, Database};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, ClientSession, Database};
 use mongrate_core::execution::StepFailure;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind};
@@ -28,6 +32,8 @@ pub struct StepJob {
     pub source: String,
     pub direction: Direction,
     pub database: Database,
+    /// The options of `database`'s client, for the thread's own client.
+    pub client_options: ClientOptions,
     pub capabilities: Capabilities,
     pub dry_run: bool,
     pub console: Arc<dyn ConsoleSink>,
@@ -58,13 +64,29 @@ pub async fn run_step(job: StepJob) -> StepResult {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let spawned =
         std::thread::Builder::new().name("mongrate-js".to_owned()).stack_size(16 * 1024 * 1024).spawn(move || {
-            let result = handle.block_on(execute(job, stop));
+            let result =
+                if job.transaction.is_some() { handle.block_on(execute(job, stop)) } else { own_io(job, stop) };
             let _ = sender.send(result);
         });
     if let Err(error) = spawned {
         return Err(failed(format!("cannot start the JavaScript engine's thread: {error}"), false));
     }
     receiver.await.unwrap_or_else(|_| Err(failed("the JavaScript engine stopped without an answer".to_owned(), true)))
+}
+
+/// Runs the job on this thread's own runtime, against a client of its own.
+fn own_io(mut job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(format!("cannot start the JavaScript engine's runtime: {e}"), false))?;
+    runtime.block_on(async move {
+        // Made inside the runtime: the client starts its monitoring tasks on it.
+        let client = Client::with_options(job.client_options.clone())
+            .map_err(|e| failed(format!("cannot connect the JavaScript engine to MongoDB: {e}"), false))?;
+        job.database = client.database(job.database.name());
+        execute(job, stop).await
+    })
 }
 
 async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {

@@ -21,8 +21,9 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A client, and the database the URL path (or `database`) names.
-pub async fn connect(url: &str, database: Option<&str>, timeout: Duration) -> Result<(Client, String)> {
+/// A client, the database the URL path (or `database`) names, and the options the client was
+/// made with (a JavaScript migration's thread makes a client of its own from them).
+pub async fn connect(url: &str, database: Option<&str>, timeout: Duration) -> Result<(Client, String, ClientOptions)> {
     let shown = redact(url);
     let mut options =
         ClientOptions::parse(url).await.map_err(|e| Error::config(format!("invalid MongoDB URL {shown}: {e}")))?;
@@ -39,8 +40,8 @@ pub async fn connect(url: &str, database: Option<&str>, timeout: Duration) -> Re
                 shown.trim_end_matches('/')
             ))
         })?;
-    let client = Client::with_options(options).map_err(|e| Error::config(format!("{shown}: {e}")))?;
-    Ok((client, database))
+    let client = Client::with_options(options.clone()).map_err(|e| Error::config(format!("{shown}: {e}")))?;
+    Ok((client, database, options))
 }
 
 #[cfg(test)]

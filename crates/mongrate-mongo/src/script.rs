@@ -2,6 +2,7 @@
 //! so this crate does not depend on one.
 
 use async_trait::async_trait;
+use mongodb::options::ClientOptions;
 use mongodb::{ClientSession, Database};
 use mongrate_core::execution::{OperationReport, StepFailure};
 use mongrate_core::plan::Direction;
@@ -14,6 +15,9 @@ pub struct ScriptRun<'a> {
     pub file: &'a MigrationFile,
     pub direction: Direction,
     pub database: &'a Database,
+    /// The options `database`'s client was made with: a script engine may make a client of its
+    /// own from them, to do its I/O on its own thread.
+    pub client_options: &'a ClientOptions,
     pub capabilities: &'a Capabilities,
     /// Reads run; writes are counted, reported and not sent.
     pub dry_run: bool,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use mongodb::options::ClientOptions;
 use mongodb::{Client, ClientSession, Database};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
@@ -39,6 +40,7 @@ pub struct MongoOptions {
 /// A MongoDB database (or a server speaking its protocol: FerretDB, DocumentDB, Cosmos DB).
 pub struct MongoTarget {
     _client: Client,
+    client_options: ClientOptions,
     db: Database,
     changelog: MongoChangelog,
     lease: Arc<MongoLeaseStore>,
@@ -54,7 +56,8 @@ impl MongoTarget {
 
     /// Connects and learns what the server can do.
     pub async fn connect(options: MongoOptions) -> Result<MongoTarget> {
-        let (client, database) = connect(&options.url, options.database.as_deref(), options.connect_timeout).await?;
+        let (client, database, client_options) =
+            connect(&options.url, options.database.as_deref(), options.connect_timeout).await?;
         let shown_url = redact(&options.url);
         let capabilities = detect(&client.database("admin")).await.map_err(|e| {
             Error::database(format!(
@@ -66,7 +69,16 @@ impl MongoTarget {
         let changelog = MongoChangelog { db: db.clone(), names: options.names };
         let lease =
             Arc::new(MongoLeaseStore { changelog: changelog.clone(), clock_offset_ms: capabilities.clock_offset_ms });
-        Ok(MongoTarget { _client: client, db, changelog, lease, capabilities, shown_url, scripts: options.scripts })
+        Ok(MongoTarget {
+            _client: client,
+            client_options,
+            db,
+            changelog,
+            lease,
+            capabilities,
+            shown_url,
+            scripts: options.scripts,
+        })
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -88,7 +100,15 @@ impl MongoTarget {
     }
 
     fn script_run<'a>(&'a self, file: &'a MigrationFile, direction: Direction, dry_run: bool) -> ScriptRun<'a> {
-        ScriptRun { file, direction, database: &self.db, capabilities: &self.capabilities, dry_run, transaction: None }
+        ScriptRun {
+            file,
+            direction,
+            database: &self.db,
+            client_options: &self.client_options,
+            capabilities: &self.capabilities,
+            dry_run,
+            transaction: None,
+        }
     }
 
     /// Runs the declarative operations one by one; returns what each did.
