@@ -496,10 +496,12 @@ mod tests {
     use crate::host::{install_prelude, new_runtime};
     use crate::host_state::HostState;
 
-    /// Evaluates `script` (which returns a value) in a context with the prelude; converts the
-    /// value to BSON, back to JavaScript, and has `check` (a function of the round-tripped value
-    /// returning a string, empty when fine) judge it there.
-    fn round_trip(script: &str, check: &str) -> Bson {
+    /// Evaluates `script` (which returns a value) in a context with the prelude and hands the value
+    /// to `examine`.
+    fn with_script_value<R>(
+        script: &str,
+        examine: impl for<'js> FnOnce(&Ctx<'js>, &BsonClasses<'js>, Value<'js>) -> R,
+    ) -> R {
         let tokio = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         tokio.block_on(async {
             let (_runtime, context) = new_runtime(|| false).await.unwrap();
@@ -509,32 +511,28 @@ mod tests {
                     install_prelude(&ctx, &state).catch(&ctx).unwrap();
                     let value: Value = ctx.eval(script).catch(&ctx).unwrap();
                     let classes = BsonClasses::new(&ctx).unwrap();
-                    let bson = to_bson(&classes, &value, &FieldPath::Root, 0).unwrap().unwrap();
-                    let back = to_js(&ctx, &classes, &bson, false).unwrap();
-                    let judge: Function = ctx.eval(check).catch(&ctx).unwrap();
-                    let verdict: String = judge.call((back,)).catch(&ctx).unwrap();
-                    assert_eq!(verdict, "", "{script}");
-                    bson
+                    examine(&ctx, &classes, value)
                 })
                 .await
         })
     }
 
+    /// Converts what `script` returns to BSON, back to JavaScript, and has `check` (a function of
+    /// the round-tripped value returning a string, empty when fine) judge it there.
+    fn round_trip(script: &str, check: &str) -> Bson {
+        with_script_value(script, |ctx, classes, value| {
+            let bson = to_bson(classes, &value, &FieldPath::Root, 0).unwrap().unwrap();
+            let back = to_js(ctx, classes, &bson, false).unwrap();
+            let judge: Function = ctx.eval(check).catch(ctx).unwrap();
+            let verdict: String = judge.call((back,)).catch(ctx).unwrap();
+            assert_eq!(verdict, "", "{script}");
+            bson
+        })
+    }
+
     /// Converts what `script` returns; the error when it cannot be stored.
     fn conversion_error(script: &str) -> String {
-        let tokio = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        tokio.block_on(async {
-            let (_runtime, context) = new_runtime(|| false).await.unwrap();
-            let state = Rc::new(HostState::new(None, None, false, Arc::new(StderrConsole), "test.js".into()));
-            context
-                .with(|ctx| {
-                    install_prelude(&ctx, &state).catch(&ctx).unwrap();
-                    let value: Value = ctx.eval(script).catch(&ctx).unwrap();
-                    let classes = BsonClasses::new(&ctx).unwrap();
-                    to_document(&classes, &value, "a filter").unwrap_err()
-                })
-                .await
-        })
+        with_script_value(script, |_, classes, value| to_document(classes, &value, "a filter").unwrap_err())
     }
 
     #[test]
