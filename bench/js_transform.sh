@@ -24,6 +24,9 @@
 #                        holds the whole collection in memory)
 #   CONTENDERS="floor mongrate-bulkwrite migrate-mongo-bulkwrite mongrate-loop migrate-mongo-loop"
 #                        which ones to run, in this order
+#   ROUNDS=1             how many times to run the CONTENDERS in turn (floor, mongrate, migrate-mongo,
+#                        floor, mongrate, …); the ratios then compare the medians, and each round's
+#                        own ratios are printed too (the machine drifts slowly: neighbours compare best)
 #   PER_COMMAND=50       update statements per command of the floor (FerretDB v1 hangs at ~100)
 #   ID_INDEX=1           add the SQLite index that FerretDB's _id lookups can use (see README);
 #                        0 leaves the server as it is: every updateOne by _id then scans the collection
@@ -40,6 +43,7 @@ CONTENDERS=${CONTENDERS:-floor mongrate-bulkwrite migrate-mongo-bulkwrite mongra
 PER_COMMAND=${PER_COMMAND:-50}
 ID_INDEX=${ID_INDEX:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-10800}
+ROUNDS=${ROUNDS:-1}
 MIGRATE_MONGO_MAJOR=14
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +63,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [[ $PER_COMMAND =~ ^[1-9][0-9]*$ ]] || die "PER_COMMAND must be 1 or more"
 [[ $ID_INDEX == 0 || $ID_INDEX == 1 ]] || die "ID_INDEX must be 0 or 1"
 [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "RUN_TIMEOUT must be a number of seconds"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be 1 or more"
 for contender in $CONTENDERS; do
   case "$contender" in
     floor | mongrate-bulkwrite | migrate-mongo-bulkwrite | mongrate-loop | migrate-mongo-loop) ;;
@@ -180,7 +185,7 @@ EOF
 # ---------------------------------------------------------------------------------------------
 results="$tmp/results.tsv"
 : >"$results"
-details="$tmp/details.tsv" # contender docs seed_s rss_kb cpu_s server_files_mib server_cpu_s load
+details="$tmp/details.tsv" # contender round docs seed_s rss_kb cpu_s server_files_mib server_cpu_s load
 : >"$details"
 
 # server_cpu_ticks: user + system clock ticks the FerretDB process has used so far.
@@ -188,14 +193,15 @@ server_cpu_ticks() {
   awk '{ print $14 + $15 }' "/proc/$(cat "$fdb_dir/ferretdb.pid")/stat"
 }
 
+for round in $(seq "$ROUNDS"); do
 for contender in $CONTENDERS; do
   case "$contender" in
     *-loop) n=$LOOP_DOCS ;;
     *) n=$BENCH_DOCS ;;
   esac
   db="bench_js_${contender//-/_}"
-  log="$tmp/logs/$contender.log"
-  rss_file="$tmp/rss/$contender"
+  log="$tmp/logs/$contender-$round.log"
+  rss_file="$tmp/rss/$contender-$round"
   start_server
 
   # The WAL grows by ~15 KiB per updated document (it is never restarted while the updates run) and
@@ -222,10 +228,10 @@ for contender in $CONTENDERS; do
     migrate-mongo-*) cmd=(env "NODE_PATH=$node_modules" "$migrate_mongo" up
       -f "$(migrate_mongo_config "$db" "$tmp/migrations/${contender#migrate-mongo-}")") ;;
   esac
-  note "$contender: transforming $n documents ($(date +%H:%M:%S))"
+  note "$contender (round $round of $ROUNDS): transforming $n documents ($(date +%H:%M:%S))"
   # Run in an empty directory: no mongrate.toml or migrate-mongo-config.js is picked up there.
   server_cpu_before=$(server_cpu_ticks)
-  record_timed ferretdb transform "$contender" 1 "$log" "$tmp/run" -- \
+  record_timed ferretdb transform "$contender" "$round" "$log" "$tmp/run" -- \
     /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file" timeout "$RUN_TIMEOUT" "${cmd[@]}"
   server_cpu_s=$(awk -v a="$server_cpu_before" -v b="$(server_cpu_ticks)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.1f", (b - a) / hz }')
@@ -238,11 +244,12 @@ for contender in $CONTENDERS; do
 
   node "$helper" verify "$fdb_url" "$db" "$n" >"$tmp/logs/verify-$contender.log" 2>&1 \
     || die "$contender did not transform all $n documents: $(tail -c 3000 "$tmp/logs/verify-$contender.log") (its output: $(tail -c 1500 "$log"))"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" "$server_cpu_s" "$load" >>"$details"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$round" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" "$server_cpu_s" "$load" >>"$details"
   # The next contender gets the server's memory and disk back (the WAL can be GiBs).
   node "$helper" drop "$fdb_url" "$db" >>"$tmp/logs/verify-$contender.log" 2>&1 || die "dropping $db failed"
   if compgen -G "$fdb_dir/data/$db.sqlite*" >/dev/null; then note "warning: $db's SQLite files are still there after dropDatabase"; fi
   stop_server
+done
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +257,7 @@ done
 # ---------------------------------------------------------------------------------------------
 {
   echo
-  echo "js_transform: split name into first_name/last_name over N users, one run per contender, each on a freshly started server and seeded database"
+  echo "js_transform: split name into first_name/last_name over N users, $ROUNDS round(s) of one run per contender, each on a freshly started server and seeded database"
   echo "machine:       nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }'), $(uname -sr), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "mongrate:      $mongrate_version"
   echo "migrate-mongo: $mm_version (mongodb driver $(node -p "require('$node_modules/mongodb/package.json').version"), Node.js $(node --version)), lockTtl 0"
@@ -259,17 +266,19 @@ done
   echo "server:        $server_line on SQLite, loopback TCP; data in $(df -PT "$tmp" | awk 'NR == 2 { print $2 " (" $1 ")" }'); _id lookup index: $([ "$ID_INDEX" = 1 ] && echo added || echo "none (FerretDB as it is)")"
   echo
   python3 - "$results" "$details" <<'EOF'
+import statistics
 import sys
 
-seconds = {}
+# runs[tool][round] = {"seconds": …, "docs": …, …}; a contender's figure is its median over the rounds.
+runs = {}
 for line in open(sys.argv[1]):
-    _backend, _phase, tool, _run, value = line.rstrip("\n").split("\t")
-    seconds[tool] = float(value)
-details = {}
+    _backend, _phase, tool, round_, value = line.rstrip("\n").split("\t")
+    runs.setdefault(tool, {})[int(round_)] = {"seconds": float(value)}
 for line in open(sys.argv[2]):
-    tool, docs, seed, rss, cpu, files, server_cpu, load = line.rstrip("\n").split("\t")
-    details[tool] = {"docs": int(docs), "seed": float(seed), "rss": int(rss), "cpu": float(cpu), "files": int(files),
-                     "server_cpu": float(server_cpu), "load": float(load)}
+    tool, round_, docs, seed, rss, cpu, files, server_cpu, load = line.rstrip("\n").split("\t")
+    runs[tool][int(round_)].update({"docs": int(docs), "seed": float(seed), "rss": int(rss), "cpu": float(cpu),
+                                    "files": int(files), "server_cpu": float(server_cpu), "load": float(load)})
+rounds = sorted({r for by_round in runs.values() for r in by_round})
 
 names = {
     "floor": ("floor (Rust, mongodb crate)", "floor"),
@@ -279,43 +288,54 @@ names = {
     "migrate-mongo-loop": ("migrate-mongo, loop (toArray + updateOne)", "migrate-mongo loop"),
 }
 
-def per_doc(tool):
-    return seconds[tool] / details[tool]["docs"]
+def per_doc(tool, round_=None):
+    """Seconds per document: of one round's run, or the median over the rounds."""
+    if round_ is not None:
+        run = runs[tool][round_]
+        return run["seconds"] / run["docs"]
+    return statistics.median(run["seconds"] / run["docs"] for run in runs[tool].values())
 
-print(f"{'contender':<42} {'documents':>9} {'seconds':>8} {'us/doc':>6} {'peak RSS MiB':>12} {'/ floor':>8}"
+print(f"{'contender':<42} {'round':>5} {'documents':>9} {'seconds':>8} {'us/doc':>6} {'peak RSS MiB':>12} {'/ floor':>8}"
       f" {'CPU s':>6} {'server CPU s':>12} {'load':>5} {'seed s':>6} {'server MiB':>10}")
 starred = False
 for tool, (label, _) in names.items():
-    if tool not in seconds:
-        continue
-    d = details[tool]
-    if "floor" not in seconds:
-        ratio = "-"
-    elif d["docs"] == details["floor"]["docs"]:
-        ratio = f"{seconds[tool] / seconds['floor']:.2f}"
-    else:
-        ratio, starred = f"{per_doc(tool) / per_doc('floor'):.2f}*", True
-    print(f"{label:<42} {d['docs']:>9} {seconds[tool]:>8.1f} {per_doc(tool) * 1e6:>6.0f} {d['rss'] / 1024:>12.1f} {ratio:>8}"
-          f" {d['cpu']:>6.1f} {d['server_cpu']:>12.1f} {d['load']:>5.2f} {d['seed']:>6.1f} {d['files']:>10}")
+    for round_, d in sorted(runs.get(tool, {}).items()):
+        floor = runs.get("floor", {}).get(round_)
+        if floor is None:
+            ratio = "-"
+        elif d["docs"] == floor["docs"]:
+            ratio = f"{d['seconds'] / floor['seconds']:.2f}"
+        else:
+            ratio, starred = f"{per_doc(tool, round_) / per_doc('floor', round_):.2f}*", True
+        print(f"{label:<42} {round_:>5} {d['docs']:>9} {d['seconds']:>8.1f} {per_doc(tool, round_) * 1e6:>6.0f}"
+              f" {d['rss'] / 1024:>12.1f} {ratio:>8} {d['cpu']:>6.1f} {d['server_cpu']:>12.1f} {d['load']:>5.2f}"
+              f" {d['seed']:>6.1f} {d['files']:>10}")
 if starred:
     print("* N differs from the floor's: ratio of the times per document")
-print("CPU s: user + system time of the contender's process; server CPU s: of the FerretDB process during")
-print("the run; load: 1-minute load average at the end of the run (2 cores: above ~2, something else ran);")
-print("server MiB: the database's SQLite files (the WAL at its largest) after the run")
+print("/ floor: against the floor's run of the same round; CPU s: user + system time of the contender's")
+print("process; server CPU s: of the FerretDB process during the run; load: 1-minute load average at the")
+print("end of the run (2 cores: above ~2, something else ran); server MiB: the database's SQLite files (the")
+print("WAL at its largest) after the run")
 print()
 
 def ratio(a, b, goal=None, better=None):
-    if a not in seconds or b not in seconds:
+    if a not in runs or b not in runs:
         return
-    same = details[a]["docs"] == details[b]["docs"]
+    same = {d["docs"] for d in runs[a].values()} == {d["docs"] for d in runs[b].values()}
     value = per_doc(a) / per_doc(b)
     verdict = ""
     if goal is not None:
         met = value <= goal if better == "<=" else value < goal
         verdict = f"  (goal {better} {goal}: {'met' if met else 'NOT met'})"
     note = "" if same else " (per document: different N)"
-    print(f"{names[a][1] + ' / ' + names[b][1] + ':':<50} {value:.3f}{note}{verdict}")
+    each = ""
+    if len(rounds) > 1:
+        paired = [f"{per_doc(a, r) / per_doc(b, r):.3f}" for r in rounds if r in runs[a] and r in runs[b]]
+        each = f"; by round: {', '.join(paired)}"
+    print(f"{names[a][1] + ' / ' + names[b][1] + ':':<50} {value:.3f}{note}{verdict}{each}")
 
+if len(rounds) > 1:
+    print(f"ratios of the medians over {len(rounds)} rounds")
 ratio("mongrate-bulkwrite", "floor", 1.3, "<=")
 ratio("mongrate-bulkwrite", "migrate-mongo-bulkwrite", 1.0, "<")
 ratio("mongrate-loop", "migrate-mongo-loop")

@@ -122,7 +122,10 @@
   }
 
   function updateStatement(filter, update, options, multi) {
-    const statement = { q: filter || {}, u: update, multi, upsert: !!(options && options.upsert) };
+    // As the Node driver sends them: `multi` only when true, `upsert` only when given.
+    const statement = { q: filter || {}, u: update };
+    if (options && options.upsert !== undefined) statement.upsert = !!options.upsert;
+    if (multi) statement.multi = true;
     return pick(statement, options, ['arrayFilters', 'collation', 'hint']);
   }
 
@@ -378,26 +381,26 @@
     hasWriteErrors() { return false; }
   }
 
-  // One bulkWrite model as a write statement: [kind, statement, insertedId or undefined].
+  // One bulkWrite model as a write statement: { kind, statement, id (an insert's _id) }.
   function bulkStatement(model) {
     if (!model || typeof model !== 'object') throw new MongoInvalidArgumentError('a bulkWrite operation must be an object');
     if (model.insertOne) {
       const document = withId(model.insertOne.document !== undefined ? model.insertOne.document : model.insertOne);
-      return ['insert', document, document._id];
+      return { kind: 'insert', statement: document, id: document._id };
     }
     const update = model.updateOne || model.updateMany;
     if (update) {
       checkUpdate(update.update);
-      return ['update', updateStatement(update.filter, update.update, update, !!model.updateMany), undefined];
+      return { kind: 'update', statement: updateStatement(update.filter, update.update, update, !!model.updateMany) };
     }
     if (model.replaceOne) {
       checkReplacement(model.replaceOne.replacement);
-      return ['update', updateStatement(model.replaceOne.filter, model.replaceOne.replacement, model.replaceOne, false), undefined];
+      return { kind: 'update', statement: updateStatement(model.replaceOne.filter, model.replaceOne.replacement, model.replaceOne, false) };
     }
     const remove = model.deleteOne || model.deleteMany;
     if (remove) {
       const statement = pick({ q: remove.filter || {}, limit: model.deleteOne ? 1 : 0 }, remove, ['collation', 'hint']);
-      return ['delete', statement, undefined];
+      return { kind: 'delete', statement };
     }
     throw new MongoInvalidArgumentError(`unknown bulkWrite operation: ${Object.keys(model).join(', ')}`);
   }
@@ -406,29 +409,27 @@
     if (!Array.isArray(models)) throw new MongoInvalidArgumentError('bulkWrite takes an array of operations');
     const ordered = !(options && options.ordered === false);
     const result = new BulkWriteResult();
-    const statements = models.map((model, index) => {
-      const statement = bulkStatement(model);
-      statement.push(index);
-      return statement;
-    });
-    for (const [kind, , id, index] of statements) if (kind === 'insert') result.insertedIds[index] = id;
     // Ordered: consecutive operations of one kind form a batch; unordered: one batch per kind.
+    // A batch keeps its statements and, beside them, each one's index in `models`. (Plain indexed
+    // loops: this runs for every document of a data migration, and QuickJS has no JIT.)
     const batches = [];
-    if (ordered) {
-      for (const statement of statements) {
-        const last = batches[batches.length - 1];
-        if (last && last.kind === statement[0]) last.items.push(statement);
-        else batches.push({ kind: statement[0], items: [statement] });
+    const byKind = {};
+    for (let index = 0; index < models.length; index++) {
+      const { kind, statement, id } = bulkStatement(models[index]);
+      if (kind === 'insert') result.insertedIds[index] = id;
+      let batch = ordered ? batches[batches.length - 1] : byKind[kind];
+      if (!batch || batch.kind !== kind) {
+        batch = { kind, statements: [], indexes: [] };
+        if (ordered) batches.push(batch);
+        else byKind[kind] = batch;
       }
-    } else {
-      for (const kind of ['insert', 'update', 'delete']) {
-        const items = statements.filter((s) => s[0] === kind);
-        if (items.length > 0) batches.push({ kind, items });
-      }
+      batch.statements.push(statement);
+      batch.indexes.push(index);
     }
+    if (!ordered) for (const kind of ['insert', 'update', 'delete']) if (byKind[kind]) batches.push(byKind[kind]);
     const writeErrors = [];
     for (const batch of batches) {
-      const reply = await write(collection, batch.kind, batch.items.map((s) => s[1]), options, trace, label || `bulkWrite ${collection.collectionName}`);
+      const reply = await write(collection, batch.kind, batch.statements, options, trace, label || `bulkWrite ${collection.collectionName}`);
       if (batch.kind === 'insert') result.insertedCount += reply.n;
       if (batch.kind === 'delete') result.deletedCount += reply.n;
       if (batch.kind === 'update') {
@@ -437,9 +438,9 @@
         result.upsertedCount += reply.upserted.length;
         // Keyed as the Node driver keys them: the server's index plus the list index of the
         // batch's first operation (for an unordered bulk that is not the operation's own index).
-        for (const up of reply.upserted) result.upsertedIds[batch.items[0][3] + up.index] = up._id;
+        for (const up of reply.upserted) result.upsertedIds[batch.indexes[0] + up.index] = up._id;
       }
-      for (const error of reply.writeErrors) writeErrors.push({ ...error, index: batch.items[error.index][3] });
+      for (const error of reply.writeErrors) writeErrors.push({ ...error, index: batch.indexes[error.index] });
       if (ordered && writeErrors.length > 0) break;
     }
     if (writeErrors.length > 0) {
