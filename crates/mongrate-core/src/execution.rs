@@ -45,12 +45,43 @@ pub struct StepOutcome {
     pub operations: Vec<OperationReport>,
 }
 
+/// What a failed step left in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureEffect {
+    /// Its transaction was rolled back: nothing of it remains.
+    RolledBack,
+    /// It ran without a transaction and failed before it changed anything (its first operation
+    /// failed, or it never started).
+    NothingApplied,
+    /// It ran without a transaction and may have changed part of what it meant to: such a
+    /// failure blocks the next run until someone decides.
+    Partial,
+}
+
+impl FailureEffect {
+    /// Whether some of the step's changes may be in the database.
+    pub fn is_partial(self) -> bool {
+        self == FailureEffect::Partial
+    }
+
+    /// The effect of a step that ran without a transaction, by whether anything was done yet.
+    pub fn without_transaction(changed_something: bool) -> Self {
+        if changed_something { FailureEffect::Partial } else { FailureEffect::NothingApplied }
+    }
+}
+
 /// A step that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepFailure {
     pub error: crate::error::Error,
-    /// Whether changes may remain (no transaction): such a failure blocks the next run.
-    pub partial: bool,
+    pub effect: FailureEffect,
+}
+
+impl StepFailure {
+    pub fn new(error: crate::error::Error, effect: FailureEffect) -> Self {
+        StepFailure { error, effect }
+    }
 }
 
 impl StepExecution<'_> {
@@ -62,7 +93,10 @@ impl StepExecution<'_> {
             version: migration.version(),
             name: migration.meta.name.clone(),
             description: migration.meta.description.clone(),
-            status: MigrationStatus::Running,
+            status: match self.step.direction {
+                Direction::Up => MigrationStatus::Running,
+                Direction::Down => MigrationStatus::Reverting,
+            },
             applied_at: previous.and_then(|p| p.applied_at.clone()),
             rolled_back_at: previous.and_then(|p| p.rolled_back_at.clone()),
             execution_time: previous.and_then(|p| p.execution_time),
@@ -127,17 +161,23 @@ impl StepExecution<'_> {
 
     /// The record (if it changes) and history entry of a step that failed.
     ///
-    /// An `up` is always recorded `failed`. A `down` that failed inside a transaction changed
-    /// nothing, so the record stays as it was.
+    /// An `up` is recorded `failed`, with `partial` when some of it may remain. A `down` that
+    /// changed nothing leaves the record as it was (the migration is still applied); one that may
+    /// have reverted part of it is recorded `down-failed`: still applied, partly reverted, and
+    /// never offered to `up --retry`.
     pub fn failed(&self, elapsed: Duration, failure: &StepFailure) -> (Option<MigrationRecord>, HistoryEntry) {
         let history = self.history(HistoryOutcome::Failed, elapsed, Some(failure.error.message.clone()));
-        if self.step.direction == Direction::Down && !failure.partial {
+        let partial = failure.effect.is_partial();
+        if self.step.direction == Direction::Down && !partial {
             return (None, history);
         }
         let mut record = self.base_record();
-        record.status = MigrationStatus::Failed;
+        record.status = match self.step.direction {
+            Direction::Up => MigrationStatus::Failed,
+            Direction::Down => MigrationStatus::DownFailed,
+        };
         record.error = Some(failure.error.message.clone());
-        record.partial = failure.partial;
+        record.partial = partial;
         record.execution_time = Some(elapsed.as_millis() as i64);
         (Some(record), history)
     }

@@ -12,7 +12,8 @@ use crate::validation::{blocked_message, blocking_records, drift_message, find_d
 use crate::version::Version;
 
 /// Which way a step goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
     Down,
@@ -24,6 +25,12 @@ impl Direction {
             Direction::Up => "up",
             Direction::Down => "down",
         }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -49,6 +56,8 @@ pub enum PlanRequest {
     },
     Down {
         scope: DownScope,
+        /// Run again the down of a migration whose down did not finish (`down --retry`).
+        retry: bool,
     },
     /// Go up or down so that exactly the versions up to this one are applied.
     Migrate {
@@ -91,10 +100,10 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
             }
             plan_up(migrations, records, &by_version, to, allow_out_of_order, retry)?
         }
-        PlanRequest::Down { scope } => plan_down(migrations, records, scope)?,
+        PlanRequest::Down { scope, retry } => plan_down(migrations, records, scope, retry)?,
         PlanRequest::Migrate { to, allow_out_of_order, retry } => {
             ensure_known(to, migrations, records)?;
-            let mut steps = plan_down(migrations, records, DownScope::To(to))?;
+            let mut steps = plan_down(migrations, records, DownScope::To(to), retry)?;
             let reverted: Vec<Version> = steps.iter().map(|s| s.migration.version()).collect();
             let remaining: Vec<MigrationRecord> =
                 records.iter().filter(|r| !reverted.contains(&r.version)).cloned().collect();
@@ -132,7 +141,10 @@ fn plan_up(
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
     }
     let blocking = blocking_records(records);
-    if !blocking.is_empty() && !retry {
+    // `up --retry` re-runs an unfinished up; an unfinished down is still applied, so running its
+    // up again would apply it twice.
+    let unfinished_down = blocking.iter().any(|r| r.is_unfinished_down());
+    if !blocking.is_empty() && (!retry || unfinished_down) {
         return Err(Error::migration(blocked_message(&blocking, records)));
     }
     let newest_applied = records.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.version).max();
@@ -164,7 +176,16 @@ fn plan_up(
     Ok(steps)
 }
 
-fn plan_down(migrations: &[Migration], records: &[MigrationRecord], scope: DownScope) -> Result<Vec<Step>> {
+fn plan_down(
+    migrations: &[Migration],
+    records: &[MigrationRecord],
+    scope: DownScope,
+    retry: bool,
+) -> Result<Vec<Step>> {
+    let unfinished: Vec<&MigrationRecord> = records.iter().filter(|r| r.is_unfinished_down()).collect();
+    if !unfinished.is_empty() && !retry {
+        return Err(Error::migration(blocked_message(&unfinished, records)));
+    }
     let mut applied: Vec<&MigrationRecord> = records.iter().filter(|r| r.is_in_database()).collect();
     applied.sort_by_key(|r| std::cmp::Reverse(r.version));
     let chosen: Vec<&MigrationRecord> = match scope {
@@ -338,7 +359,7 @@ mod tests {
         failed.partial = false;
         let records = [record(1, Completed, 1), failed];
         assert_eq!(versions(&plan(&files, &records, &UP).unwrap()), [(Up, 2)]);
-        let down = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
+        let down = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1), retry: false }).unwrap();
         assert_eq!(versions(&down), [(Down, 1)]);
     }
 
@@ -359,7 +380,7 @@ mod tests {
     #[test]
     fn down_variants() {
         let (files, records) = applied_three();
-        let down = |scope| plan(&files, &records, &PlanRequest::Down { scope }).unwrap();
+        let down = |scope| plan(&files, &records, &PlanRequest::Down { scope, retry: false }).unwrap();
         assert_eq!(versions(&down(DownScope::Steps(1))), [(Down, 3)]);
         assert_eq!(versions(&down(DownScope::Steps(2))), [(Down, 3), (Down, 2)]);
         assert_eq!(versions(&down(DownScope::To(Version(1)))), [(Down, 3), (Down, 2)]);
@@ -372,7 +393,7 @@ mod tests {
     fn down_includes_a_failed_migration() {
         let files = [migration(1, true), migration(2, true)];
         let records = [record(1, Completed, 1), record(2, Failed, 2)];
-        let plan = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
+        let plan = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1), retry: false }).unwrap();
         assert_eq!(versions(&plan), [(Down, 2)]);
     }
 
@@ -380,11 +401,11 @@ mod tests {
     fn reverting_an_irreversible_migration_is_refused_before_anything() {
         let files = [migration(1, true), migration(2, false), migration(3, true)];
         let records = [record(1, Completed, 1), record(2, Completed, 1), record(3, Completed, 1)];
-        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::All }).unwrap_err();
+        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::All, retry: false }).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Refused);
         assert!(err.message.contains("2_m.sql"), "{}", err.message);
         // Reverting only the newest one is fine.
-        let ok = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap();
+        let ok = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1), retry: false }).unwrap();
         assert_eq!(versions(&ok), [(Down, 3)]);
     }
 
@@ -392,7 +413,7 @@ mod tests {
     fn down_of_a_changed_file_is_drift() {
         let (mut files, records) = applied_three();
         files[2].file.checksum = "edited".into();
-        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1) }).unwrap_err();
+        let err = plan(&files, &records, &PlanRequest::Down { scope: DownScope::Steps(1), retry: false }).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Drift);
     }
 

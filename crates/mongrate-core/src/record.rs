@@ -20,6 +20,11 @@ pub enum MigrationStatus {
     Completed,
     Failed,
     RolledBack,
+    /// A `down` started outside a transaction and not finished: still applied, maybe partly
+    /// reverted.
+    Reverting,
+    /// A `down` failed outside a transaction: still applied, maybe partly reverted.
+    DownFailed,
 }
 
 impl MigrationStatus {
@@ -30,6 +35,8 @@ impl MigrationStatus {
             MigrationStatus::Completed => "completed",
             MigrationStatus::Failed => "failed",
             MigrationStatus::RolledBack => "rolled-back",
+            MigrationStatus::Reverting => "reverting",
+            MigrationStatus::DownFailed => "down-failed",
         }
     }
 }
@@ -43,6 +50,8 @@ impl FromStr for MigrationStatus {
             "completed" => MigrationStatus::Completed,
             "failed" => MigrationStatus::Failed,
             "rolled-back" => MigrationStatus::RolledBack,
+            "reverting" => MigrationStatus::Reverting,
+            "down-failed" => MigrationStatus::DownFailed,
             other => return Err(format!("unknown migration status '{other}'")),
         })
     }
@@ -85,13 +94,25 @@ impl MigrationRecord {
     /// Interrupted, or failed outside a transaction: changes may be half made, so the next `up`
     /// stops until someone decides. A failure inside a transaction left nothing and is pending.
     pub fn is_blocking(&self) -> bool {
-        self.status == MigrationStatus::Running || (self.status == MigrationStatus::Failed && self.partial)
+        match self.status {
+            MigrationStatus::Running | MigrationStatus::Reverting | MigrationStatus::DownFailed => true,
+            MigrationStatus::Failed => self.partial,
+            MigrationStatus::Pending | MigrationStatus::Completed | MigrationStatus::RolledBack => false,
+        }
+    }
+
+    /// Whether a `down` of this migration was cut short: it stays applied, maybe partly reverted.
+    pub fn is_unfinished_down(&self) -> bool {
+        matches!(self.status, MigrationStatus::Reverting | MigrationStatus::DownFailed)
     }
 
     /// Whether the migration's effects may be (partly) in the database.
     pub fn is_in_database(&self) -> bool {
         match self.status {
-            MigrationStatus::Completed | MigrationStatus::Running => true,
+            MigrationStatus::Completed
+            | MigrationStatus::Running
+            | MigrationStatus::Reverting
+            | MigrationStatus::DownFailed => true,
             MigrationStatus::Failed => self.partial,
             MigrationStatus::Pending | MigrationStatus::RolledBack => false,
         }

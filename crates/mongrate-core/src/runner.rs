@@ -6,12 +6,12 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::execution::{OperationReport, StepExecution, StepFailure};
+use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
 use crate::host::AppliedBy;
 use crate::lease::LeaseClaim;
 use crate::lease_guard::{Acquisition, LeaseGuard, acquire};
 use crate::migration::Migration;
-use crate::plan::{Plan, PlanRequest, Step, plan};
+use crate::plan::{Direction, Plan, PlanRequest, Step, plan};
 use crate::reporter::Reporter;
 use crate::target::{DryRunStep, Target};
 
@@ -44,7 +44,7 @@ impl Default for RunSettings {
 pub struct StepReport {
     pub version: String,
     pub name: String,
-    pub direction: &'static str,
+    pub direction: Direction,
     /// Milliseconds.
     pub execution_time: i64,
     pub operations: Vec<OperationReport>,
@@ -111,10 +111,12 @@ impl Runner<'_> {
             }
         };
         self.reporter.lock_acquired();
-        let outcome = self.run_locked(request, &guard, &applied_by).await;
+        let mut report = RunReport::default();
+        let outcome = self.run_locked(request, &guard, &applied_by, &mut report).await;
         let released = guard.release().await;
-        let report = outcome?;
-        released?;
+        // A failed run still says what it applied before the failure.
+        outcome.map_err(|error| error.with_report(report.clone()))?;
+        released.map_err(|error| error.with_report(report.clone()))?;
         Ok(report)
     }
 
@@ -139,10 +141,16 @@ impl Runner<'_> {
         Ok(RunReport { dry_run: true, steps: Vec::new(), preview })
     }
 
-    async fn run_locked(&self, request: PlanRequest, guard: &LeaseGuard, applied_by: &AppliedBy) -> Result<RunReport> {
+    /// Runs the plan's steps, adding each completed one to `report`.
+    async fn run_locked(
+        &self,
+        request: PlanRequest,
+        guard: &LeaseGuard,
+        applied_by: &AppliedBy,
+        report: &mut RunReport,
+    ) -> Result<()> {
         // Someone may have migrated while we waited: plan again under the lease.
         let plan = self.plan(request).await?;
-        let mut report = RunReport::default();
         for step in &plan.steps {
             guard.ensure_held().await?;
             self.interrupted_check()?;
@@ -157,10 +165,10 @@ impl Runner<'_> {
             let started = Instant::now();
             let result = tokio::select! {
                 result = self.target.execute(&execution) => result,
-                _ = wait_for_interrupt(self.interrupt.clone()) => Err(StepFailure {
-                    error: Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
-                    partial: !step.migration.meta.transactional,
-                }),
+                _ = wait_for_interrupt(self.interrupt.clone()) => Err(StepFailure::new(
+                    Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+                    if step.migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
+                )),
             };
             match result {
                 Ok(outcome) => {
@@ -168,7 +176,7 @@ impl Runner<'_> {
                     report.steps.push(StepReport {
                         version: step.migration.version().to_string(),
                         name: step.migration.meta.name.clone(),
-                        direction: step.direction.as_str(),
+                        direction: step.direction,
                         execution_time: outcome.elapsed.as_millis() as i64,
                         operations: outcome.operations,
                     });
@@ -181,7 +189,7 @@ impl Runner<'_> {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     fn interrupted_check(&self) -> Result<()> {
@@ -209,20 +217,13 @@ async fn wait_for_interrupt(signal: Option<watch::Receiver<bool>>) {
 fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>) -> Error {
     let migration = &step.migration;
     let mut message = format!(
-        "{} {} ({}) failed: {}",
+        "{} {} ({}) failed: {}\n{}",
         step.direction.as_str(),
         migration.version(),
         migration.file.file_name,
-        failure.error.message
+        failure.error.message,
+        what_remains(step.direction, failure.effect)
     );
-    if failure.partial {
-        message.push_str(
-            "\nIt ran outside a transaction, so part of it may be applied; `mongrate status` shows the choices.",
-        );
-    } else {
-        message
-            .push_str("\nIts transaction was rolled back: nothing of it was applied. Later migrations were not run.");
-    }
     if let Some(error) = record_error {
         message.push_str(&format!("\nThe failure could not be recorded either: {error}"));
     }
@@ -231,4 +232,32 @@ fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>
         _ => ErrorKind::Migration,
     };
     Error::new(kind, message)
+}
+
+/// What a failed step left, in true words: a rollback is named only where there was a
+/// transaction, and the choices only where they are shown.
+pub fn what_remains(direction: Direction, effect: FailureEffect) -> &'static str {
+    match (direction, effect) {
+        (Direction::Up, FailureEffect::RolledBack) => {
+            "Its transaction was rolled back: nothing of it was applied. Later migrations were not run."
+        }
+        (Direction::Up, FailureEffect::NothingApplied) => {
+            "It ran without a transaction and failed before changing anything: nothing of it was applied. \
+             Later migrations were not run."
+        }
+        (Direction::Up, FailureEffect::Partial) => {
+            "It ran outside a transaction, so part of it may be applied. Later migrations were not run; \
+             `mongrate status` shows the choices."
+        }
+        (Direction::Down, FailureEffect::RolledBack) => {
+            "Its transaction was rolled back: nothing of it was reverted, and it is still applied."
+        }
+        (Direction::Down, FailureEffect::NothingApplied) => {
+            "It ran without a transaction and failed before changing anything: it is still applied."
+        }
+        (Direction::Down, FailureEffect::Partial) => {
+            "It ran outside a transaction, so part of it may be reverted; it stays recorded as applied \
+             (down failed). `mongrate status` shows the choices."
+        }
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::lease::LeaseInfo;
 use crate::migration::Migration;
 use crate::record::{MigrationRecord, MigrationStatus};
-use crate::validation::{Drift, find_drift};
+use crate::validation::{Choice, Drift, choices, find_drift};
 use crate::version::Version;
 
 /// The state of one version, as `list` and `status` show it.
@@ -18,11 +18,18 @@ pub enum State {
     Pending,
     Failed,
     Running,
+    /// A down failed outside a transaction: still applied, maybe partly reverted.
+    DownFailed,
+    /// A down was interrupted outside a transaction: still applied, maybe partly reverted.
+    Reverting,
     /// Applied, but the file changed since.
     Changed,
     /// Applied, but the file is gone.
     Missing,
 }
+
+/// The states that need someone to decide before the next run.
+const NEEDS_ATTENTION: &[State] = &[State::Failed, State::Running, State::DownFailed, State::Reverting];
 
 impl State {
     pub fn as_str(self) -> &'static str {
@@ -31,6 +38,8 @@ impl State {
             State::Pending => "pending",
             State::Failed => "failed",
             State::Running => "running",
+            State::DownFailed => "down-failed",
+            State::Reverting => "reverting",
             State::Changed => "changed",
             State::Missing => "missing",
         }
@@ -53,6 +62,9 @@ pub struct StatusEntry {
     pub execution_time: Option<i64>,
     pub batch: Option<i64>,
     pub error: Option<String>,
+    /// For a migration that blocks the next run: the commands that resolve it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
 }
 
 /// Counts, in the shape of the seed's status response.
@@ -94,6 +106,8 @@ impl StatusReport {
                     State::Failed
                 }
                 (None, Some(MigrationStatus::Running)) => State::Running,
+                (None, Some(MigrationStatus::DownFailed)) => State::DownFailed,
+                (None, Some(MigrationStatus::Reverting)) => State::Reverting,
                 _ if file.is_none() => continue, // rolled back and since deleted: nothing to show
                 _ => State::Pending,
             };
@@ -107,16 +121,24 @@ impl StatusReport {
                 state,
                 reversible: file.map(|m| m.meta.reversible).or_else(|| record.map(|r| r.reversible)).unwrap_or(false),
                 applied_at: record
-                    .filter(|r| r.status == MigrationStatus::Completed)
+                    .filter(|r| r.status == MigrationStatus::Completed || r.is_unfinished_down())
                     .and_then(|r| r.applied_at.clone()),
                 execution_time: record
                     .filter(|_| matches!(state, State::Applied | State::Failed | State::Changed))
                     .and_then(|r| r.execution_time),
                 batch: record.filter(|r| r.is_in_database()).map(|r| r.batch),
-                error: record.filter(|r| r.status == MigrationStatus::Failed).and_then(|r| r.error.clone()),
+                error: record
+                    .filter(|r| matches!(r.status, MigrationStatus::Failed | MigrationStatus::DownFailed))
+                    .and_then(|r| r.error.clone()),
+                choices: record.filter(|r| r.is_blocking()).map(|r| choices(r, records)).unwrap_or_default(),
             });
         }
         StatusReport { entries, drift, lock }
+    }
+
+    /// The entries that need someone to decide before the next run.
+    pub fn needing_attention(&self) -> impl Iterator<Item = &StatusEntry> {
+        self.entries.iter().filter(|e| NEEDS_ATTENTION.contains(&e.state))
     }
 
     pub fn count(&self, states: &[State]) -> usize {
@@ -128,7 +150,7 @@ impl StatusReport {
             total: self.entries.len(),
             applied: self.count(&[State::Applied, State::Changed, State::Missing]),
             pending: self.count(&[State::Pending]),
-            failed: self.count(&[State::Failed, State::Running]),
+            failed: self.count(NEEDS_ATTENTION),
             drift: self.drift.len(),
         }
     }
@@ -144,8 +166,10 @@ impl StatusReport {
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
                         "reversible": e.reversible,
                     }),
-                    State::Failed | State::Running => serde_json::json!({
-                        "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(), "error": e.error,
+                    State::Failed | State::Running | State::DownFailed | State::Reverting => serde_json::json!({
+                        "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(),
+                        "direction": if matches!(e.state, State::DownFailed | State::Reverting) { "down" } else { "up" },
+                        "error": e.error, "choices": e.choices,
                     }),
                     _ => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
@@ -158,7 +182,7 @@ impl StatusReport {
         serde_json::json!({
             "applied": pick(&[State::Applied, State::Changed, State::Missing]),
             "pending": pick(&[State::Pending]),
-            "failed": pick(&[State::Failed, State::Running]),
+            "failed": pick(NEEDS_ATTENTION),
             "drift": self.drift.iter().map(|d| serde_json::json!({"version": d.version().to_string(), "problem": d.to_string()})).collect::<Vec<_>>(),
             "locked": self.lock,
             "summary": self.summary(),

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
 use crate::lease::LeaseStore;
 use crate::migration::{MigrationFile, MigrationMeta};
-use crate::plan::Step;
+use crate::plan::{Direction, Step};
 use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 
 /// What a dry-run found for one step.
@@ -18,7 +18,7 @@ use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 pub struct DryRunStep {
     pub version: String,
     pub name: String,
-    pub direction: &'static str,
+    pub direction: Direction,
     pub operations: Vec<OperationReport>,
     /// The error the step would fail with.
     #[serde(skip_serializing_if = "Option::is_none")]

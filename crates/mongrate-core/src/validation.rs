@@ -93,26 +93,80 @@ pub fn blocking_records(records: &[MigrationRecord]) -> Vec<&MigrationRecord> {
 pub fn blocked_message(blocking: &[&MigrationRecord], records: &[MigrationRecord]) -> String {
     let mut message = String::from("a previous run did not finish cleanly:\n");
     for record in blocking {
-        let why = match (&record.status, &record.error) {
-            (MigrationStatus::Running, _) => "was interrupted while running (outside a transaction)".to_owned(),
-            (_, Some(error)) => format!("failed: {error}"),
-            _ => "failed".to_owned(),
-        };
-        message.push_str(&format!("  - {} ({}) {why}\n", record.version, record.name));
+        message.push_str(&format!("  - {} ({}) {}\n", record.version, record.name, what_happened(record)));
     }
-    let oldest = blocking.iter().map(|r| r.version).min().unwrap_or(Version(0));
-    let before = records
-        .iter()
-        .filter(|r| r.status == MigrationStatus::Completed && r.version < oldest)
-        .map(|r| r.version)
-        .max()
-        .unwrap_or(Version(0));
-    message.push_str(&format!(
-        "Its changes may be partly in the database. Choose one:\n  \
-         mongrate down --to {before}    revert it with its down section\n  \
-         mongrate mark {oldest} --applied    you finished it by hand\n  \
-         mongrate mark {oldest} --pending    nothing of it is in the database\n  \
-         mongrate up --retry    run it again"
-    ));
+    if let Some(first) = blocking.iter().min_by_key(|r| r.version) {
+        message.push_str(&choices_text(first, records));
+    }
     message
+}
+
+/// What went wrong with a blocking record, in words.
+pub fn what_happened(record: &MigrationRecord) -> String {
+    let error = record.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+    match record.status {
+        MigrationStatus::Running => "was interrupted while running (outside a transaction)".to_owned(),
+        MigrationStatus::Reverting => {
+            "was interrupted while its down ran (outside a transaction); it is still applied".to_owned()
+        }
+        MigrationStatus::DownFailed => format!("down failed{error}; it is still applied"),
+        _ => format!("failed{error}"),
+    }
+}
+
+/// One way out of a blocking record: a command and what it means.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Choice {
+    pub command: String,
+    pub meaning: &'static str,
+}
+
+/// The commands that resolve a blocking record: for an unfinished `up`, revert it, mark it, or
+/// run it again; for an unfinished `down`, run the down again or mark it, never its `up` again.
+pub fn choices(record: &MigrationRecord, records: &[MigrationRecord]) -> Vec<Choice> {
+    let version = record.version;
+    let mark = |flag: &str, meaning| Choice { command: format!("mongrate mark {version} --{flag}"), meaning };
+    if record.is_unfinished_down() {
+        let newer_in_database = records.iter().any(|r| r.version > version && r.is_in_database());
+        let retry = if newer_in_database {
+            format!("mongrate down --to {} --retry", newest_below(records, version, MigrationRecord::is_in_database))
+        } else {
+            "mongrate down --retry".to_owned()
+        };
+        vec![
+            Choice { command: retry, meaning: "run its down section again" },
+            mark("applied", "its changes are all in the database (nothing was reverted, or you restored it)"),
+            mark("pending", "you finished reverting it by hand"),
+        ]
+    } else {
+        let before = newest_below(records, version, |r| r.status == MigrationStatus::Completed);
+        vec![
+            Choice { command: format!("mongrate down --to {before}"), meaning: "revert it with its down section" },
+            mark("applied", "you finished it by hand"),
+            mark("pending", "nothing of it is in the database"),
+            Choice { command: "mongrate up --retry".to_owned(), meaning: "run it again" },
+        ]
+    }
+}
+
+/// The newest version below `version` whose record matches, or 0.
+fn newest_below(records: &[MigrationRecord], version: Version, matches: impl Fn(&MigrationRecord) -> bool) -> Version {
+    records.iter().filter(|r| r.version < version && matches(r)).map(|r| r.version).max().unwrap_or(Version(0))
+}
+
+/// The choices for a blocking record as lines of text.
+pub fn choices_text(record: &MigrationRecord, records: &[MigrationRecord]) -> String {
+    let intro = if record.is_unfinished_down() {
+        format!("{}'s down did not finish, so part of it may be reverted. Choose one:", record.version)
+    } else {
+        "Its changes may be partly in the database. Choose one:".to_owned()
+    };
+    let lines: Vec<String> = choice_lines(&choices(record, records)).iter().map(|l| format!("  {l}")).collect();
+    format!("{intro}\n{}", lines.join("\n"))
+}
+
+/// Choices as aligned lines: the command, then what it means.
+pub fn choice_lines(options: &[Choice]) -> Vec<String> {
+    let width = options.iter().map(|c| c.command.len()).max().unwrap_or(0);
+    options.iter().map(|c| format!("{:width$}    {}", c.command, c.meaning, width = width)).collect()
 }

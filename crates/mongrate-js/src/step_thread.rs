@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use mongodb::options::ClientOptions;
 use mongodb::{Client, ClientSession, Database};
-use mongrate_core::execution::StepFailure;
+use mongrate_core::execution::{FailureEffect, StepFailure};
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind};
 use mongrate_mongo::capabilities::Capabilities;
@@ -53,7 +53,7 @@ impl Drop for StopOnDrop {
 type StepResult = Result<ScriptOutcome, StepFailure>;
 
 fn failed(message: String, partial: bool) -> StepFailure {
-    StepFailure { error: Error::migration(message), partial }
+    StepFailure::new(Error::migration(message), FailureEffect::without_transaction(partial))
 }
 
 /// Runs the job and waits for it without blocking the caller's runtime.
@@ -153,10 +153,10 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     };
     match outcome {
         Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),
-        Err(_) if interrupted => Err(StepFailure {
-            error: Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
-            partial: true,
-        }),
+        Err(_) if interrupted => Err(StepFailure::new(
+            Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+            FailureEffect::Partial,
+        )),
         Err((message, started)) => Err(failed(format!("{file}: {message}"), started && !job.dry_run)),
     }
 }

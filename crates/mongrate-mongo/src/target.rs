@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, ClientSession, Database};
 use mongrate_core::config::ChangelogNames;
-use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
@@ -138,8 +138,9 @@ impl MongoTarget {
                             error.message
                         )),
                         // A failed collection or index definition changed nothing; a data
-                        // operation may have changed some documents before it failed.
-                        partial: index > 0 || !operation.is_ddl(),
+                        // operation may have changed some documents before it failed. Inside a
+                        // transaction the caller says it was rolled back instead.
+                        effect: FailureEffect::without_transaction(index > 0 || !operation.is_ddl()),
                     });
                 }
             }
@@ -197,7 +198,7 @@ impl MongoTarget {
                     };
                     self.run_operations(execution, operations, &executor).await
                 };
-                (ran.map_err(|failure| not_started(failure.error))?, session)
+                (ran.map_err(|failure| rolled_back(failure.error))?, session)
             }
             Work::Script(file) => {
                 let Some(engine) = self.script_engine(file) else {
@@ -209,9 +210,9 @@ impl MongoTarget {
                 let mut run = self.script_run(file, execution.step.direction, false);
                 run.transaction = Some(session);
                 let ScriptOutcome { operations, transaction } =
-                    engine.run(run).await.map_err(|failure| not_started(failure.error))?;
+                    engine.run(run).await.map_err(|failure| rolled_back(failure.error))?;
                 let session = transaction.ok_or_else(|| {
-                    not_started(Error::migration("the script engine did not hand back the migration's transaction"))
+                    rolled_back(Error::migration("the script engine did not hand back the migration's transaction"))
                 })?;
                 (operations, session)
             }
@@ -226,7 +227,7 @@ impl MongoTarget {
             Err(error) => {
                 // Aborting is best effort: the server aborts an abandoned transaction anyway.
                 let _ = session.abort_transaction().await;
-                Err(not_started(error))
+                Err(rolled_back(error))
             }
         }
     }
@@ -273,7 +274,12 @@ async fn commit(session: &mut ClientSession) -> Result<()> {
 
 /// A failure before anything was written.
 fn not_started(error: Error) -> StepFailure {
-    StepFailure { error, partial: false }
+    StepFailure::new(error, FailureEffect::NothingApplied)
+}
+
+/// A failure inside the migration's transaction, which is then not committed.
+fn rolled_back(error: Error) -> StepFailure {
+    StepFailure::new(error, FailureEffect::RolledBack)
 }
 
 /// The operations of a step's direction.
@@ -383,7 +389,7 @@ impl Target for MongoTarget {
             self.changelog.append(&history, None).await
         }
         .await;
-        recorded.map_err(|error| StepFailure { error, partial: true })?;
+        recorded.map_err(|error| StepFailure::new(error, FailureEffect::Partial))?;
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
     }
 
@@ -395,7 +401,7 @@ impl Target for MongoTarget {
             let mut report = DryRunStep {
                 version: step.migration.version().to_string(),
                 name: step.migration.meta.name.clone(),
-                direction: step.direction.as_str(),
+                direction: step.direction,
                 operations: Vec::new(),
                 error: None,
             };

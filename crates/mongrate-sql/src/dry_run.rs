@@ -1,5 +1,7 @@
 //! Dry-run: every step runs inside one transaction that is rolled back, and the rows each
-//! statement touched are reported. Afterwards the database holds what it held before.
+//! statement touched are reported. Afterwards the database holds what it held before: no-transaction
+//! migrations are not run, and a guard savepoint checked after every statement proves the
+//! transaction was never ended (see [`crate::transaction_guard`]).
 
 use mongrate_core::execution::OperationReport;
 use mongrate_core::plan::Step;
@@ -11,12 +13,14 @@ use crate::changelog::db_error;
 use crate::dialect::Dialect;
 use crate::execute::{run_statement, statements_of};
 use crate::sql_file::SqlMigration;
+use crate::transaction_guard;
 
 /// Runs `steps` in a transaction that is always rolled back.
 pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step]) -> Result<Vec<DryRunStep>> {
     // Sequences are not transactional in PostgreSQL: put back what a rolled-back insert advanced.
     let sequences = if dialect == Dialect::Postgres { sequence_values(conn).await? } else { Vec::new() };
     let mut tx = conn.begin_with(dialect.begin()).await.map_err(db_error("starting the dry-run transaction"))?;
+    transaction_guard::open(&mut tx).await?;
     let mut reports = Vec::with_capacity(steps.len());
     let mut stopped = false;
     for step in steps {
@@ -25,7 +29,7 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
         let mut report = DryRunStep {
             version: migration.version().to_string(),
             name: migration.meta.name.clone(),
-            direction: step.direction.as_str(),
+            direction: step.direction,
             operations: Vec::new(),
             error: None,
         };
@@ -49,7 +53,15 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
                 continue;
             }
             match run_statement(&mut tx, statement, &file).await {
-                Ok(operation) => report.operations.push(operation),
+                Ok(operation) => {
+                    // Loudly, and before anything else runs: the dry-run may have written.
+                    transaction_guard::check_and_reopen(&mut tx, &file, statement.line).await.map_err(|ended| {
+                        ended.map_message(|m| {
+                            format!("dry-run stopped: {m}. The dry-run did NOT leave the database as it was")
+                        })
+                    })?;
+                    report.operations.push(operation)
+                }
                 Err(error) => {
                     report.error = Some(error.message);
                     stopped = true;

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use mongrate_core::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind, Result};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Either};
@@ -13,6 +13,7 @@ use crate::changelog::Changelog;
 use crate::errors::describe;
 use crate::sql_file::SqlMigration;
 use crate::statement_split::Statement;
+use crate::transaction_guard;
 
 /// The statements of a step's direction.
 pub fn statements_of<'a>(parsed: &'a SqlMigration, direction: Direction, file: &str) -> Result<&'a [Statement]> {
@@ -53,32 +54,67 @@ pub async fn run_statement(conn: &mut AnyConnection, statement: &Statement, file
     }
 }
 
-/// Sends all statements in one round trip and still reports each one: the database answers with
-/// one result per statement, so the number of results before an error says which one failed.
-pub async fn run_batch(conn: &mut AnyConnection, statements: &[Statement], file: &str) -> Result<Vec<OperationReport>> {
+/// How a guarded batch failed.
+#[derive(Debug)]
+pub enum BatchFailure {
+    /// A statement (or the guard's opening) failed inside the transaction.
+    Statement(Error),
+    /// A statement ended the transaction: what ran before it may be committed.
+    TransactionEnded(Error),
+}
+
+/// Sends all statements in one round trip between the opening and the release of the
+/// [transaction guard](crate::transaction_guard), and still reports each one: the database
+/// answers with one result per statement, so the number of results before an error says which
+/// one failed, and a failing release says a statement ended the transaction.
+pub async fn run_guarded_batch(
+    conn: &mut AnyConnection,
+    statements: &[Statement],
+    file: &str,
+) -> Result<Vec<OperationReport>, BatchFailure> {
     // A newline before each `;`, so a statement ending in a `--` comment stays closed.
-    let script = statements.iter().map(|s| s.sql.as_str()).collect::<Vec<_>>().join("\n;\n");
-    let mut results = sqlx::raw_sql(AssertSqlSafe(script)).fetch_many(conn);
+    let script = std::iter::once(transaction_guard::OPEN)
+        .chain(statements.iter().map(|s| s.sql.as_str()))
+        .chain(std::iter::once(transaction_guard::CLOSE))
+        .collect::<Vec<_>>()
+        .join("\n;\n");
+    // Results seen so far: the guard's opening, then one per statement, then its release.
+    let mut seen = 0usize;
     let mut reports = Vec::with_capacity(statements.len());
-    while let Some(item) = results.next().await {
-        match item {
-            Ok(Either::Left(done)) => {
-                if let Some(statement) = statements.get(reports.len()) {
-                    reports.push(report(statement, done.rows_affected()));
+    let mut failed = None;
+    {
+        let mut results = sqlx::raw_sql(AssertSqlSafe(script)).fetch_many(&mut *conn);
+        while let Some(item) = results.next().await {
+            match item {
+                Ok(Either::Left(done)) => {
+                    if let Some(statement) = seen.checked_sub(1).and_then(|i| statements.get(i)) {
+                        reports.push(report(statement, done.rows_affected()));
+                    }
+                    seen += 1;
                 }
-            }
-            Ok(Either::Right(_row)) => {}
-            Err(e) => {
-                let failed = &statements[reports.len().min(statements.len() - 1)];
-                return Err(statement_error(failed, file, &e));
+                Ok(Either::Right(_row)) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
             }
         }
     }
-    Ok(reports)
-}
-
-fn failure(error: Error, partial: bool) -> StepFailure {
-    StepFailure { error, partial }
+    let Some(error) = failed else { return Ok(reports) };
+    match seen.checked_sub(1).map(|i| statements.get(i)) {
+        None => Err(BatchFailure::Statement(Error::database(format!("opening a savepoint: {}", describe(&error))))),
+        Some(None) => Err(BatchFailure::TransactionEnded(transaction_guard::transaction_ended(file, None))),
+        Some(Some(statement)) => {
+            let error = statement_error(statement, file, &error);
+            // A statement that failed after an unnoticed COMMIT must not be reported as rolled back.
+            if transaction_guard::still_open_after_error(conn).await {
+                Err(BatchFailure::Statement(error))
+            } else {
+                let ended = transaction_guard::transaction_ended(file, None);
+                Err(BatchFailure::TransactionEnded(ended.map_message(|m| format!("{}\n{m}", error.message))))
+            }
+        }
+    }
 }
 
 /// Runs the step in one transaction together with its changelog update. The lease is renewed
@@ -92,32 +128,40 @@ pub async fn in_transaction(
 ) -> Result<StepOutcome, StepFailure> {
     let started = Instant::now();
     let file = execution.step.migration.file.path.display().to_string();
-    let mut tx = conn
-        .begin_with(changelog.dialect.begin())
-        .await
-        .map_err(|e| failure(Error::database(format!("starting a transaction: {}", describe(&e))), false))?;
+    let mut tx = conn.begin_with(changelog.dialect.begin()).await.map_err(|e| {
+        StepFailure::new(
+            Error::database(format!("starting a transaction: {}", describe(&e))),
+            FailureEffect::NothingApplied,
+        )
+    })?;
     let outcome = async {
-        let operations = run_batch(&mut tx, statements, &file).await?;
+        let operations = run_guarded_batch(&mut tx, statements, &file).await.map_err(|failure| match failure {
+            BatchFailure::Statement(error) => StepFailure::new(error, FailureEffect::RolledBack),
+            BatchFailure::TransactionEnded(error) => StepFailure::new(error, FailureEffect::Partial),
+        })?;
+        let rolled_back = |error| StepFailure::new(error, FailureEffect::RolledBack);
         let (record, history) = execution.completed(started.elapsed());
         let fence = execution.lease_owner.map(|owner| (owner, execution.lease_ttl));
-        if !changelog.record_completion(&mut tx, &record, &history, fence).await? {
-            return Err(Error::new(
+        if !changelog.record_completion(&mut tx, &record, &history, fence).await.map_err(rolled_back)? {
+            return Err(rolled_back(Error::new(
                 ErrorKind::LeaseLost,
                 "the migration lock was taken over by another runner; rolled back instead of committing",
-            ));
+            )));
         }
         Ok(operations)
     }
     .await;
     match outcome {
         Ok(operations) => {
-            tx.commit().await.map_err(|e| failure(Error::database(format!("committing: {}", describe(&e))), false))?;
+            tx.commit().await.map_err(|e| {
+                StepFailure::new(Error::database(format!("committing: {}", describe(&e))), FailureEffect::RolledBack)
+            })?;
             Ok(StepOutcome { elapsed: started.elapsed(), operations })
         }
-        Err(error) => {
+        Err(failure) => {
             // The connection is unusable for the failure record until the rollback is done.
             let _ = tx.rollback().await;
-            Err(failure(error, false))
+            Err(failure)
         }
     }
 }
@@ -132,12 +176,18 @@ pub async fn outside_transaction(
 ) -> Result<StepOutcome, StepFailure> {
     let started = Instant::now();
     let file = execution.step.migration.file.path.display().to_string();
-    changelog.upsert(conn, &execution.running_record()).await.map_err(|e| failure(e, false))?;
+    changelog
+        .upsert(conn, &execution.running_record())
+        .await
+        .map_err(|e| StepFailure::new(e, FailureEffect::NothingApplied))?;
     let mut operations = Vec::with_capacity(statements.len());
     for statement in statements {
         match run_statement(conn, statement, &file).await {
             Ok(report) => operations.push(report),
-            Err(error) => return Err(failure(error, !operations.is_empty())),
+            // Each statement commits on its own (and fails whole): the first failing changes nothing.
+            Err(error) => {
+                return Err(StepFailure::new(error, FailureEffect::without_transaction(!operations.is_empty())));
+            }
         }
     }
     let (record, history) = execution.completed(started.elapsed());
@@ -151,6 +201,6 @@ pub async fn outside_transaction(
         tx.commit().await.map_err(crate::changelog::db_error("recording the migration"))
     }
     .await;
-    recorded.map_err(|e| failure(e, true))?;
+    recorded.map_err(|e| StepFailure::new(e, FailureEffect::Partial))?;
     Ok(StepOutcome { elapsed: started.elapsed(), operations })
 }

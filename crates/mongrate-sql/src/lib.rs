@@ -12,5 +12,7 @@ pub mod record_json;
 pub mod sql_file;
 pub mod statement_split;
 pub mod target;
+pub mod transaction_control;
+pub mod transaction_guard;
 
 pub use target::{SqlOptions, SqlTarget};

@@ -4,6 +4,7 @@
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 
 use crate::statement_split::{Statement, split_statements};
+use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
 const DIRECTIVES: &[&str] = &["up", "down", "no-transaction"];
@@ -77,6 +78,19 @@ impl SqlMigration {
             return Err(Error::validation(format!("{name}:{}: the up section has no statements", up_line - 1)));
         }
         let down = down.map(|(line, text)| split_statements(&text, line)).filter(|s| !s.is_empty());
+        if transactional {
+            for statements in std::iter::once(&up).chain(down.as_ref()) {
+                if let Some(control) = find_transaction_control(statements) {
+                    return Err(Error::validation(format!(
+                        "{name}:{}: `{}` controls the transaction, but mongrate runs this migration in a transaction of its own \
+                         together with its changelog record (and a dry-run in one it rolls back), so this statement would commit \
+                         part of the migration on its own. Remove it and let mongrate wrap the file in one transaction, or put \
+                         `-- mongrate:no-transaction` at the top of the file to run its statements one by one as written.",
+                        control.line, control.keyword
+                    )));
+                }
+            }
+        }
         let description = description.into_iter().filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
         Ok(SqlMigration { up, down, transactional, description: (!description.is_empty()).then_some(description) })
     }
@@ -186,6 +200,21 @@ mod tests {
         assert!(twice.message.contains(":3"), "{}", twice.message);
         let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:down\nSELECT 1;\n")).unwrap_err();
         assert!(empty.message.contains("no statements"), "{}", empty.message);
+    }
+
+    #[test]
+    fn transaction_control_is_refused_in_a_transactional_file() {
+        let text = "-- mongrate:up\nBEGIN;\nCREATE TABLE t1 (id int);\nCOMMIT;\nCREATE TABLE t2 (id int);\n";
+        let refused = SqlMigration::parse(&file(text)).unwrap_err();
+        assert_eq!(refused.kind, mongrate_core::ErrorKind::Validation);
+        assert!(refused.message.contains("migrations/001_users.sql:2: `BEGIN`"), "{}", refused.message);
+        assert!(refused.message.contains("-- mongrate:no-transaction"), "{}", refused.message);
+        let in_down = "-- mongrate:up\nSELECT 1;\n-- mongrate:down\nSELECT 2;\nROLLBACK;\n";
+        let refused = SqlMigration::parse(&file(in_down)).unwrap_err();
+        assert!(refused.message.contains("001_users.sql:5: `ROLLBACK`"), "{}", refused.message);
+        let as_written = SqlMigration::parse(&file(&format!("-- mongrate:no-transaction\n{text}"))).unwrap();
+        assert_eq!(as_written.up.len(), 4);
+        assert!(!as_written.transactional);
     }
 
     #[test]

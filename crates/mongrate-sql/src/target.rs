@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mongrate_core::config::ChangelogNames;
-use mongrate_core::execution::{StepExecution, StepFailure, StepOutcome};
+use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
@@ -157,7 +157,7 @@ impl Target for SqlTarget {
     }
 
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
-        let as_failure = |error| StepFailure { error, partial: false };
+        let as_failure = |error| StepFailure::new(error, FailureEffect::NothingApplied);
         let file = &execution.step.migration.file;
         let parsed = SqlMigration::parse(file).map_err(as_failure)?;
         let statements =

@@ -163,6 +163,9 @@ pub struct DownArgs {
     /// Revert everything the last `up` run applied
     #[arg(long)]
     pub batch: bool,
+    /// Run again the down of a migration whose down failed or was interrupted outside a transaction
+    #[arg(long)]
+    pub retry: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

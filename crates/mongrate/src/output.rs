@@ -54,11 +54,17 @@ impl Output {
         }
     }
 
-    /// An error: always on standard error; with --json also as a JSON object on standard output.
+    /// An error: always on standard error; with --json also as a JSON object on standard output,
+    /// which for a failed run is its report (the steps that completed) with the error beside it.
     pub fn error(&self, error: &Error) {
         let code = error.kind.exit_code();
         if self.json {
-            self.json_value(&serde_json::json!({ "error": { "message": error.message, "exitCode": code } }));
+            let mut value = error
+                .report()
+                .and_then(|report| serde_json::to_value(report).ok())
+                .unwrap_or_else(|| serde_json::json!({}));
+            value["error"] = serde_json::json!({ "kind": error.kind, "message": error.message, "exitCode": code });
+            self.json_value(&value);
         }
         let mut err = std::io::stderr().lock();
         if self.log_json {

@@ -63,7 +63,8 @@ impl Reporter for ProgressReporter {
     fn step_failed(&self, step: &Step, failure: &StepFailure) {
         let mut fields = step_fields(step);
         fields["error"] = json!(failure.error.message);
-        fields["partial"] = json!(failure.partial);
+        fields["partial"] = json!(failure.effect.is_partial());
+        fields["effect"] = json!(failure.effect);
         self.output.event(
             "step_failed",
             &format!("FAILED   {} {}", step.migration.version(), step.migration.meta.name),

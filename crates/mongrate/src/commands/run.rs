@@ -31,7 +31,7 @@ pub async fn down(context: &Context, args: &DownArgs) -> Result<i32> {
     } else {
         DownScope::Steps(args.steps.unwrap_or(1) as usize)
     };
-    execute(context, PlanRequest::Down { scope }, &args.run).await
+    execute(context, PlanRequest::Down { scope, retry: args.retry }, &args.run).await
 }
 
 pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
@@ -109,7 +109,11 @@ fn print_report(context: &Context, report: &RunReport, unit: &str) {
         return;
     }
     let total: i64 = report.steps.iter().map(|s| s.execution_time).sum();
-    let verb = if report.steps.iter().all(|s| s.direction == "down") { "reverted" } else { "ran" };
+    let verb = if report.steps.iter().all(|s| s.direction == mongrate_core::plan::Direction::Down) {
+        "reverted"
+    } else {
+        "ran"
+    };
     output.line(format!(
         "{verb} {} migration{} in {}",
         report.steps.len(),

@@ -87,13 +87,22 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     for drift in &report.drift {
         context.output.line(format!("drift: {drift}"));
     }
-    for entry in report.entries.iter().filter(|e| matches!(e.state, State::Failed | State::Running)) {
-        context.output.line(format!(
-            "{} {}: {}",
-            entry.state.as_str(),
-            entry.version,
-            entry.error.clone().unwrap_or_else(|| "interrupted".into())
-        ));
+    for entry in report.needing_attention() {
+        let what = match entry.state {
+            State::Running => "interrupted while running".to_owned(),
+            State::Reverting => "interrupted while its down ran; still applied".to_owned(),
+            State::DownFailed => {
+                format!("down failed, still applied: {}", entry.error.as_deref().unwrap_or("no error recorded"))
+            }
+            _ => entry.error.clone().unwrap_or_else(|| "failed".into()),
+        };
+        context.output.line(format!("{} {}: {what}", entry.state.as_str(), entry.version));
+        if !entry.choices.is_empty() {
+            context.output.line("  choose one:");
+            for line in mongrate_core::validation::choice_lines(&entry.choices) {
+                context.output.line(format!("    {line}"));
+            }
+        }
     }
     context.output.line(format!(
         "{} total, {} applied, {} pending, {} failed{}",

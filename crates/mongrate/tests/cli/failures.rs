@@ -4,6 +4,20 @@ use crate::on_both;
 use crate::support::{Backend, Project};
 
 on_both! {
+    a_failed_run_still_reports_what_it_applied => |project: Project| {
+        project.write("001_a.sql", "-- mongrate:up\nCREATE TABLE a (id INTEGER);\n-- mongrate:down\nDROP TABLE a;\n");
+        project.write("002_b.sql", "-- mongrate:up\nCREATE TABLE b (id INTEGER);\n-- mongrate:down\nDROP TABLE b;\n");
+        project.write("003_c.sql", "-- mongrate:up\nINSERT INTO nowhere VALUES (1);\n");
+        let failed = project.run(&["up", "--json"]).expect(1);
+        let report = failed.json();
+        let applied: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["version"].as_str().unwrap()).collect();
+        assert_eq!(applied, ["1", "2"], "{report}");
+        assert_eq!(report["steps"][0]["direction"], "up");
+        assert_eq!(report["error"]["kind"], "migration");
+        assert_eq!(report["error"]["exitCode"], 1);
+        assert!(report["error"]["message"].as_str().unwrap().contains("003_c.sql:2"), "{report}");
+    };
+
     statements_ending_in_a_comment_run_as_one_batch => |project: Project| {
         // The statements of a migration are sent together; one ending in a `--` comment must not
         // swallow the separator before the next.
