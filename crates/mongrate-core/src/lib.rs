@@ -28,5 +28,5 @@ pub mod version;
 
 pub use error::{Error, ErrorKind, Result};
 pub use migration::{Migration, MigrationFile, MigrationMeta};
-pub use target::Target;
+pub use target::{Target, TargetKind};
 pub use version::Version;

@@ -12,6 +12,61 @@ use crate::migration::{MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 
+/// Which kind of database a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    Sqlite,
+    Postgres,
+    Mongodb,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Sqlite => "sqlite",
+            TargetKind::Postgres => "postgres",
+            TargetKind::Mongodb => "mongodb",
+        }
+    }
+
+    /// What a count of affected things counts: rows or documents.
+    pub fn unit(self) -> &'static str {
+        match self {
+            TargetKind::Sqlite | TargetKind::Postgres => "row",
+            TargetKind::Mongodb => "document",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the server is and can do, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    pub kind: TargetKind,
+    pub version: String,
+    /// Whether a migration can run in one transaction with its changelog record.
+    pub transactions: bool,
+    /// What a MongoDB-wire server is and lacks.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub document_server: Option<DocumentServerInfo>,
+}
+
+/// The features of a MongoDB-wire server that change how migrations run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentServerInfo {
+    pub ferretdb: bool,
+    /// Update pipelines (`updateMany` with a list of stages).
+    pub update_pipelines: bool,
+}
+
 /// What a dry-run found for one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,8 +83,8 @@ pub struct DryRunStep {
 /// A database that mongrate migrates.
 #[async_trait]
 pub trait Target: Send + Sync {
-    /// `sqlite`, `postgres`, `mongodb`.
-    fn kind(&self) -> &'static str;
+    /// Which kind of database this is.
+    fn kind(&self) -> TargetKind;
 
     /// The URL with any password hidden, for output.
     fn display_url(&self) -> String;
@@ -39,7 +94,7 @@ pub trait Target: Send + Sync {
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta>;
 
     /// What the server is and can do, for `status`.
-    async fn server_info(&self) -> Result<serde_json::Value>;
+    async fn server_info(&self) -> Result<ServerInfo>;
 
     /// Whether the changelog tables exist (a dry-run must not create them).
     async fn changelog_exists(&self) -> Result<bool>;

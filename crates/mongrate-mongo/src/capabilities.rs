@@ -2,7 +2,8 @@
 
 use bson::{Bson, Document, doc};
 use mongodb::Database;
-use mongrate_core::{Error, Result};
+use mongrate_core::target::{DocumentServerInfo, ServerInfo};
+use mongrate_core::{Error, Result, TargetKind};
 use serde::Serialize;
 
 /// The server's version and features that change how mongrate runs.
@@ -57,15 +58,17 @@ fn mentions_ferretdb(document: &Document) -> bool {
 }
 
 impl Capabilities {
-    /// For `status --json` under `server`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kind": "mongodb",
-            "version": self.version,
-            "ferretdb": self.ferretdb,
-            "transactions": self.transactions,
-            "updatePipelines": self.update_pipelines,
-        })
+    /// What `status` shows of the server.
+    pub fn server_info(&self) -> ServerInfo {
+        ServerInfo {
+            kind: TargetKind::Mongodb,
+            version: self.version.clone(),
+            transactions: self.transactions,
+            document_server: Some(DocumentServerInfo {
+                ferretdb: self.ferretdb,
+                update_pipelines: self.update_pipelines,
+            }),
+        }
     }
 
     /// An error for a feature this server lacks.

@@ -11,8 +11,8 @@ use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, St
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::DryRunStep;
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+use mongrate_core::target::{DryRunStep, ServerInfo};
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
@@ -298,8 +298,8 @@ fn summary(direction: Direction, index: usize, operation: &Operation) -> String 
 
 #[async_trait]
 impl Target for MongoTarget {
-    fn kind(&self) -> &'static str {
-        "mongodb"
+    fn kind(&self) -> TargetKind {
+        TargetKind::Mongodb
     }
 
     fn display_url(&self) -> String {
@@ -330,8 +330,8 @@ impl Target for MongoTarget {
         }
     }
 
-    async fn server_info(&self) -> Result<serde_json::Value> {
-        Ok(self.capabilities.to_json())
+    async fn server_info(&self) -> Result<ServerInfo> {
+        Ok(self.capabilities.server_info())
     }
 
     async fn changelog_exists(&self) -> Result<bool> {

@@ -11,8 +11,8 @@ use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOu
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::DryRunStep;
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+use mongrate_core::target::{DryRunStep, ServerInfo};
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
 use crate::changelog::{Changelog, db_error};
@@ -85,8 +85,8 @@ impl SqlTarget {
 
 #[async_trait]
 impl Target for SqlTarget {
-    fn kind(&self) -> &'static str {
-        self.dialect.kind()
+    fn kind(&self) -> TargetKind {
+        self.dialect.target_kind()
     }
 
     fn display_url(&self) -> String {
@@ -105,7 +105,7 @@ impl Target for SqlTarget {
         Ok(SqlMigration::parse(file)?.meta(file))
     }
 
-    async fn server_info(&self) -> Result<serde_json::Value> {
+    async fn server_info(&self) -> Result<ServerInfo> {
         let sql = match self.dialect {
             Dialect::Postgres => "SELECT current_setting('server_version') AS version",
             Dialect::Sqlite => "SELECT sqlite_version() AS version",
@@ -113,7 +113,7 @@ impl Target for SqlTarget {
         let mut conn = self.primary.lock().await;
         let row = sqlx::query(sql).fetch_one(&mut **conn).await.map_err(db_error("reading the server version"))?;
         let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
-        Ok(serde_json::json!({ "kind": self.dialect.kind(), "version": version, "transactions": true }))
+        Ok(ServerInfo { kind: self.dialect.target_kind(), version, transactions: true, document_server: None })
     }
 
     async fn changelog_exists(&self) -> Result<bool> {
