@@ -8,6 +8,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod execution;
+pub mod grouping;
 pub mod host;
 pub mod import;
 pub mod interpolation;

@@ -6,7 +6,8 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
+use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
+use crate::grouping::{DEFAULT_GROUP_SIZE, groups};
 use crate::host::AppliedBy;
 use crate::lease::LeaseClaim;
 use crate::lease_guard::{Acquisition, LeaseGuard, acquire};
@@ -24,6 +25,8 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// Written on the lease, shown to runners that wait.
     pub reason: String,
+    /// How many consecutive transactional migrations are committed together (1: each alone).
+    pub group_size: usize,
 }
 
 impl Default for RunSettings {
@@ -34,6 +37,7 @@ impl Default for RunSettings {
             lock_poll: Duration::from_millis(250),
             dry_run: false,
             reason: "mongrate".into(),
+            group_size: DEFAULT_GROUP_SIZE,
         }
     }
 }
@@ -141,7 +145,7 @@ impl Runner<'_> {
         Ok(RunReport { dry_run: true, steps: Vec::new(), preview })
     }
 
-    /// Runs the plan's steps, adding each completed one to `report`.
+    /// Runs the plan's steps, a group at a time, adding each completed one to `report`.
     async fn run_locked(
         &self,
         request: PlanRequest,
@@ -151,45 +155,63 @@ impl Runner<'_> {
     ) -> Result<()> {
         // Someone may have migrated while we waited: plan again under the lease.
         let plan = self.plan(request).await?;
-        for step in &plan.steps {
+        for group in groups(&plan.steps, self.settings.group_size) {
             guard.ensure_held().await?;
             self.interrupted_check()?;
-            let execution = StepExecution {
-                step,
-                batch: plan.batch,
-                applied_by,
-                lease_owner: Some(guard.owner()),
-                lease_ttl: guard.ttl(),
-            };
-            self.reporter.step_started(step);
+            let steps = &plan.steps[group];
+            let executions: Vec<StepExecution> = steps
+                .iter()
+                .map(|step| StepExecution {
+                    step,
+                    batch: plan.batch,
+                    applied_by,
+                    lease_owner: Some(guard.owner()),
+                    lease_ttl: guard.ttl(),
+                })
+                .collect();
+            for step in steps {
+                self.reporter.step_started(step);
+            }
             let started = Instant::now();
-            let result = tokio::select! {
-                result = self.target.execute(&execution) => result,
-                _ = wait_for_interrupt(self.interrupt.clone()) => Err(StepFailure::new(
+            let outcomes = tokio::select! {
+                outcomes = self.run_group(&executions) => outcomes,
+                // Nothing of an unfinished group was committed: the interrupted step is its first.
+                _ = wait_for_interrupt(self.interrupt.clone()) => vec![Err(StepFailure::new(
                     Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
-                    if step.migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
-                )),
+                    if steps[0].migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
+                ))],
             };
-            match result {
-                Ok(outcome) => {
-                    self.reporter.step_completed(step, &outcome);
-                    report.steps.push(StepReport {
-                        version: step.migration.version().to_string(),
-                        name: step.migration.meta.name.clone(),
-                        direction: step.direction,
-                        execution_time: outcome.elapsed.as_millis() as i64,
-                        operations: outcome.operations,
-                    });
-                }
-                Err(failure) => {
-                    self.reporter.step_failed(step, &failure);
-                    let (record, history) = execution.failed(started.elapsed(), &failure);
-                    let recorded = self.target.write_record(record.as_ref(), &history).await;
-                    return Err(failure_error(step, &failure, recorded.err()));
+            for (execution, outcome) in executions.iter().zip(outcomes) {
+                let step = execution.step;
+                match outcome {
+                    Ok(outcome) => {
+                        self.reporter.step_completed(step, &outcome);
+                        report.steps.push(StepReport {
+                            version: step.migration.version().to_string(),
+                            name: step.migration.meta.name.clone(),
+                            direction: step.direction,
+                            execution_time: outcome.elapsed.as_millis() as i64,
+                            operations: outcome.operations,
+                        });
+                    }
+                    Err(failure) => {
+                        self.reporter.step_failed(step, &failure);
+                        let (record, history) = execution.failed(started.elapsed(), &failure);
+                        let recorded = self.target.write_record(record.as_ref(), &history).await;
+                        return Err(failure_error(step, &failure, recorded.err()));
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// One step through `execute`, several through `execute_group`.
+    async fn run_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+        match executions {
+            [single] => vec![self.target.execute(single).await],
+            _ => self.target.execute_group(executions).await,
+        }
     }
 
     fn interrupted_check(&self) -> Result<()> {

@@ -115,6 +115,24 @@ pub trait Target: Send + Sync {
     /// the migration is transactional, else with `running` recorded first.
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure>;
 
+    /// Runs consecutive steps that each run in a transaction as one group (see
+    /// [`crate::grouping`]) and returns the outcome of each step that ran, in order. When every
+    /// entry is `Ok`, all of them are applied. Otherwise the last entry is the failure, pinned
+    /// to its step: the steps before it are applied, it left what its `FailureEffect` says, and
+    /// the later steps did not run. The default runs them one at a time.
+    async fn execute_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+        let mut outcomes = Vec::with_capacity(executions.len());
+        for execution in executions {
+            let outcome = self.execute(execution).await;
+            let failed = outcome.is_err();
+            outcomes.push(outcome);
+            if failed {
+                break;
+            }
+        }
+        outcomes
+    }
+
     /// Runs the steps without keeping anything, and reports what they would do.
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>>;
 

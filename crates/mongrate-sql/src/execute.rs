@@ -6,10 +6,11 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::plan::Direction;
+use mongrate_core::record::{HistoryEntry, MigrationRecord};
 use mongrate_core::{Error, ErrorKind, Result};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Either};
 
-use crate::changelog::Changelog;
+use crate::changelog::{Changelog, db_error};
 use crate::errors::describe;
 use crate::sql_file::SqlMigration;
 use crate::statement_split::Statement;
@@ -117,52 +118,101 @@ pub async fn run_guarded_batch(
     }
 }
 
-/// Runs the step in one transaction together with its changelog update. The lease is renewed
-/// inside the same transaction right before the commit: if another runner took it over, the
-/// migration is rolled back instead of committed twice.
+/// Runs the step in one transaction together with its changelog update: a group of one.
 pub async fn in_transaction(
     conn: &mut AnyConnection,
     changelog: &Changelog,
     execution: &StepExecution<'_>,
     statements: &[Statement],
 ) -> Result<StepOutcome, StepFailure> {
-    let started = Instant::now();
-    let file = execution.step.migration.file.path.display().to_string();
-    let mut tx = conn.begin_with(changelog.dialect.begin()).await.map_err(|e| {
-        StepFailure::new(
-            Error::database(format!("starting a transaction: {}", describe(&e))),
-            FailureEffect::NothingApplied,
-        )
-    })?;
-    let outcome = async {
-        let operations = run_guarded_batch(&mut tx, statements, &file).await.map_err(|failure| match failure {
-            BatchFailure::Statement(error) => StepFailure::new(error, FailureEffect::RolledBack),
-            BatchFailure::TransactionEnded(error) => StepFailure::new(error, FailureEffect::Partial),
-        })?;
-        let rolled_back = |error| StepFailure::new(error, FailureEffect::RolledBack);
-        let (record, history) = execution.completed(started.elapsed());
-        let fence = execution.lease_owner.map(|owner| (owner, execution.lease_ttl));
-        if !changelog.record_completion(&mut tx, &record, &history, fence).await.map_err(rolled_back)? {
-            return Err(rolled_back(Error::new(
-                ErrorKind::LeaseLost,
-                "the migration lock was taken over by another runner; rolled back instead of committing",
-            )));
+    let mut outcomes = group_in_transaction(conn, changelog, std::slice::from_ref(execution), &[statements]).await;
+    outcomes.pop().unwrap_or_else(|| {
+        Err(StepFailure::new(Error::database("the migration did not run"), FailureEffect::NothingApplied))
+    })
+}
+
+/// Runs a group of steps in one transaction with their changelog updates (group commit, see
+/// `mongrate_core::grouping`). Each step's statements run between the opening and the release
+/// of a savepoint, so a failing step is rolled back to its own start: the steps before it are
+/// recorded and committed, it is reported rolled back, and the later ones do not run. The lease
+/// is renewed inside the same transaction right before the commit: if another runner took it
+/// over, the whole group is rolled back instead of committed twice.
+pub async fn group_in_transaction(
+    conn: &mut AnyConnection,
+    changelog: &Changelog,
+    executions: &[StepExecution<'_>],
+    statements: &[&[Statement]],
+) -> Vec<Result<StepOutcome, StepFailure>> {
+    let rolled_back = |error| vec![Err(StepFailure::new(error, FailureEffect::RolledBack))];
+    let mut tx = match conn.begin_with(changelog.dialect.begin()).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let error = Error::database(format!("starting a transaction: {}", describe(&e)));
+            return vec![Err(StepFailure::new(error, FailureEffect::NothingApplied))];
         }
-        Ok(operations)
+    };
+    let mut completed = Vec::with_capacity(executions.len());
+    let mut failure = None;
+    for (execution, statements) in executions.iter().zip(statements) {
+        let started = Instant::now();
+        let file = execution.step.migration.file.path.display().to_string();
+        match run_guarded_batch(&mut tx, statements, &file).await {
+            Ok(operations) => completed.push(StepOutcome { elapsed: started.elapsed(), operations }),
+            Err(BatchFailure::Statement(error)) => {
+                failure = Some(StepFailure::new(error, FailureEffect::RolledBack));
+                break;
+            }
+            Err(BatchFailure::TransactionEnded(error)) => {
+                // What ran before the statement that ended the transaction was committed by it,
+                // the steps before this one included: record those as they are.
+                drop(tx);
+                let mut outcomes = record_outside(conn, changelog, executions, completed).await;
+                outcomes.push(Err(StepFailure::new(error, FailureEffect::Partial)));
+                return outcomes;
+            }
+        }
     }
-    .await;
-    match outcome {
-        Ok(operations) => {
-            tx.commit().await.map_err(|e| {
-                StepFailure::new(Error::database(format!("committing: {}", describe(&e))), FailureEffect::RolledBack)
-            })?;
-            Ok(StepOutcome { elapsed: started.elapsed(), operations })
+    if !completed.is_empty() {
+        let (records, history): (Vec<_>, Vec<_>) =
+            executions.iter().zip(&completed).map(|(execution, outcome)| execution.completed(outcome.elapsed)).unzip();
+        let fence = executions[0].lease_owner.map(|owner| (owner, executions[0].lease_ttl));
+        match changelog.record_completion(&mut tx, &records, &history, fence).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = tx.rollback().await;
+                return rolled_back(Error::new(
+                    ErrorKind::LeaseLost,
+                    "the migration lock was taken over by another runner; rolled back instead of committing",
+                ));
+            }
+            Err(error) => {
+                let _ = tx.rollback().await;
+                return rolled_back(error);
+            }
         }
-        Err(failure) => {
-            // The connection is unusable for the failure record until the rollback is done.
-            let _ = tx.rollback().await;
-            Err(failure)
-        }
+    }
+    if let Err(e) = tx.commit().await {
+        return rolled_back(Error::database(format!("committing: {}", describe(&e))));
+    }
+    completed.into_iter().map(Ok).chain(failure.map(Err)).collect()
+}
+
+/// Records steps whose statements were committed without their records, in a transaction of
+/// their own; a failure to do so makes them partly applied.
+async fn record_outside(
+    conn: &mut AnyConnection,
+    changelog: &Changelog,
+    executions: &[StepExecution<'_>],
+    completed: Vec<StepOutcome>,
+) -> Vec<Result<StepOutcome, StepFailure>> {
+    if completed.is_empty() {
+        return Vec::new();
+    }
+    let (records, history): (Vec<_>, Vec<_>) =
+        executions.iter().zip(&completed).map(|(execution, outcome)| execution.completed(outcome.elapsed)).unzip();
+    match record_in_own_transaction(conn, changelog, &records, &history).await {
+        Ok(()) => completed.into_iter().map(Ok).collect(),
+        Err(error) => vec![Err(StepFailure::new(error, FailureEffect::Partial))],
     }
 }
 
@@ -191,16 +241,20 @@ pub async fn outside_transaction(
         }
     }
     let (record, history) = execution.completed(started.elapsed());
-    let recorded = async {
-        let mut tx = conn
-            .begin_with(changelog.dialect.begin())
-            .await
-            .map_err(crate::changelog::db_error("recording the migration"))?;
-        changelog.upsert(&mut tx, &record).await?;
-        changelog.append(&mut tx, &history).await?;
-        tx.commit().await.map_err(crate::changelog::db_error("recording the migration"))
-    }
-    .await;
-    recorded.map_err(|e| StepFailure::new(e, FailureEffect::Partial))?;
+    record_in_own_transaction(conn, changelog, &[record], &[history])
+        .await
+        .map_err(|e| StepFailure::new(e, FailureEffect::Partial))?;
     Ok(StepOutcome { elapsed: started.elapsed(), operations })
+}
+
+/// Writes records and history entries of steps that already took effect, together.
+async fn record_in_own_transaction(
+    conn: &mut AnyConnection,
+    changelog: &Changelog,
+    records: &[MigrationRecord],
+    history: &[HistoryEntry],
+) -> Result<()> {
+    let mut tx = conn.begin_with(changelog.dialect.begin()).await.map_err(db_error("recording the migration"))?;
+    changelog.record_completion(&mut tx, records, history, None).await?;
+    tx.commit().await.map_err(db_error("recording the migration"))
 }

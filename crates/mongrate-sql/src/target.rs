@@ -18,7 +18,7 @@ use sqlx::{Connection, Row};
 use crate::changelog::{Changelog, db_error};
 use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
 use crate::dialect::Dialect;
-use crate::execute::{in_transaction, outside_transaction, statements_of};
+use crate::execute::{group_in_transaction, in_transaction, outside_transaction, statements_of};
 use crate::lease_store::SqlLeaseStore;
 use crate::primary::Primary;
 use crate::sql_file::SqlMigration;
@@ -168,6 +168,38 @@ impl Target for SqlTarget {
         } else {
             outside_transaction(&mut conn, &self.changelog, execution, statements).await
         }
+    }
+
+    async fn execute_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+        let mut parsed = Vec::with_capacity(executions.len());
+        for execution in executions {
+            let file = &execution.step.migration.file;
+            match SqlMigration::parse(file) {
+                Ok(migration) if migration.transactional => parsed.push(migration),
+                // The runner groups transactional steps only; anything else runs on its own.
+                Ok(_) | Err(_) if parsed.is_empty() => return vec![self.execute(execution).await],
+                _ => break,
+            }
+        }
+        let shown: Vec<String> = executions.iter().map(|e| e.step.migration.file.path.display().to_string()).collect();
+        let mut statements = Vec::with_capacity(parsed.len());
+        for ((migration, execution), file) in parsed.iter().zip(executions).zip(&shown) {
+            match statements_of(migration, execution.step.direction, file) {
+                Ok(found) => statements.push(found),
+                Err(_) if statements.is_empty() => return vec![self.execute(execution).await],
+                Err(_) => break,
+            }
+        }
+        let mut conn = self.primary.lock().await;
+        let ran = statements.len();
+        let mut outcomes = group_in_transaction(&mut conn, &self.changelog, &executions[..ran], &statements).await;
+        drop(conn);
+        // A step that could not join the group (unparsable, no down section) runs next on its own
+        // and reports its own error.
+        if ran < executions.len() && outcomes.len() == ran && outcomes.iter().all(Result::is_ok) {
+            outcomes.extend(self.execute_group(&executions[ran..]).await);
+        }
+        outcomes
     }
 
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {

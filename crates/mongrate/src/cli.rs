@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// Run inside a transaction that is rolled back and report what would change
     #[arg(long)]
     pub dry_run: bool,
+    /// Commit up to N consecutive transactional migrations together (1: each on its own)
+    #[arg(long, value_name = "N", default_value_t = mongrate_core::grouping::DEFAULT_GROUP_SIZE as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub group_size: u32,
 }
 
 #[derive(Debug, Args)]

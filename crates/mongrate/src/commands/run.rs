@@ -54,6 +54,7 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
         }
     }
     let mut settings = migrator.run_settings(run.dry_run);
+    settings.group_size = run.group_size as usize;
     settings.reason =
         format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
     let (stop, interrupt) = watch::channel(false);
