@@ -12,6 +12,7 @@ pub mod grouping;
 pub mod host;
 pub mod import;
 pub mod interpolation;
+pub mod interrupt;
 pub mod lease;
 pub mod lease_guard;
 pub mod maintenance;

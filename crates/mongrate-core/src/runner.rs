@@ -3,12 +3,12 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::watch;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use crate::grouping::{DEFAULT_GROUP_SIZE, groups};
 use crate::host::AppliedBy;
+use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
 use crate::lease::LeaseClaim;
 use crate::lease_guard::{Acquisition, LeaseGuard, acquire};
 use crate::migration::Migration;
@@ -71,7 +71,7 @@ pub struct Runner<'a> {
     pub settings: &'a RunSettings,
     pub reporter: &'a dyn Reporter,
     /// Becomes `true` when the user asks to stop (Ctrl-C).
-    pub interrupt: Option<watch::Receiver<bool>>,
+    pub interrupt: Option<Interrupt>,
 }
 
 impl Runner<'_> {
@@ -173,14 +173,8 @@ impl Runner<'_> {
                 self.reporter.step_started(step);
             }
             let started = Instant::now();
-            let outcomes = tokio::select! {
-                outcomes = self.run_group(&executions) => outcomes,
-                // Nothing of an unfinished group was committed: the interrupted step is its first.
-                _ = wait_for_interrupt(self.interrupt.clone()) => vec![Err(StepFailure::new(
-                    Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
-                    if steps[0].migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
-                ))],
-            };
+            let outcomes = self.run_group(&executions).await;
+            let ran = outcomes.len();
             for (execution, outcome) in executions.iter().zip(outcomes) {
                 let step = execution.step;
                 match outcome {
@@ -202,37 +196,34 @@ impl Runner<'_> {
                     }
                 }
             }
+            // A group stops early only when interrupted between its steps.
+            if ran < executions.len() {
+                self.interrupted_check()?;
+                return Err(Error::database("a group of migrations stopped before its end without a failure"));
+            }
         }
         Ok(())
     }
 
-    /// One step through `execute`, several through `execute_group`.
+    /// One step through `execute`, several through `execute_group`; Ctrl-C stops the running one.
     async fn run_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
         match executions {
-            [single] => vec![self.target.execute(single).await],
-            _ => self.target.execute_group(executions).await,
+            [single] => vec![tokio::select! {
+                outcome = self.target.execute(single) => outcome,
+                _ = wait_for_interrupt(self.interrupt.clone()) => Err(interrupted(single.step)),
+            }],
+            _ => self.target.execute_group(executions, self.interrupt.clone()).await,
         }
     }
 
     fn interrupted_check(&self) -> Result<()> {
-        if self.interrupt.as_ref().is_some_and(|signal| *signal.borrow()) {
+        if is_interrupted(&self.interrupt) {
             return Err(Error::new(
                 ErrorKind::Interrupted,
                 "interrupted by the user (Ctrl-C) before the next migration",
             ));
         }
         Ok(())
-    }
-}
-
-async fn wait_for_interrupt(signal: Option<watch::Receiver<bool>>) {
-    match signal {
-        Some(mut signal) => {
-            if signal.wait_for(|stop| *stop).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-        None => std::future::pending().await,
     }
 }
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
-use crate::lease::LeaseStore;
+use crate::interrupt::{Interrupt, interrupted, wait_for_interrupt};
+use crate::lease::{LeaseInfo, LeaseStore};
 use crate::migration::{MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
@@ -67,6 +68,23 @@ pub struct DocumentServerInfo {
     pub update_pipelines: bool,
 }
 
+/// What `status` reads from the database: the changelog, the lock and the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub records: Vec<MigrationRecord>,
+    pub lock: Option<LeaseInfo>,
+    pub server: ServerInfo,
+}
+
+/// A snapshot read piece by piece: what [`Target::snapshot`] does unless a target can do better.
+pub async fn snapshot_by_parts(target: &(impl Target + ?Sized)) -> Result<Snapshot> {
+    Ok(Snapshot {
+        records: target.records().await?,
+        lock: target.lease_store().current().await?,
+        server: target.server_info().await?,
+    })
+}
+
 /// What a dry-run found for one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -96,6 +114,12 @@ pub trait Target: Send + Sync {
     /// What the server is and can do, for `status`.
     async fn server_info(&self) -> Result<ServerInfo>;
 
+    /// The changelog records, the lock and the server, in as few round trips as the database
+    /// allows (`status`).
+    async fn snapshot(&self) -> Result<Snapshot> {
+        snapshot_by_parts(self).await
+    }
+
     /// Whether the changelog tables exist (a dry-run must not create them).
     async fn changelog_exists(&self) -> Result<bool>;
 
@@ -119,11 +143,19 @@ pub trait Target: Send + Sync {
     /// [`crate::grouping`]) and returns the outcome of each step that ran, in order. When every
     /// entry is `Ok`, all of them are applied. Otherwise the last entry is the failure, pinned
     /// to its step: the steps before it are applied, it left what its `FailureEffect` says, and
-    /// the later steps did not run. The default runs them one at a time.
-    async fn execute_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+    /// the later steps did not run. `interrupt` (Ctrl-C) stops the running step the same way.
+    /// The default runs them one at a time.
+    async fn execute_group(
+        &self,
+        executions: &[StepExecution<'_>],
+        interrupt: Option<Interrupt>,
+    ) -> Vec<Result<StepOutcome, StepFailure>> {
         let mut outcomes = Vec::with_capacity(executions.len());
         for execution in executions {
-            let outcome = self.execute(execution).await;
+            let outcome = tokio::select! {
+                outcome = self.execute(execution) => outcome,
+                _ = wait_for_interrupt(interrupt.clone()) => Err(interrupted(execution.step)),
+            };
             let failed = outcome.is_err();
             outcomes.push(outcome);
             if failed {

@@ -28,7 +28,7 @@ pub fn db_error(doing: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
     move |e| Error::database(format!("{doing}: {}", describe(&e)))
 }
 
-const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
+pub(crate) const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
      reversible, checksum, batch, applied_by_host, applied_by_user, applied_by_pid, checkpoint, metadata, created_at, updated_at";
 
 const HISTORY_COLUMNS: &str = "version, name, action, status, at, execution_time, error, checksum, batch, applied_by_host, applied_by_user, applied_by_pid";
@@ -347,7 +347,7 @@ fn applied_by(row: &AnyRow) -> Result<AppliedBy> {
     })
 }
 
-fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
     Ok(MigrationRecord {
         version: Version(get(row, "version")?),
         name: get(row, "name")?,

@@ -8,10 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::{DryRunStep, ServerInfo};
+use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, snapshot_by_parts};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
@@ -116,6 +117,17 @@ impl Target for SqlTarget {
         Ok(ServerInfo { kind: self.dialect.target_kind(), version, transactions: true, document_server: None })
     }
 
+    async fn snapshot(&self) -> Result<Snapshot> {
+        match self.dialect {
+            // In-process: nothing to save.
+            Dialect::Sqlite => snapshot_by_parts(self).await,
+            Dialect::Postgres => {
+                let mut conn = self.primary.lock().await;
+                crate::snapshot::read_postgres(&mut conn, &self.changelog).await
+            }
+        }
+    }
+
     async fn changelog_exists(&self) -> Result<bool> {
         let mut conn = self.primary.lock().await;
         self.changelog_exists_on(&mut conn).await
@@ -170,7 +182,11 @@ impl Target for SqlTarget {
         }
     }
 
-    async fn execute_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+    async fn execute_group(
+        &self,
+        executions: &[StepExecution<'_>],
+        interrupt: Option<Interrupt>,
+    ) -> Vec<Result<StepOutcome, StepFailure>> {
         let mut parsed = Vec::with_capacity(executions.len());
         for execution in executions {
             let file = &execution.step.migration.file;
@@ -192,12 +208,13 @@ impl Target for SqlTarget {
         }
         let mut conn = self.primary.lock().await;
         let ran = statements.len();
-        let mut outcomes = group_in_transaction(&mut conn, &self.changelog, &executions[..ran], &statements).await;
+        let mut outcomes =
+            group_in_transaction(&mut conn, &self.changelog, &executions[..ran], &statements, interrupt.clone()).await;
         drop(conn);
         // A step that could not join the group (unparsable, no down section) runs next on its own
         // and reports its own error.
         if ran < executions.len() && outcomes.len() == ran && outcomes.iter().all(Result::is_ok) {
-            outcomes.extend(self.execute_group(&executions[ran..]).await);
+            outcomes.extend(self.execute_group(&executions[ran..], interrupt).await);
         }
         outcomes
     }

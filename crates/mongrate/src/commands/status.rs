@@ -60,8 +60,7 @@ pub fn describe_lock(lock: &Option<LeaseInfo>) -> String {
 
 pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
-    let report = migrator.status().await?;
-    let server = migrator.target().server_info().await?;
+    let (report, server) = migrator.status_and_server().await?;
     let summary = report.summary();
     let mut json = report.to_json();
     json["server"] = serde_json::to_value(&server).unwrap_or_default();

@@ -66,6 +66,9 @@ on_both! {
 
         let held = project.run(&["lock", "status", "--json"]).expect(0).json();
         assert!(!held["locked"].is_null(), "a killed runner cannot release its lease");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["locked"]["owner"], held["locked"]["owner"], "status reads the same lock: {status}");
+        assert_eq!(status["locked"]["pid"], held["locked"]["pid"]);
 
         let successor = project.run(&["up", "--lock-ttl", "2", "--lock-timeout", "60"]).expect(0);
         if held["locked"]["expired"] == false {
@@ -85,7 +88,7 @@ fn a_runner_that_loses_its_lease_stops_before_the_next_migration() {
     // runner would): the migration in flight is rolled back at its fence, nothing after it runs.
     let project = Project::new(Backend::Postgres);
     write_counter_migrations(&project);
-    let runner = project.spawn(&["up", "--lock-ttl", "30"]);
+    let runner = project.spawn(&["up", "--lock-ttl", "30", "--group-size", "1"]);
     wait_for_lock_holder(&project);
     project.sql("UPDATE mongrate_lock SET owner = 'intruder'");
     let output = runner.wait_with_output().expect("runner finishes");
@@ -93,6 +96,23 @@ fn a_runner_that_loses_its_lease_stops_before_the_next_migration() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("lock"), "{stderr}");
     assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "0", "nothing ran after the loss");
+}
+
+#[test]
+fn a_runner_that_loses_its_lease_commits_nothing_of_its_group() {
+    // Grouped, the fence is checked once, at the group's commit: the whole group is rolled back,
+    // and runs again under whoever holds the lease.
+    let project = Project::new(Backend::Postgres);
+    write_counter_migrations(&project);
+    let runner = project.spawn(&["up", "--lock-ttl", "30"]);
+    wait_for_lock_holder(&project);
+    project.sql("UPDATE mongrate_lock SET owner = 'intruder'");
+    let output = runner.wait_with_output().expect("runner finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lock was taken over") && stderr.contains("rolled back"), "{stderr}");
+    assert_eq!(project.sql("SELECT to_regclass('counter') IS NULL"), "t", "the group was rolled back whole");
+    assert_eq!(project.sql("SELECT count(*) FROM mongrate_history WHERE status = 'completed'"), "0");
 }
 
 #[test]
