@@ -62,11 +62,13 @@ pub fn describe(error: &DriverError) -> String {
         DriverErrorKind::InvalidArgument { message, .. } => message.clone(),
         DriverErrorKind::DnsResolve { message, .. } => format!("DNS lookup failed: {message}"),
         DriverErrorKind::Transaction { message, .. } => format!("transaction: {message}"),
-        DriverErrorKind::InvalidResponse { message, .. } => format!("the server sent a reply the driver cannot read: {message}"),
+        DriverErrorKind::InvalidResponse { message, .. } => {
+            format!("the server sent a reply the driver cannot read: {message}")
+        }
         DriverErrorKind::IncompatibleServer { message, .. } => format!("the server does not support this: {message}"),
         DriverErrorKind::SessionsNotSupported => "the server does not support sessions".to_owned(),
         DriverErrorKind::InvalidTlsConfig { message, .. } => format!("invalid TLS configuration: {message}"),
-        DriverErrorKind::Bson(bson) => format!("BSON: {bson}"),
+        DriverErrorKind::Bson(bson) => describe_bson(bson),
         DriverErrorKind::Internal { message, .. } => format!("internal error of the MongoDB driver: {message}"),
         DriverErrorKind::Shutdown => "the MongoDB client was shut down".to_owned(),
         DriverErrorKind::Custom(_) => match error.get_custom::<String>() {
@@ -79,6 +81,20 @@ pub fn describe(error: &DriverError) -> String {
     };
     // Messages the driver composes may quote another error's dump (a server's failed heartbeat).
     without_debug_dumps(&text)
+}
+
+/// A BSON error in words (its `Display` is a dump too: `BSON error. Kind: …. Message: ….`): what
+/// went wrong, the detail, and the key or index where.
+pub fn describe_bson(error: &bson::error::Error) -> String {
+    let mut text = error.kind.to_string();
+    if let Some(message) = error.message.as_deref().filter(|m| !m.is_empty()) {
+        text = format!("{text}: {message}");
+    }
+    match (&error.key, error.index) {
+        (Some(key), _) => format!("{text} (at `{key}`)"),
+        (None, Some(index)) => format!("{text} (at index {index})"),
+        (None, None) => text,
+    }
 }
 
 /// `CodeName (code): message`, the name from the reply or, when it has none (write errors
@@ -177,7 +193,8 @@ mod tests {
     use super::*;
 
     /// The markers of the driver's debugging dump.
-    const DUMP_MARKERS: &[&str] = &["Kind:", "labels:", "source: None", "RawDocumentBuf", "server response:", "Error {"];
+    const DUMP_MARKERS: &[&str] =
+        &["Kind:", "labels:", "source: None", "RawDocumentBuf", "server response:", "Error {"];
 
     fn assert_clean(text: &str) {
         for marker in DUMP_MARKERS {
@@ -221,7 +238,8 @@ mod tests {
     fn duplicate_keys_are_known_by_code_not_by_wording() {
         let worded_otherwise = command_error(doc! { "code": 11000, "codeName": "DuplicateKey", "errmsg": "dup" });
         assert!(is_duplicate_key(&worded_otherwise));
-        let only_the_words = command_error(doc! { "code": 2, "codeName": "BadValue", "errmsg": "E11000 duplicate key" });
+        let only_the_words =
+            command_error(doc! { "code": 2, "codeName": "BadValue", "errmsg": "E11000 duplicate key" });
         assert!(!is_duplicate_key(&only_the_words));
     }
 
@@ -241,6 +259,17 @@ mod tests {
         assert_clean(&text);
         let custom = DriverError::custom("a find reply without cursor.firstBatch".to_owned());
         assert_eq!(describe(&custom), "a find reply without cursor.firstBatch");
+    }
+
+    #[test]
+    fn bson_errors_are_plain_words() {
+        let error = bson::oid::ObjectId::parse_str("not-an-id").unwrap_err();
+        assert!(error.to_string().contains("Kind:"), "the crate's Display is a dump");
+        let text = describe_bson(&error);
+        assert!(text.starts_with("An ObjectId-related error occurred: "), "{text}");
+        assert_clean(&text);
+        let error = bson::Bson::try_from(serde_json::json!({ "a": { "$oid": "short" } })).unwrap_err();
+        assert_clean(&describe_bson(&error));
     }
 
     #[tokio::test]

@@ -162,6 +162,9 @@ mod tests {
 
     #[test]
     fn messages_without_a_topology_stay_as_they_are() {
-        assert_eq!(describe_selection_failure("Server at h:1 requires wire version 99"), "Server at h:1 requires wire version 99");
+        assert_eq!(
+            describe_selection_failure("Server at h:1 requires wire version 99"),
+            "Server at h:1 requires wire version 99"
+        );
     }
 }
