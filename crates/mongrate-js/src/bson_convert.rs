@@ -11,6 +11,7 @@ use bson::oid::ObjectId;
 use bson::raw::CString;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
+use mongrate_mongo::errors::describe_bson;
 use rquickjs::{Array, Atom, Ctx, Function, Object, TypedArray, Value};
 
 /// The hidden property of a read document or array naming its Int64 (`l`) and Double (`d`) numbers.
@@ -255,10 +256,10 @@ fn regexp_options(flags: &str) -> String {
 }
 
 fn regex(pattern: &str, options: &str) -> Result<Regex, String> {
-    let pattern = CString::try_from(pattern).map_err(|e| format!("a regular expression: {e}"))?;
+    let pattern = CString::try_from(pattern).map_err(|e| format!("a regular expression: {}", describe_bson(&e)))?;
     let mut sorted: Vec<char> = options.chars().collect();
     sorted.sort_unstable();
-    let options = CString::try_from(sorted.into_iter().collect::<String>()).map_err(|e| e.to_string())?;
+    let options = CString::try_from(sorted.into_iter().collect::<String>()).map_err(|e| describe_bson(&e))?;
     Ok(Regex { pattern, options })
 }
 
@@ -284,7 +285,7 @@ fn tagged_to_bson<'js>(
     match tag {
         "ObjectId" | "ObjectID" => {
             let hex: String = object.get("__id").map_err(|e| refuse(path, e))?;
-            ObjectId::parse_str(&hex).map(Bson::ObjectId).map_err(|e| refuse(path, e))
+            ObjectId::parse_str(&hex).map(Bson::ObjectId).map_err(|e| refuse(path, describe_bson(&e)))
         }
         "Long" => {
             let low = number_field(object, "low", path)? as i64 as u32;

@@ -9,7 +9,7 @@ use mongrate_core::host::AppliedBy;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::{Error, Result, Version};
 
-use crate::errors::{codes, is_duplicate_key, server};
+use crate::errors::{codes, describe_bson, is_duplicate_key, server};
 
 /// Reads and writes the changelog of one database.
 #[derive(Clone)]
@@ -194,7 +194,9 @@ fn millis(text: &str) -> i64 {
 }
 
 fn date(text: &str) -> Result<Bson> {
-    DateTime::parse_rfc3339_str(text).map(Bson::DateTime).map_err(|e| Error::database(format!("timestamp {text}: {e}")))
+    DateTime::parse_rfc3339_str(text)
+        .map(Bson::DateTime)
+        .map_err(|e| Error::database(format!("timestamp {text}: {}", describe_bson(&e))))
 }
 
 fn optional_date(text: &Option<String>) -> Result<Bson> {
@@ -211,7 +213,7 @@ fn json_field(text: &Option<String>) -> Result<Bson> {
         Some(text) => {
             let value: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))?;
-            Bson::try_from(value).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))
+            Bson::try_from(value).map_err(|e| Error::database(format!("checkpoint or metadata: {}", describe_bson(&e))))
         }
     }
 }

@@ -6,6 +6,8 @@ use mongodb::Client;
 use mongodb::options::ClientOptions;
 use mongrate_core::{Error, Result};
 
+use crate::errors::describe;
+
 /// Whether a URL is a MongoDB URL.
 pub fn is_mongodb_url(url: &str) -> bool {
     url.starts_with("mongodb://") || url.starts_with("mongodb+srv://")
@@ -25,8 +27,9 @@ pub fn redact(url: &str) -> String {
 /// made with (a JavaScript migration's thread makes a client of its own from them).
 pub async fn connect(url: &str, database: Option<&str>, timeout: Duration) -> Result<(Client, String, ClientOptions)> {
     let shown = redact(url);
-    let mut options =
-        ClientOptions::parse(url).await.map_err(|e| Error::config(format!("invalid MongoDB URL {shown}: {e}")))?;
+    let mut options = ClientOptions::parse(url)
+        .await
+        .map_err(|e| Error::config(format!("invalid MongoDB URL {shown}: {}", describe(&e))))?;
     options.app_name = Some("mongrate".into());
     options.server_selection_timeout = Some(timeout);
     options.connect_timeout = Some(timeout);
@@ -40,7 +43,8 @@ pub async fn connect(url: &str, database: Option<&str>, timeout: Duration) -> Re
                 shown.trim_end_matches('/')
             ))
         })?;
-    let client = Client::with_options(options.clone()).map_err(|e| Error::config(format!("{shown}: {e}")))?;
+    let client =
+        Client::with_options(options.clone()).map_err(|e| Error::config(format!("{shown}: {}", describe(&e))))?;
     Ok((client, database, options))
 }
 

@@ -11,6 +11,7 @@ pub mod lease_store;
 pub mod migrate_mongo;
 pub mod operation;
 pub mod script;
+mod selection_failure;
 pub mod target;
 
 pub use target::{MongoOptions, MongoTarget};
