@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
-use crate::interrupt::{Interrupt, interrupted, wait_for_interrupt};
+use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
 use crate::lease::{LeaseInfo, LeaseStore};
 use crate::migration::{MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
@@ -85,6 +85,31 @@ pub async fn snapshot_by_parts(target: &(impl Target + ?Sized)) -> Result<Snapsh
     })
 }
 
+/// Runs steps one at a time until one fails; Ctrl-C stops the running one. What
+/// [`Target::execute_group`] does unless a target can do better.
+pub async fn execute_each(
+    target: &(impl Target + ?Sized),
+    executions: &[StepExecution<'_>],
+    interrupt: Option<Interrupt>,
+) -> Vec<Result<StepOutcome, StepFailure>> {
+    let mut outcomes = Vec::with_capacity(executions.len());
+    for execution in executions {
+        if is_interrupted(&interrupt) {
+            break;
+        }
+        let outcome = tokio::select! {
+            outcome = target.execute(execution) => outcome,
+            _ = wait_for_interrupt(interrupt.clone()) => Err(interrupted(execution.step)),
+        };
+        let failed = outcome.is_err();
+        outcomes.push(outcome);
+        if failed {
+            break;
+        }
+    }
+    outcomes
+}
+
 /// What a dry-run found for one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,19 +175,7 @@ pub trait Target: Send + Sync {
         executions: &[StepExecution<'_>],
         interrupt: Option<Interrupt>,
     ) -> Vec<Result<StepOutcome, StepFailure>> {
-        let mut outcomes = Vec::with_capacity(executions.len());
-        for execution in executions {
-            let outcome = tokio::select! {
-                outcome = self.execute(execution) => outcome,
-                _ = wait_for_interrupt(interrupt.clone()) => Err(interrupted(execution.step)),
-            };
-            let failed = outcome.is_err();
-            outcomes.push(outcome);
-            if failed {
-                break;
-            }
-        }
-        outcomes
+        execute_each(self, executions, interrupt).await
     }
 
     /// Runs the steps without keeping anything, and reports what they would do.

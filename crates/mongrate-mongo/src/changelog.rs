@@ -9,7 +9,7 @@ use mongrate_core::host::AppliedBy;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::{Error, Result, Version};
 
-use crate::errors::{codes, describe_bson, is_duplicate_key, server};
+use crate::errors::{codes, describe_bson, is_duplicate_key, server, server_failure};
 
 /// Reads and writes the changelog of one database.
 #[derive(Clone)]
@@ -157,6 +157,41 @@ impl MongoChangelog {
             None => action.await,
         }
         .map_err(|e| server("recording the migration", &e))?;
+        Ok(())
+    }
+
+    /// Inserts or replaces the records of several versions in one command (a group of
+    /// migrations committed together).
+    pub async fn upsert_all(&self, records: &[MigrationRecord], session: &mut ClientSession) -> Result<()> {
+        let mut updates = Vec::with_capacity(records.len());
+        for record in records {
+            let id = record.version.to_string();
+            updates.push(doc! { "q": { "_id": &id }, "u": record_to_document(record)?, "upsert": true });
+        }
+        let command = doc! { "update": &self.names.migrations, "updates": updates, "ordered": true };
+        let reply =
+            self.db.run_command(command).session(session).await.map_err(|e| server("recording the migrations", &e))?;
+        match reply.get_array("writeErrors").ok().and_then(|errors| errors.first()) {
+            Some(Bson::Document(error)) => Err(Error::database(format!(
+                "recording the migrations: {}",
+                server_failure(
+                    error.get_i32("code").unwrap_or(0),
+                    error.get_str("codeName").ok(),
+                    error.get_str("errmsg").unwrap_or("write error")
+                )
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends the history entries of several migrations in one command.
+    pub async fn append_all(&self, entries: &[HistoryEntry], session: &mut ClientSession) -> Result<()> {
+        let documents = entries.iter().map(history_to_document).collect::<Result<Vec<_>>>()?;
+        self.history_collection()
+            .insert_many(documents)
+            .session(session)
+            .await
+            .map_err(|e| server("recording the history", &e))?;
         Ok(())
     }
 

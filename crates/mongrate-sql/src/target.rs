@@ -136,7 +136,13 @@ impl Target for SqlTarget {
     async fn ensure_changelog(&self) -> Result<()> {
         let mut conn = self.primary.lock().await;
         if !self.changelog_exists_on(&mut conn).await? {
-            self.changelog.create(&mut conn).await?;
+            if let Err(error) = self.changelog.create(&mut conn).await {
+                // Runners started together: another one created the tables and now holds the
+                // write lock with its first migrations (SQLite's "database is locked").
+                if !self.changelog.exists(&mut conn).await? {
+                    return Err(error);
+                }
+            }
             self.changelog_ready.store(true, Ordering::Relaxed);
         }
         Ok(())

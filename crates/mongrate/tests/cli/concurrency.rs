@@ -97,10 +97,8 @@ fn a_runner_that_loses_its_lease_commits_nothing_of_its_group() {
     let runner = project.spawn(&["up", "--lock-ttl", "30"]);
     wait_for_lock_holder(&project);
     project.sql("UPDATE mongrate_lock SET owner = 'intruder'");
-    let output = runner.wait_with_output().expect("runner finishes");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("lock was taken over") && stderr.contains("rolled back"), "{stderr}");
+    let run = runner.finish().expect(1);
+    assert!(run.stderr.contains("lock was taken over") && run.stderr.contains("rolled back"), "{}", run.stderr);
     assert_eq!(project.sql("SELECT to_regclass('counter') IS NULL"), "t", "the group was rolled back whole");
     assert_eq!(project.sql("SELECT count(*) FROM mongrate_history WHERE status = 'completed'"), "0");
 }
