@@ -4,7 +4,12 @@ use std::time::Duration;
 
 use mongodb::Client;
 use mongodb::options::ClientOptions;
+use mongrate_core::url_redaction::redact_url;
 use mongrate_core::{Error, Result};
+
+/// The forms of a MongoDB URL, shown when a URL is not one mongrate knows.
+pub const URL_FORMS: &[&str] =
+    &["mongodb://user:password@host:27017/dbname", "mongodb+srv://user:password@cluster.example.net/dbname"];
 
 /// Whether a URL is a MongoDB URL.
 pub fn is_mongodb_url(url: &str) -> bool {
@@ -13,12 +18,7 @@ pub fn is_mongodb_url(url: &str) -> bool {
 
 /// The URL with its password replaced by `***`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    redact_url(url)
 }
 
 /// A client, the database the URL path (or `database`) names, and the options the client was

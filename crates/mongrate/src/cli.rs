@@ -180,10 +180,10 @@ pub struct MigrateArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// How many entries
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..))]
     pub limit: i64,
     /// Entries to skip (newest first)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub skip: i64,
     /// Only entries with this status: completed or failed
     #[arg(long)]
