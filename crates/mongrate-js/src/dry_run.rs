@@ -135,7 +135,7 @@ impl DryRunLog {
                 }
                 let would = matched.saturating_add(upserted.len() as u64);
                 self.record(stack, summary, Some(would), None);
-                doc! { "n": reply_count(would), "nModified": reply_count(matched), "upserted": upserted, "ok": 1 }
+                doc! { "n": reply_n(would), "nModified": reply_n(matched), "upserted": upserted, "ok": 1 }
             }
             "delete" => {
                 let mut matched = 0u64;
@@ -147,7 +147,7 @@ impl DryRunLog {
                     matched = matched.saturating_add(count(database, &collection, filter, single).await?);
                 }
                 self.record(stack, summary, Some(matched), None);
-                doc! { "n": reply_count(matched), "ok": 1 }
+                doc! { "n": reply_n(matched), "ok": 1 }
             }
             "findAndModify" | "findandmodify" => {
                 let filter = command.get_document("query").cloned().unwrap_or_default();
@@ -192,6 +192,6 @@ async fn count(
 }
 
 /// A count as the `n` of a reply (BSON has no unsigned 64-bit integer).
-fn reply_count(n: u64) -> i64 {
+fn reply_n(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -15,6 +15,7 @@ use crate::dialect::Dialect;
 pub const URL_FORMS: &[&str] = &[
     "sqlite:path/to/app.db (relative to mongrate.toml)",
     "sqlite:///absolute/path/app.db",
+    "sqlite::memory: (gone when mongrate exits)",
     "postgres://user:password@host:5432/dbname",
 ];
 
@@ -39,7 +40,7 @@ pub fn check_url(url: &str) -> Result<Dialect> {
         ))
     };
     let Some((scheme, rest)) = url.split_once(':') else {
-        return Err(refuse("there is no ':' after the scheme"));
+        return Err(refuse("it is only a scheme: the database follows a ':'"));
     };
     match dialect_of(url) {
         Some(Dialect::Sqlite) => {
@@ -176,7 +177,7 @@ mod tests {
     #[test]
     fn malformed_urls_are_refused_with_the_accepted_forms() {
         for (url, why) in [
-            ("sqlite", "no ':' after the scheme"),
+            ("sqlite", "only a scheme"),
             ("sqlite:", "names no database file"),
             ("sqlite://?mode=ro", "names no database file"),
             ("postgres:localhost", "starts with postgres://"),
@@ -207,6 +208,7 @@ mod tests {
             "postgres://[::1]:5432/app",
             "postgres://a:5432,b:5433/app",
             "postgres:///app?host=/var/run/postgresql",
+            "sqlite::memory:",
         ] {
             check_url(url).unwrap_or_else(|e| panic!("{url}: {}", e.message));
         }
