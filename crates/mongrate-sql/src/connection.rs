@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
-use mongrate_core::url_redaction::redact_url;
+use mongrate_core::url_redaction::{hide_password, redact_url};
 use mongrate_core::{Error, Result};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -146,7 +146,7 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<A
         // The connection was just opened or is held for the whole run: no ping per acquire.
         .test_before_acquire(false)
         .connect_lazy(url)
-        .map_err(|e| Error::config(format!("invalid {} URL {shown}: {e}", dialect.kind())))?;
+        .map_err(|e| Error::config(format!("invalid {} URL {shown}: {}", dialect.kind(), hide_password(&e.to_string(), url))))?;
     // Connect now, so an unreachable database is reported before anything else.
     match tokio::time::timeout(timeout, pool.acquire()).await {
         Ok(Ok(_)) => Ok(pool),
