@@ -33,6 +33,7 @@ ttl_seconds = 30
 timeout_seconds = 60
 "#;
 
+#[rustfmt::skip]
 const CONFIG_TOKENS: &[&str] = &[
     "${", "}", ":-", "$$", "[lock]", "[tables]", "[collections]", "url", "=", "\"", "'''", "ttl_seconds", "0",
     "-1", "99999999999999999999", "\n[", ".", "true",

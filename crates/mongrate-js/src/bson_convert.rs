@@ -355,9 +355,7 @@ pub fn to_js<'js>(
     Ok(match value {
         Bson::Double(number) => Value::new_number(ctx.clone(), *number),
         Bson::Int32(number) => Value::new_int(ctx.clone(), *number),
-        Bson::Int64(number) if promote || is_safe_integer(*number) => {
-            Value::new_number(ctx.clone(), *number as f64)
-        }
+        Bson::Int64(number) if promote || is_safe_integer(*number) => Value::new_number(ctx.clone(), *number as f64),
         Bson::Int64(number) => {
             let long = classes.instance(ctx, "Long")?;
             long.set("low", *number as i32)?;

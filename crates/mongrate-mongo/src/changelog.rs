@@ -142,7 +142,11 @@ impl MongoChangelog {
             .try_collect()
             .await
             .map_err(|e| server("reading the history", &e))?;
-        documents.iter().enumerate().map(|(i, d)| history_from_document(d, query.skip.saturating_add(i as i64))).collect()
+        documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| history_from_document(d, query.skip.saturating_add(i as i64)))
+            .collect()
     }
 
     /// Inserts or replaces the record of one version.

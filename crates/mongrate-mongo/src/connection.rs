@@ -32,7 +32,10 @@ pub async fn parse_url(url: &str) -> Result<ClientOptions> {
 /// Every `%` starts an escaped byte (`%40`). The driver (3.9) slices the two bytes after a `%` of
 /// the user name or password without checking that they are characters, and panics on `%é`.
 fn check_percent_signs(url: &str) -> std::result::Result<(), String> {
-    let bad = url.split('%').skip(1).any(|after| after.get(..2).is_none_or(|two| !two.bytes().all(|b| b.is_ascii_hexdigit())));
+    let bad = url
+        .split('%')
+        .skip(1)
+        .any(|after| after.get(..2).is_none_or(|two| !two.bytes().all(|b| b.is_ascii_hexdigit())));
     if bad {
         return Err("a '%' must start an escaped byte such as %40 (for '@'); write a '%' itself as %25".into());
     }

@@ -25,7 +25,8 @@ mod tests {
     #[test]
     fn counts_of_every_numeric_type_and_nonsense() {
         let reply = doc! { "a": 3, "b": 4i64, "c": 5.0, "d": -1, "e": i64::MIN, "f": -2.5, "g": f64::NAN, "h": "7" };
-        let counts: Vec<u64> = ["a", "b", "c", "d", "e", "f", "g", "h", "missing"].map(|k| reply_count(&reply, k)).into();
+        let counts: Vec<u64> =
+            ["a", "b", "c", "d", "e", "f", "g", "h", "missing"].map(|k| reply_count(&reply, k)).into();
         assert_eq!(counts, [3, 4, 5, 0, 0, 0, 0, 0, 0]);
     }
 }

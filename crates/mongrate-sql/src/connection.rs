@@ -71,13 +71,17 @@ fn check_postgres_server(rest: &str) -> std::result::Result<(), String> {
         if query.split('&').any(|pair| pair.starts_with("host=")) {
             return Ok(());
         }
-        return Err("it names no server: write the host after `postgres://` (or a socket directory as ?host=/path)".into());
+        return Err(
+            "it names no server: write the host after `postgres://` (or a socket directory as ?host=/path)".into()
+        );
     }
     for host in hosts.split(',') {
         let port = match host.strip_prefix('[') {
             Some(bracketed) => match bracketed.split_once(']') {
                 Some((_, "")) => None,
-                Some((_, after)) => Some(after.strip_prefix(':').ok_or("an IPv6 address is followed by ':' and a port")?),
+                Some((_, after)) => {
+                    Some(after.strip_prefix(':').ok_or("an IPv6 address is followed by ':' and a port")?)
+                }
                 None => return Err("an IPv6 address in '[…]' has no closing ']'".into()),
             },
             None => host.split_once(':').map(|(_, port)| port),
@@ -146,7 +150,9 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<A
         // The connection was just opened or is held for the whole run: no ping per acquire.
         .test_before_acquire(false)
         .connect_lazy(url)
-        .map_err(|e| Error::config(format!("invalid {} URL {shown}: {}", dialect.kind(), hide_password(&e.to_string(), url))))?;
+        .map_err(|e| {
+            Error::config(format!("invalid {} URL {shown}: {}", dialect.kind(), hide_password(&e.to_string(), url)))
+        })?;
     // Connect now, so an unreachable database is reported before anything else.
     match tokio::time::timeout(timeout, pool.acquire()).await {
         Ok(Ok(_)) => Ok(pool),

@@ -42,12 +42,14 @@ DROP TABLE orders;
 const NO_TRANSACTION: &str = "-- mongrate:no-transaction\n-- mongrate:up\nCREATE TABLE a (id INTEGER);\n\
 CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET id = CASE WHEN id > 1 THEN 0 ELSE id END;\nEND;\n";
 
+#[rustfmt::skip]
 const SQL_TOKENS: &[&str] = &[
     "-- mongrate:up\n", "-- mongrate:down\n", "-- mongrate:no-transaction\n", "-- mongrate:", ";", ";\n", "\n",
     "'", "E'", "\"", "$$", "$body$", "$1", "/*", "*/", "--", "BEGIN", "END", "CASE", "CREATE TRIGGER ",
     "CREATE FUNCTION ", "COMMIT;", "BEGIN;", "\r\n",
 ];
 
+#[rustfmt::skip]
 const URL_TOKENS: &[&str] = &[
     "sqlite:", "sqlite://", "sqlite:///", "postgres://", "postgresql://", ":memory:", "@", ":", "/", "?", "#", "[",
     "]", "::1", "host=", "&", "mode=ro", "5432", "65536", "0", "secret", "%40", ",",
@@ -68,7 +70,8 @@ fn file(content: String) -> MigrationFile {
 /// Whether `line` is the directive `-- mongrate:<name>` (spaces and trailing words allowed).
 fn is_directive(line: &str, name: &str) -> bool {
     let rest = line.trim().strip_prefix("--").map(str::trim_start);
-    rest.and_then(|rest| rest.strip_prefix("mongrate:")).is_some_and(|rest| rest.split_whitespace().next() == Some(name))
+    rest.and_then(|rest| rest.strip_prefix("mongrate:"))
+        .is_some_and(|rest| rest.split_whitespace().next() == Some(name))
 }
 
 /// Each statement is the trimmed text of the input it came from, in order and without overlap,

@@ -19,6 +19,7 @@ enum Edit {
 }
 
 /// Characters that mean something to at least one parser, and a few that mean nothing to any.
+#[rustfmt::skip]
 const SPECIAL: &[char] = &[
     '\n', '\r', '\t', ' ', ';', '\'', '"', '`', '$', '-', '/', '*', '{', '}', '[', ']', '(', ')', ':', ',', '#', '=',
     '\\', '@', '?', '&', '%', '.', '_', '0', '9', 'E', 'é', '€', '😀', '\u{0}', '\u{feff}',
