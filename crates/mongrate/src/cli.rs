@@ -258,4 +258,11 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
     }
+
+    #[test]
+    fn history_pages_are_not_negative() {
+        assert!(Cli::try_parse_from(["mongrate", "history", "--skip", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "0"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "1", "--skip", "9223372036854775807"]).is_ok());
+    }
 }
