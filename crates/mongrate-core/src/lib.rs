@@ -25,6 +25,7 @@ pub mod runner;
 pub mod status;
 pub mod target;
 pub mod timestamp;
+pub mod url_redaction;
 pub mod validation;
 pub mod version;
 

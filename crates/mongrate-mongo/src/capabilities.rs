@@ -36,7 +36,8 @@ pub async fn detect(admin: &Database) -> Result<Capabilities> {
     let ferretdb = mentions_ferretdb(&build) || mentions_ferretdb(&hello);
     let replicated = hello.contains_key("setName") || hello.get_str("msg").is_ok_and(|m| m == "isdbgrid");
     let clock_offset_ms = match hello.get("localTime") {
-        Some(Bson::DateTime(at)) => at.timestamp_millis() - (sent + received) / 2,
+        // The server's clock may say anything (a DateTime of i64::MIN): saturate, never overflow.
+        Some(Bson::DateTime(at)) => at.timestamp_millis().saturating_sub((sent + received) / 2),
         _ => 0,
     };
     let major = version.split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);

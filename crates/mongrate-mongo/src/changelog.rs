@@ -142,7 +142,11 @@ impl MongoChangelog {
             .try_collect()
             .await
             .map_err(|e| server("reading the history", &e))?;
-        documents.iter().enumerate().map(|(i, d)| history_from_document(d, query.skip + i as i64)).collect()
+        documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| history_from_document(d, query.skip.saturating_add(i as i64)))
+            .collect()
     }
 
     /// Inserts or replaces the record of one version.
@@ -372,7 +376,7 @@ fn record_from_document(document: &Document) -> Result<MigrationRecord> {
 fn history_from_document(document: &Document, position: i64) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
         // ObjectIds are not numbers: the id shown is the entry's position from the newest.
-        id: position + 1,
+        id: position.saturating_add(1),
         version: version_of(document)?,
         name: text(document, "name").unwrap_or_default(),
         action: text(document, "action")

@@ -139,3 +139,29 @@ fn json_errors_for_machines() {
     assert_eq!(error["error"]["exitCode"], 4);
     assert!(error["error"]["message"].as_str().unwrap().contains("bad.sql"));
 }
+
+#[test]
+fn a_short_or_malformed_url_is_refused_with_the_accepted_forms() {
+    const SQL_FORMS: [&str; 3] =
+        ["sqlite:path/to/app.db", "sqlite:///absolute/path/app.db", "postgres://user:password@host:5432/dbname"];
+    let mut project = Project::new(Backend::Sqlite);
+    for (url, needles) in [
+        ("sqlite", &SQL_FORMS[..]),
+        ("sqlite:", &SQL_FORMS[..]),
+        ("postgres://", &["names no server", SQL_FORMS[2]][..]),
+        ("postgres://x:y@h:bad/db", &["x:***@h:bad/db", "between 1 and 65535", SQL_FORMS[2]][..]),
+        // The MongoDB driver reads its URLs; its wording is not asserted, only the outcome.
+        ("mongodb://x:y@h:bad/db", &["x:***@h:bad/db"][..]),
+        ("app.db", &["mongodb://user:password@host:27017/dbname", SQL_FORMS[0]][..]),
+    ] {
+        project.url = url.to_owned();
+        let run = project.run(&["status"]).expect(2);
+        for needle in needles {
+            assert!(run.stderr.contains(needle), "{url}: {needle:?} missing from: {}", run.stderr);
+        }
+        assert!(!run.stderr.contains("panicked"), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("x:y@"), "{url}: the password is not shown: {}", run.stderr);
+    }
+    let left: Vec<_> = std::fs::read_dir(project.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["migrations"], "no database file was created");
+}
