@@ -8,6 +8,7 @@ use crate::bson_value::{to_bson, to_document, to_filter};
 use crate::capabilities::Capabilities;
 use crate::errors::server;
 use crate::operation::{Keep, Operation, index_name};
+use crate::reply_count::reply_count;
 
 /// How many documents a streaming operation handles per round trip.
 const BATCH: usize = 1000;
@@ -185,7 +186,7 @@ impl Executor<'_> {
                 }
                 let command =
                     doc! { "update": &op.collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
-                Some(count(&self.write(command).await?, "nModified"))
+                Some(reply_count(&self.write(command).await?, "nModified"))
             }
             Operation::InsertMany(op) => {
                 let documents = op
@@ -194,17 +195,17 @@ impl Executor<'_> {
                     .map(to_document)
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
-                let mut inserted = 0;
+                let mut inserted = 0u64;
                 for chunk in documents.chunks(BATCH) {
                     let command = doc! { "insert": &op.collection, "documents": chunk.to_vec(), "ordered": true };
-                    inserted += count(&self.write(command).await?, "n");
+                    inserted = inserted.saturating_add(reply_count(&self.write(command).await?, "n"));
                 }
                 Some(inserted)
             }
             Operation::DeleteMany(op) => {
                 let filter = self.filter_of(operation, Some(&op.filter))?;
                 let command = doc! { "delete": &op.collection, "deletes": [{ "q": filter, "limit": 0 }] };
-                Some(count(&self.write(command).await?, "n"))
+                Some(reply_count(&self.write(command).await?, "n"))
             }
             Operation::Archive(op) => {
                 let filter = self.filter_of(operation, Some(&op.filter))?;
@@ -252,7 +253,7 @@ impl Executor<'_> {
     /// `updateMany`, returning the documents it changed.
     async fn update_many(&self, collection: &str, filter: Document, update: Document) -> Result<Option<u64>> {
         let command = doc! { "update": collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
-        Ok(Some(count(&self.write(command).await?, "nModified")))
+        Ok(Some(reply_count(&self.write(command).await?, "nModified")))
     }
 
     /// The next page of documents in `_id` order after `after`. Each page is read whole before
@@ -299,7 +300,7 @@ impl Executor<'_> {
         to: &str,
     ) -> mongodb::error::Result<u64> {
         let mut after: Option<Bson> = None;
-        let mut changed = 0;
+        let mut changed = 0u64;
         loop {
             let page = self.next_page(collection, &filter, after.as_ref(), Some(doc! { "_id": 1, from: 1 })).await?;
             let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(changed) };
@@ -313,7 +314,7 @@ impl Executor<'_> {
             // Small write commands: FerretDB stops answering an `update` of a hundred statements.
             for chunk in updates.chunks(UPDATES_PER_COMMAND) {
                 let command = doc! { "update": collection, "updates": chunk.to_vec(), "ordered": false };
-                changed += count(&self.command(self.db, command).await?, "nModified");
+                changed = changed.saturating_add(reply_count(&self.command(self.db, command).await?, "nModified"));
             }
             after = Some(last);
         }
@@ -324,7 +325,7 @@ impl Executor<'_> {
     async fn archive(&self, from: &str, to: &str, filter: Document) -> Result<u64> {
         let fail = |e: mongodb::error::Error| Error::migration(crate::errors::describe(&e));
         let mut after: Option<Bson> = None;
-        let mut moved = 0;
+        let mut moved = 0u64;
         loop {
             let page = self.next_page(from, &filter, after.as_ref(), None).await.map_err(fail)?;
             let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(moved) };
@@ -335,7 +336,7 @@ impl Executor<'_> {
                 check_write_errors(&reply)?;
             }
             let delete = doc! { "delete": from, "deletes": [{ "q": { "_id": { "$in": ids } }, "limit": 0 }] };
-            moved += count(&self.write(delete).await?, "n");
+            moved = moved.saturating_add(reply_count(&self.write(delete).await?, "n"));
             after = Some(last);
         }
     }
@@ -363,11 +364,11 @@ impl Executor<'_> {
             }
         })
         .await?;
-        let mut removed = 0;
+        let mut removed = 0u64;
         for chunk in doomed.chunks(BATCH) {
             let delete =
                 doc! { "delete": collection, "deletes": [{ "q": { "_id": { "$in": chunk.to_vec() } }, "limit": 0 }] };
-            removed += count(&self.command(self.db, delete).await?, "n");
+            removed = removed.saturating_add(reply_count(&self.command(self.db, delete).await?, "n"));
         }
         Ok(removed)
     }
@@ -419,15 +420,6 @@ impl Executor<'_> {
             | Operation::DropIndex(_)
             | Operation::SetValidator(_) => (None, None),
         })
-    }
-}
-
-fn count(reply: &Document, key: &str) -> u64 {
-    match reply.get(key) {
-        Some(Bson::Int32(n)) => *n as u64,
-        Some(Bson::Int64(n)) => *n as u64,
-        Some(Bson::Double(n)) => *n as u64,
-        _ => 0,
     }
 }
 

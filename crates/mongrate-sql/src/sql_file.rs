@@ -44,7 +44,15 @@ impl SqlMigration {
                         *slot = Some((number + 1, String::new()));
                         section = Some(if directive == "up" { "up" } else { "down" });
                     }
-                    "no-transaction" => transactional = false,
+                    "no-transaction" => {
+                        transactional = false;
+                        // Keep the line inside a section, so later statements keep their line numbers.
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
+                    }
                     unknown => {
                         return Err(Error::validation(format!(
                             "{name}:{number}: unknown directive `-- mongrate:{unknown}`; known: {}",
@@ -181,6 +189,14 @@ mod tests {
             "-- mongrate:no-transaction\n-- mongrate:up\nCREATE INDEX CONCURRENTLY i ON t (x);\n",
         ))
         .unwrap();
+        assert!(!parsed.transactional);
+    }
+
+    #[test]
+    fn a_directive_inside_a_section_keeps_the_line_numbers() {
+        let parsed =
+            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:no-transaction\nSELECT 2;\n")).unwrap();
+        assert_eq!(parsed.up.iter().map(|s| s.line).collect::<Vec<_>>(), [2, 4]);
         assert!(!parsed.transactional);
     }
 
