@@ -103,7 +103,7 @@ impl Target for SqlTarget {
                 self.dialect.kind()
             )));
         }
-        Ok(SqlMigration::parse(file)?.meta(file))
+        SqlMigration::inspect(file)
     }
 
     async fn server_info(&self) -> Result<ServerInfo> {

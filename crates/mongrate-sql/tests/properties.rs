@@ -105,6 +105,16 @@ proptest! {
     }
 
     #[test]
+    fn inspecting_a_file_agrees_with_parsing_it(
+        content in prop_oneof![mutated(MIGRATION, SQL_TOKENS), mutated(NO_TRANSACTION, SQL_TOKENS), noise(SQL_TOKENS)],
+    ) {
+        // `inspect` skips the statement split where the lines decide; it must say what `parse` says.
+        let file = file(content);
+        let parsed = SqlMigration::parse(&file).map(|migration| migration.meta(&file));
+        prop_assert_eq!(SqlMigration::inspect(&file), parsed);
+    }
+
+    #[test]
     fn a_migration_file_parses_or_is_refused_by_file_and_line(
         content in prop_oneof![mutated(MIGRATION, SQL_TOKENS), mutated(NO_TRANSACTION, SQL_TOKENS), noise(SQL_TOKENS)],
     ) {
