@@ -100,7 +100,7 @@ impl Sections {
     fn judged_by_lines(&self) -> bool {
         std::iter::once(&self.up)
             .chain(&self.down)
-            .all(|(_, text)| !text.contains("/*") && !(self.transactional && mentions_transaction_control(text)))
+            .all(|(_, text)| !(text.contains("/*") || self.transactional && mentions_transaction_control(text)))
     }
 }
 
