@@ -22,6 +22,8 @@ pub mod reporter;
 pub mod runner;
 pub mod status;
 pub mod target;
+#[cfg(test)]
+mod testing;
 pub mod timestamp;
 pub mod validation;
 pub mod version;

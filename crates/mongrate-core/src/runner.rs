@@ -1,9 +1,11 @@
 //! The run: plan, take the lease, re-plan under it, execute step by step, release.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::watch;
+// tokio's clock, not std's: the same in production, and it follows paused time in tests.
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
@@ -261,3 +263,6 @@ pub fn what_remains(direction: Direction, effect: FailureEffect) -> &'static str
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
