@@ -10,7 +10,6 @@ use super::*;
 use crate::lease::LeaseStore;
 use crate::plan::DownScope;
 use crate::record::HistoryAction::{Down, Up};
-use crate::record::HistoryOutcome::{Completed as Done, Failed as Broke};
 use crate::record::MigrationStatus::{Completed, DownFailed, Failed};
 use crate::record::{HistoryAction, HistoryOutcome};
 use crate::testing::{Behaviour, MemoryTarget, RecordingReporter, migrations, other_claim};
@@ -37,17 +36,7 @@ fn applied(report: Option<&RunReport>) -> Vec<String> {
 }
 
 fn completed_up(version: i64) -> (i64, HistoryAction, HistoryOutcome, Option<String>) {
-    (version, Up, Done, None)
-}
-
-/// The database stops answering the heartbeat; once the lease expired another runner takes it,
-/// and then `go` lets the step that was running finish.
-async fn take_over_after_expiry(target: &MemoryTarget, go: &Notify) {
-    target.lease.fail_renewals(true);
-    sleep(TTL + SECOND).await;
-    assert!(target.lease.try_acquire(&other_claim("theirs", TTL)).await.unwrap());
-    target.lease.fail_renewals(false);
-    go.notify_one();
+    (version, Up, HistoryOutcome::Completed, None)
 }
 
 #[tokio::test(start_paused = true)]
@@ -63,8 +52,8 @@ async fn a_clean_run_applies_every_step_in_order_and_frees_the_lease() {
     assert_eq!(target.statuses(), [(1, Completed, false), (2, Completed, false), (3, Completed, false)]);
     assert!((1..=3).all(|v| target.record(v).unwrap().batch == 1));
     assert_eq!(target.attempts(), [completed_up(1), completed_up(2), completed_up(3)]);
-    let events = ["lock acquired", "up 1 started", "up 1 completed", "up 2 started", "up 2 completed"];
-    assert_eq!(reporter.events()[..5], events);
+    let steps = ["up 1 started", "up 1 completed", "up 2 started", "up 2 completed", "up 3 started", "up 3 completed"];
+    assert_eq!(reporter.events(), [&["lock acquired"][..], &steps].concat());
     assert_eq!(target.lease.owner(), None);
     // Nothing pending: the next run takes no lease and runs nothing.
     assert_eq!(runner(&target, &files, &reporter).run(UP).await, Ok(RunReport::default()));
@@ -96,7 +85,7 @@ async fn a_failed_up_is_recorded_by_what_it_left_and_stops_the_run() {
         let record = target.record(2).unwrap();
         assert_eq!(record.error.as_deref(), Some("syntax error at line 3"));
         assert_eq!(record.is_blocking(), partial);
-        let failure = (2, Up, Broke, Some("syntax error at line 3".to_owned()));
+        let failure = (2, Up, HistoryOutcome::Failed, Some("syntax error at line 3".to_owned()));
         assert_eq!(target.attempts(), [completed_up(1), failure]);
         assert_eq!(target.started(), [(Direction::Up, 1), (Direction::Up, 2)]);
         assert_eq!(reporter.events().last().unwrap(), &format!("up 2 failed ({effect:?})"));
@@ -131,22 +120,36 @@ async fn a_failed_down_leaves_the_migration_applied() {
         // Version 3 stays applied (down-failed when part of it may be reverted); 2 was not reverted.
         assert_eq!(target.statuses(), [(1, Completed, false), (2, Completed, false), (3, status, effect.is_partial())]);
         assert!(target.record(3).unwrap().is_in_database());
-        let failure = (3, Down, Broke, Some("cannot drop column".to_owned()));
+        let failure = (3, Down, HistoryOutcome::Failed, Some("cannot drop column".to_owned()));
         assert_eq!(target.attempts()[3..], [failure]);
         assert_eq!(target.lease.owner(), None);
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_lease_taken_over_while_a_step_runs_stops_the_run_before_the_next() {
+/// Runs three migrations while, during the second, the database stops answering the heartbeat
+/// and, once the lease expired, another runner takes it over.
+async fn run_through_a_takeover(second_transactional: bool) -> (MemoryTarget, Error) {
     let target = MemoryTarget::new();
     let go = Arc::new(Notify::new());
     target.script(2, Behaviour::WaitFor(go.clone()));
-    let files = migrations(&[true, false, true]);
+    let files = migrations(&[true, second_transactional, true]);
     let reporter = RecordingReporter::new();
     let run = runner(&target, &files, &reporter);
-    let (outcome, ()) = tokio::join!(run.run(UP), take_over_after_expiry(&target, &go));
+    let take_over = async {
+        target.lease.fail_renewals(true);
+        sleep(TTL + SECOND).await;
+        assert!(target.lease.try_acquire(&other_claim("theirs", TTL)).await.unwrap());
+        target.lease.fail_renewals(false);
+        go.notify_one();
+    };
+    let (outcome, ()) = tokio::join!(run.run(UP), take_over);
     let error = outcome.unwrap_err();
+    (target, error)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lease_taken_over_while_a_step_runs_stops_the_run_before_the_next() {
+    let (target, error) = run_through_a_takeover(false).await;
     assert_eq!(error.kind, ErrorKind::LeaseLost);
     assert!(error.message.starts_with("the migration lock was lost (taken over after expiry"), "{}", error.message);
     assert_eq!(applied(error.report()), ["1", "2"]);
@@ -158,14 +161,7 @@ async fn a_lease_taken_over_while_a_step_runs_stops_the_run_before_the_next() {
 
 #[tokio::test(start_paused = true)]
 async fn a_transactional_step_fenced_out_by_a_takeover_is_rolled_back_as_lease_lost() {
-    let target = MemoryTarget::new();
-    let go = Arc::new(Notify::new());
-    target.script(2, Behaviour::WaitFor(go.clone()));
-    let files = migrations(&[true, true, true]);
-    let reporter = RecordingReporter::new();
-    let run = runner(&target, &files, &reporter);
-    let (outcome, ()) = tokio::join!(run.run(UP), take_over_after_expiry(&target, &go));
-    let error = outcome.unwrap_err();
+    let (target, error) = run_through_a_takeover(true).await;
     assert_eq!(error.kind, ErrorKind::LeaseLost);
     assert_eq!(
         error.message,
@@ -237,7 +233,7 @@ async fn an_interrupt_while_a_step_runs_stops_it_and_records_what_it_left() {
         assert_eq!(applied(error.report()), Vec::<String>::new());
         assert_eq!(target.statuses(), [(1, Failed, effect.is_partial())]);
         assert_eq!(target.record(1).unwrap().execution_time, Some(5000));
-        let failure = (1, Up, Broke, Some("interrupted by the user (Ctrl-C)".to_owned()));
+        let failure = (1, Up, HistoryOutcome::Failed, Some("interrupted by the user (Ctrl-C)".to_owned()));
         assert_eq!(target.attempts(), [failure]);
         assert_eq!(reporter.events(), ["lock acquired", "up 1 started", &format!("up 1 failed ({effect:?})")]);
         assert_eq!(target.lease.owner(), None);
