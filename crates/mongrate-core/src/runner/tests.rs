@@ -10,7 +10,7 @@ use super::*;
 use crate::lease::LeaseStore;
 use crate::plan::DownScope;
 use crate::record::HistoryAction::{Down, Up};
-use crate::record::MigrationStatus::{Completed, DownFailed, Failed};
+use crate::record::MigrationStatus::{Completed, DownFailed, Failed, Running};
 use crate::record::{HistoryAction, HistoryOutcome};
 use crate::testing::{Behaviour, MemoryTarget, RecordingReporter, migrations, other_claim};
 
@@ -97,6 +97,30 @@ async fn a_failed_up_is_recorded_by_what_it_left_and_stops_the_run() {
         assert_eq!(next.map(|r| applied(Some(&r))).map_err(|e| e.kind), expected);
         assert_eq!(target.lease.owner(), None);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_that_cannot_be_recorded_says_so_and_still_frees_the_lease() {
+    let target = MemoryTarget::new();
+    target.script(2, Behaviour::Fail(FailureEffect::Partial, "duplicate key"));
+    target.fail_record_writes();
+    let files = migrations(&[true, false]);
+    let reporter = RecordingReporter::new();
+    let error = runner(&target, &files, &reporter).run(UP).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Migration);
+    assert!(
+        error.message.ends_with(
+            "`mongrate status` shows the choices.\n\
+             The failure could not be recorded either: writing the changelog: connection reset"
+        ),
+        "{}",
+        error.message
+    );
+    assert_eq!(applied(error.report()), ["1"]);
+    // What the target wrote itself stays: 2 is left `running`, which blocks the next run too.
+    assert_eq!(target.statuses(), [(1, Completed, false), (2, Running, false)]);
+    assert_eq!(target.attempts(), [completed_up(1)]);
+    assert_eq!(target.lease.owner(), None);
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,6 +2,7 @@
 //! behaviour that runs on tokio's clock.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,16 +43,28 @@ pub struct MemoryTarget {
     pub lease: Arc<MemoryLeaseStore>,
     changelog: Mutex<Changelog>,
     script: Mutex<HashMap<Version, Behaviour>>,
+    /// Whether `write_record` fails, as a database gone away does.
+    writes_fail: AtomicBool,
 }
 
 impl MemoryTarget {
     pub fn new() -> Self {
-        MemoryTarget { lease: Arc::new(MemoryLeaseStore::new()), changelog: Mutex::default(), script: Mutex::default() }
+        MemoryTarget {
+            lease: Arc::new(MemoryLeaseStore::new()),
+            changelog: Mutex::default(),
+            script: Mutex::default(),
+            writes_fail: AtomicBool::new(false),
+        }
     }
 
     /// Sets what version `version` does when it runs; it succeeds at once unless told.
     pub fn script(&self, version: i64, behaviour: Behaviour) {
         self.script.lock().unwrap().insert(Version(version), behaviour);
+    }
+
+    /// Makes `write_record` fail from now on.
+    pub fn fail_record_writes(&self) {
+        self.writes_fail.store(true, Ordering::SeqCst);
     }
 
     /// The record of `version`, if any.
@@ -139,6 +152,9 @@ impl Target for MemoryTarget {
     }
 
     async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()> {
+        if self.writes_fail.load(Ordering::SeqCst) {
+            return Err(Error::database("writing the changelog: connection reset"));
+        }
         self.write(record, Some(history));
         Ok(())
     }
