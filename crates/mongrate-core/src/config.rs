@@ -69,6 +69,10 @@ pub enum ConfigSource {
     MigrateMongo(PathBuf, MigrateMongoConfig),
 }
 
+/// The longest lock ttl, lock timeout and connect timeout. Anything longer is a typo, and the
+/// milliseconds of an expiry time must stay far from `i64::MAX` (and a deadline within `Instant`).
+const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Environment variables that give the URL, strongest first (`MONGO_URI` is the seeds' name).
 pub const URL_VARIABLES: [&str; 3] = ["MONGRATE_URL", "MONGO_URI", "DATABASE_URL"];
 
@@ -250,7 +254,7 @@ impl Settings {
             [("migrations", &mut names.migrations), ("history", &mut names.history), ("lock", &mut names.lock)]
         {
             *name = name.trim().to_owned();
-            check_name(key, name)?;
+            check_name(key, name).map_err(|why| Error::config(format!("{shown}: {why}")))?;
         }
 
         let lock = file.lock.unwrap_or_default();
@@ -269,7 +273,20 @@ impl Settings {
             migrate_mongo,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
-            return Err(Error::config("the lock ttl must be at least 1 second"));
+            return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));
+        }
+        for (what, value) in [
+            ("lock ttl (lock.ttl_seconds, --lock-ttl)", settings.lock_ttl),
+            ("lock timeout (lock.timeout_seconds, --lock-timeout)", settings.lock_timeout),
+            ("connect timeout (connect_timeout_seconds, --connect-timeout)", settings.connect_timeout),
+        ] {
+            if value > LONGEST_WAIT {
+                return Err(Error::config(format!(
+                    "the {what} is {} seconds; at most {} seconds (a year) is allowed",
+                    value.as_secs(),
+                    LONGEST_WAIT.as_secs()
+                )));
+            }
         }
         Ok(settings)
     }
@@ -283,7 +300,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
 
 /// Table and collection names are interpolated into statements, so only plain identifiers
 /// (optionally `schema.table`) are accepted.
-fn check_name(key: &str, name: &str) -> Result<()> {
+fn check_name(key: &str, name: &str) -> std::result::Result<(), String> {
     let plain = |part: &str| {
         let mut chars = part.chars();
         chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -296,9 +313,9 @@ fn check_name(key: &str, name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::config(format!(
+        Err(format!(
             "tables.{key} = '{name}' is not a valid name: use letters, digits and underscores (optionally schema.name)"
-        )))
+        ))
     }
 }
 
@@ -383,6 +400,16 @@ mod tests {
         let (_dir, path) = write_config("[tables]\nlock = \"x; drop table y\"\n");
         let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
         assert!(err.message.contains("tables.lock"), "{}", err.message);
+    }
+
+    #[test]
+    fn durations_beyond_a_year_are_refused() {
+        let (_dir, path) = write_config("[lock]\nttl_seconds = 9223372036854775807\n");
+        let err = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(err.message.contains("lock.ttl_seconds"), "{}", err.message);
+        let flags = Overrides { connect_timeout: Some(Duration::MAX), ..Default::default() };
+        let err = Settings::resolve(None, &no_env, flags).unwrap_err();
+        assert!(err.message.contains("--connect-timeout"), "{}", err.message);
     }
 
     #[test]

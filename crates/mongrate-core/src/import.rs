@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::host::AppliedBy;
 use crate::maintenance::{Edit, history};
 use crate::migration::Migration;
+use crate::plan::next_batch;
 use crate::record::{HistoryAction, MigrationRecord, MigrationStatus};
 use crate::timestamp::now_rfc3339;
 
@@ -46,10 +48,17 @@ pub fn import_applied(
     records: &[MigrationRecord],
     entries: &[ForeignEntry],
     by: &AppliedBy,
-) -> ImportPlan {
+) -> Result<ImportPlan> {
     let mut plan = ImportPlan::default();
-    let first_batch = records.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
+    let first_batch = next_batch(records)?;
     let blocks: Vec<i64> = entries.iter().filter_map(|e| e.block).collect::<BTreeSet<_>>().into_iter().collect();
+    // The last batch the import may give: when it fits, every other one does.
+    if first_batch.checked_add(blocks.len() as i64).is_none() {
+        return Err(Error::validation(format!(
+            "the changelog's batch numbers reach {first_batch}: {} more do not fit; correct the batch column of the changelog",
+            blocks.len() + 1
+        )));
+    }
     let batch_of = |entry: &ForeignEntry| match entry.block {
         Some(block) => first_batch + blocks.iter().position(|b| *b == block).unwrap_or(0) as i64,
         None => first_batch + blocks.len() as i64,
@@ -93,7 +102,7 @@ pub fn import_applied(
         let entry = history(&record, HistoryAction::Import);
         plan.edits.push((record, entry));
     }
-    plan
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -141,7 +150,7 @@ mod tests {
             entry("9-gone.js", 1800, None),
         ];
         let by = AppliedBy::current();
-        let plan = import_applied(&migrations, &[], &entries, &by);
+        let plan = import_applied(&migrations, &[], &entries, &by).unwrap();
         let batches: Vec<(String, i64)> = plan.edits.iter().map(|(r, _)| (r.version.to_string(), r.batch)).collect();
         assert_eq!(batches, vec![("1".into(), 1), ("2".into(), 1), ("3".into(), 2)]);
         assert_eq!(plan.edits[0].0.applied_at.as_deref(), Some("2024-01-01T00:00:00.000Z"));
@@ -154,10 +163,10 @@ mod tests {
     fn what_mongrate_has_applied_stays() {
         let migrations = [migration(1, "1-a.js", "a")];
         let by = AppliedBy::current();
-        let first = import_applied(&migrations, &[], &[entry("1-a.js", 5, Some(&sha256_hex(b"a")))], &by);
+        let first = import_applied(&migrations, &[], &[entry("1-a.js", 5, Some(&sha256_hex(b"a")))], &by).unwrap();
         assert!(first.changed_since.is_empty(), "the same content has the same hash");
         let records: Vec<MigrationRecord> = first.edits.into_iter().map(|(r, _)| r).collect();
-        let again = import_applied(&migrations, &records, &[entry("1-a.js", 5, None)], &by);
+        let again = import_applied(&migrations, &records, &[entry("1-a.js", 5, None)], &by).unwrap();
         assert!(again.edits.is_empty());
         assert_eq!(again.already_applied, vec!["1-a.js".to_owned()]);
     }

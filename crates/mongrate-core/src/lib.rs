@@ -8,9 +8,11 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod execution;
+pub mod grouping;
 pub mod host;
 pub mod import;
 pub mod interpolation;
+pub mod interrupt;
 pub mod lease;
 pub mod lease_guard;
 pub mod maintenance;
@@ -25,10 +27,11 @@ pub mod target;
 #[cfg(test)]
 mod testing;
 pub mod timestamp;
+pub mod url_redaction;
 pub mod validation;
 pub mod version;
 
 pub use error::{Error, ErrorKind, Result};
 pub use migration::{Migration, MigrationFile, MigrationMeta};
-pub use target::Target;
+pub use target::{Target, TargetKind};
 pub use version::Version;

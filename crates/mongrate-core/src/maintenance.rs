@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::host::AppliedBy;
 use crate::migration::Migration;
+use crate::plan::next_batch;
 use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus};
 use crate::timestamp::now_rfc3339;
 use crate::validation::{Drift, find_drift};
@@ -42,7 +43,7 @@ pub fn mark_applied(
             "no migration file has version {version}; `mongrate list` shows the versions"
         )));
     }
-    let batch = records.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
+    let batch = next_batch(records)?;
     let now = now_rfc3339();
     let mut edits = Vec::new();
     for migration in migrations {

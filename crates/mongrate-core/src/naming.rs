@@ -29,7 +29,13 @@ pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extensio
     let now = compact_utc(now_millis);
     let newest = existing.iter().max().copied();
     let version = match (now.parse::<i64>(), newest) {
-        (Ok(now), Some(newest)) if now <= newest.0 => (newest.0 + 1).to_string(),
+        (Ok(now), Some(newest)) if now <= newest.0 => {
+            // The next version must still read back as one (at most 18 significant digits).
+            let next = newest.0.checked_add(1).map(|next| next.to_string()).filter(|next| Version::parse(next).is_ok());
+            next.ok_or_else(|| {
+                format!("the newest migration has version {newest}, the largest there is: no version can follow it")
+            })?
+        }
         _ => now,
     };
     Ok(format!("{version}-{slug}.{extension}"))
@@ -57,5 +63,8 @@ mod tests {
             "20261122093001-again.sql"
         );
         assert!(new_file_name(0, &[], "***", "sql").is_err());
+        let largest = Version::parse("999999999999999999").unwrap();
+        assert!(new_file_name(0, &[largest], "next", "sql").unwrap_err().contains("999999999999999999"));
+        assert!(new_file_name(0, &[Version(i64::MAX)], "next", "sql").is_err());
     }
 }

@@ -89,9 +89,20 @@ impl Plan {
     }
 }
 
+/// The batch number after the highest one in the changelog. The numbers are the database's word:
+/// one that cannot be followed is an error, not an overflow.
+pub fn next_batch(records: &[MigrationRecord]) -> Result<i64> {
+    let highest = records.iter().map(|r| r.batch).max().unwrap_or(0);
+    highest.checked_add(1).ok_or_else(|| {
+        Error::validation(format!(
+            "the changelog's highest batch number is {highest}, which no batch can follow; correct the batch column of the changelog"
+        ))
+    })
+}
+
 /// Computes the steps that carry out `request`.
 pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &PlanRequest) -> Result<Plan> {
-    let batch = records.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
+    let batch = next_batch(records)?;
     let by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
     let steps = match *request {
         PlanRequest::Up { to, allow_out_of_order, retry } => {
@@ -280,6 +291,14 @@ mod tests {
     const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
     use Direction::{Down, Up};
     use MigrationStatus::*;
+
+    #[test]
+    fn a_batch_number_no_batch_can_follow_is_refused() {
+        let files = [migration(1, true), migration(2, true)];
+        let error = plan(&files, &[record(1, Completed, i64::MAX)], &UP).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Validation);
+        assert!(error.message.contains(&i64::MAX.to_string()), "{}", error.message);
+    }
 
     #[test]
     fn up_applies_pending_in_order() {

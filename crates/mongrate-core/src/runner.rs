@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::watch;
 // tokio's clock, not std's: the same in production, and it follows paused time in tests.
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
+use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
+use crate::grouping::{DEFAULT_GROUP_SIZE, groups};
 use crate::host::AppliedBy;
+use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
 use crate::lease::LeaseClaim;
 use crate::lease_guard::{Acquisition, LeaseGuard, acquire};
 use crate::migration::Migration;
@@ -26,6 +27,8 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// Written on the lease, shown to runners that wait.
     pub reason: String,
+    /// How many consecutive transactional migrations are committed together (1: each alone).
+    pub group_size: usize,
 }
 
 impl Default for RunSettings {
@@ -36,6 +39,7 @@ impl Default for RunSettings {
             lock_poll: Duration::from_millis(250),
             dry_run: false,
             reason: "mongrate".into(),
+            group_size: DEFAULT_GROUP_SIZE,
         }
     }
 }
@@ -69,7 +73,7 @@ pub struct Runner<'a> {
     pub settings: &'a RunSettings,
     pub reporter: &'a dyn Reporter,
     /// Becomes `true` when the user asks to stop (Ctrl-C).
-    pub interrupt: Option<watch::Receiver<bool>>,
+    pub interrupt: Option<Interrupt>,
 }
 
 impl Runner<'_> {
@@ -143,7 +147,7 @@ impl Runner<'_> {
         Ok(RunReport { dry_run: true, steps: Vec::new(), preview })
     }
 
-    /// Runs the plan's steps, adding each completed one to `report`.
+    /// Runs the plan's steps, a group at a time, adding each completed one to `report`.
     async fn run_locked(
         &self,
         request: PlanRequest,
@@ -153,66 +157,75 @@ impl Runner<'_> {
     ) -> Result<()> {
         // Someone may have migrated while we waited: plan again under the lease.
         let plan = self.plan(request).await?;
-        for step in &plan.steps {
+        for group in groups(&plan.steps, self.settings.group_size) {
             guard.ensure_held().await?;
             self.interrupted_check()?;
-            let execution = StepExecution {
-                step,
-                batch: plan.batch,
-                applied_by,
-                lease_owner: Some(guard.owner()),
-                lease_ttl: guard.ttl(),
-            };
-            self.reporter.step_started(step);
+            let steps = &plan.steps[group];
+            let executions: Vec<StepExecution> = steps
+                .iter()
+                .map(|step| StepExecution {
+                    step,
+                    batch: plan.batch,
+                    applied_by,
+                    lease_owner: Some(guard.owner()),
+                    lease_ttl: guard.ttl(),
+                })
+                .collect();
+            for step in steps {
+                self.reporter.step_started(step);
+            }
             let started = Instant::now();
-            let result = tokio::select! {
-                result = self.target.execute(&execution) => result,
-                _ = wait_for_interrupt(self.interrupt.clone()) => Err(StepFailure::new(
-                    Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
-                    if step.migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
-                )),
-            };
-            match result {
-                Ok(outcome) => {
-                    self.reporter.step_completed(step, &outcome);
-                    report.steps.push(StepReport {
-                        version: step.migration.version().to_string(),
-                        name: step.migration.meta.name.clone(),
-                        direction: step.direction,
-                        execution_time: outcome.elapsed.as_millis() as i64,
-                        operations: outcome.operations,
-                    });
+            let outcomes = self.run_group(&executions).await;
+            let ran = outcomes.len();
+            for (execution, outcome) in executions.iter().zip(outcomes) {
+                let step = execution.step;
+                match outcome {
+                    Ok(outcome) => {
+                        self.reporter.step_completed(step, &outcome);
+                        report.steps.push(StepReport {
+                            version: step.migration.version().to_string(),
+                            name: step.migration.meta.name.clone(),
+                            direction: step.direction,
+                            execution_time: outcome.elapsed.as_millis() as i64,
+                            operations: outcome.operations,
+                        });
+                    }
+                    Err(failure) => {
+                        self.reporter.step_failed(step, &failure);
+                        let (record, history) = execution.failed(started.elapsed(), &failure);
+                        let recorded = self.target.write_record(record.as_ref(), &history).await;
+                        return Err(failure_error(step, &failure, recorded.err()));
+                    }
                 }
-                Err(failure) => {
-                    self.reporter.step_failed(step, &failure);
-                    let (record, history) = execution.failed(started.elapsed(), &failure);
-                    let recorded = self.target.write_record(record.as_ref(), &history).await;
-                    return Err(failure_error(step, &failure, recorded.err()));
-                }
+            }
+            // A group stops early only when interrupted between its steps.
+            if ran < executions.len() {
+                self.interrupted_check()?;
+                return Err(Error::database("a group of migrations stopped before its end without a failure"));
             }
         }
         Ok(())
     }
 
+    /// One step through `execute`, several through `execute_group`; Ctrl-C stops the running one.
+    async fn run_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
+        match executions {
+            [single] => vec![tokio::select! {
+                outcome = self.target.execute(single) => outcome,
+                _ = wait_for_interrupt(self.interrupt.clone()) => Err(interrupted(single.step)),
+            }],
+            _ => self.target.execute_group(executions, self.interrupt.clone()).await,
+        }
+    }
+
     fn interrupted_check(&self) -> Result<()> {
-        if self.interrupt.as_ref().is_some_and(|signal| *signal.borrow()) {
+        if is_interrupted(&self.interrupt) {
             return Err(Error::new(
                 ErrorKind::Interrupted,
                 "interrupted by the user (Ctrl-C) before the next migration",
             ));
         }
         Ok(())
-    }
-}
-
-async fn wait_for_interrupt(signal: Option<watch::Receiver<bool>>) {
-    match signal {
-        Some(mut signal) => {
-            if signal.wait_for(|stop| *stop).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-        None => std::future::pending().await,
     }
 }
 

@@ -7,10 +7,108 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
-use crate::lease::LeaseStore;
+use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
+use crate::lease::{LeaseInfo, LeaseStore};
 use crate::migration::{MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+
+/// Which kind of database a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    Sqlite,
+    Postgres,
+    Mongodb,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Sqlite => "sqlite",
+            TargetKind::Postgres => "postgres",
+            TargetKind::Mongodb => "mongodb",
+        }
+    }
+
+    /// What a count of affected things counts: rows or documents.
+    pub fn unit(self) -> &'static str {
+        match self {
+            TargetKind::Sqlite | TargetKind::Postgres => "row",
+            TargetKind::Mongodb => "document",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the server is and can do, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    pub kind: TargetKind,
+    pub version: String,
+    /// Whether a migration can run in one transaction with its changelog record.
+    pub transactions: bool,
+    /// What a MongoDB-wire server is and lacks.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub document_server: Option<DocumentServerInfo>,
+}
+
+/// The features of a MongoDB-wire server that change how migrations run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentServerInfo {
+    pub ferretdb: bool,
+    /// Update pipelines (`updateMany` with a list of stages).
+    pub update_pipelines: bool,
+}
+
+/// What `status` reads from the database: the changelog, the lock and the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub records: Vec<MigrationRecord>,
+    pub lock: Option<LeaseInfo>,
+    pub server: ServerInfo,
+}
+
+/// A snapshot read piece by piece: what [`Target::snapshot`] does unless a target can do better.
+pub async fn snapshot_by_parts(target: &(impl Target + ?Sized)) -> Result<Snapshot> {
+    Ok(Snapshot {
+        records: target.records().await?,
+        lock: target.lease_store().current().await?,
+        server: target.server_info().await?,
+    })
+}
+
+/// Runs steps one at a time until one fails; Ctrl-C stops the running one. What
+/// [`Target::execute_group`] does unless a target can do better.
+pub async fn execute_each(
+    target: &(impl Target + ?Sized),
+    executions: &[StepExecution<'_>],
+    interrupt: Option<Interrupt>,
+) -> Vec<Result<StepOutcome, StepFailure>> {
+    let mut outcomes = Vec::with_capacity(executions.len());
+    for execution in executions {
+        if is_interrupted(&interrupt) {
+            break;
+        }
+        let outcome = tokio::select! {
+            outcome = target.execute(execution) => outcome,
+            _ = wait_for_interrupt(interrupt.clone()) => Err(interrupted(execution.step)),
+        };
+        let failed = outcome.is_err();
+        outcomes.push(outcome);
+        if failed {
+            break;
+        }
+    }
+    outcomes
+}
 
 /// What a dry-run found for one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,8 +126,8 @@ pub struct DryRunStep {
 /// A database that mongrate migrates.
 #[async_trait]
 pub trait Target: Send + Sync {
-    /// `sqlite`, `postgres`, `mongodb`.
-    fn kind(&self) -> &'static str;
+    /// Which kind of database this is.
+    fn kind(&self) -> TargetKind;
 
     /// The URL with any password hidden, for output.
     fn display_url(&self) -> String;
@@ -39,7 +137,13 @@ pub trait Target: Send + Sync {
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta>;
 
     /// What the server is and can do, for `status`.
-    async fn server_info(&self) -> Result<serde_json::Value>;
+    async fn server_info(&self) -> Result<ServerInfo>;
+
+    /// The changelog records, the lock and the server, in as few round trips as the database
+    /// allows (`status`).
+    async fn snapshot(&self) -> Result<Snapshot> {
+        snapshot_by_parts(self).await
+    }
 
     /// Whether the changelog tables exist (a dry-run must not create them).
     async fn changelog_exists(&self) -> Result<bool>;
@@ -59,6 +163,20 @@ pub trait Target: Send + Sync {
     /// Runs one step and records its completion: inside one transaction with the migration where
     /// the migration is transactional, else with `running` recorded first.
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure>;
+
+    /// Runs consecutive steps that each run in a transaction as one group (see
+    /// [`crate::grouping`]) and returns the outcome of each step that ran, in order. When every
+    /// entry is `Ok`, all of them are applied. Otherwise the last entry is the failure, pinned
+    /// to its step: the steps before it are applied, it left what its `FailureEffect` says, and
+    /// the later steps did not run. `interrupt` (Ctrl-C) stops the running step the same way.
+    /// The default runs them one at a time.
+    async fn execute_group(
+        &self,
+        executions: &[StepExecution<'_>],
+        interrupt: Option<Interrupt>,
+    ) -> Vec<Result<StepOutcome, StepFailure>> {
+        execute_each(self, executions, interrupt).await
+    }
 
     /// Runs the steps without keeping anything, and reports what they would do.
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>>;

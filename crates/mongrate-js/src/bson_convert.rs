@@ -11,6 +11,7 @@ use bson::oid::ObjectId;
 use bson::raw::CString;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
+use mongrate_mongo::errors::describe_bson;
 use rquickjs::{Array, Atom, Ctx, Function, Object, TypedArray, Value};
 
 /// The hidden property of a read document or array naming its Int64 (`l`) and Double (`d`) numbers.
@@ -18,6 +19,12 @@ const TYPE_HINTS: &str = "__bsontypes";
 
 /// Largest integer a double holds exactly.
 const SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Whether a JavaScript number holds `number` exactly. `unsigned_abs`: the server may send
+/// `i64::MIN`, whose `abs()` overflows.
+fn is_safe_integer(number: i64) -> bool {
+    number.unsigned_abs() <= SAFE_INTEGER.unsigned_abs()
+}
 
 /// Deepest nesting accepted (BSON allows 100 levels; a cycle would otherwise never end).
 const MAX_DEPTH: usize = 150;
@@ -255,10 +262,10 @@ fn regexp_options(flags: &str) -> String {
 }
 
 fn regex(pattern: &str, options: &str) -> Result<Regex, String> {
-    let pattern = CString::try_from(pattern).map_err(|e| format!("a regular expression: {e}"))?;
+    let pattern = CString::try_from(pattern).map_err(|e| format!("a regular expression: {}", describe_bson(&e)))?;
     let mut sorted: Vec<char> = options.chars().collect();
     sorted.sort_unstable();
-    let options = CString::try_from(sorted.into_iter().collect::<String>()).map_err(|e| e.to_string())?;
+    let options = CString::try_from(sorted.into_iter().collect::<String>()).map_err(|e| describe_bson(&e))?;
     Ok(Regex { pattern, options })
 }
 
@@ -284,7 +291,7 @@ fn tagged_to_bson<'js>(
     match tag {
         "ObjectId" | "ObjectID" => {
             let hex: String = object.get("__id").map_err(|e| refuse(path, e))?;
-            ObjectId::parse_str(&hex).map(Bson::ObjectId).map_err(|e| refuse(path, e))
+            ObjectId::parse_str(&hex).map(Bson::ObjectId).map_err(|e| refuse(path, describe_bson(&e)))
         }
         "Long" => {
             let low = number_field(object, "low", path)? as i64 as u32;
@@ -349,9 +356,7 @@ pub fn to_js<'js>(
     Ok(match value {
         Bson::Double(number) => Value::new_number(ctx.clone(), *number),
         Bson::Int32(number) => Value::new_int(ctx.clone(), *number),
-        Bson::Int64(number) if promote || number.abs() <= SAFE_INTEGER => {
-            Value::new_number(ctx.clone(), *number as f64)
-        }
+        Bson::Int64(number) if promote || is_safe_integer(*number) => Value::new_number(ctx.clone(), *number as f64),
         Bson::Int64(number) => {
             let long = classes.instance(ctx, "Long")?;
             long.set("low", *number as i32)?;
@@ -465,7 +470,7 @@ fn remember_types<'js, 'b>(
     let mut hints: Option<Object> = None;
     for (key, value) in fields {
         let hint = match value {
-            Bson::Int64(n) if n.abs() <= SAFE_INTEGER => "l",
+            Bson::Int64(n) if is_safe_integer(*n) => "l",
             Bson::Double(_) => "d",
             _ => continue,
         };
@@ -586,6 +591,17 @@ mod tests {
         assert_eq!(document.get("code"), Some(&Bson::JavaScriptCode("x => x".into())));
         assert_eq!(document.get("missing"), Some(&Bson::Null), "undefined is stored as null, as the Node driver does");
         assert!(matches!(document.get("ts"), Some(Bson::Timestamp(Timestamp { time: 1_700_000_000, increment: 3 }))));
+    }
+
+    #[test]
+    fn the_extreme_64_bit_integers_from_the_server_survive_a_round_trip() {
+        // i64::MIN once overflowed `abs()` (a panic in a debug build, a lost digit in a release one).
+        let read = doc! { "min": i64::MIN, "max": i64::MAX, "edge": -SAFE_INTEGER - 1 };
+        let written = with_script_value("null", |ctx, classes, _| {
+            let object = document_to_js(ctx, classes, &read, false).unwrap();
+            to_document(classes, &object.into_value(), "doc").unwrap()
+        });
+        assert_eq!(written, read);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use bson::{Bson, Document, doc};
 use mongodb::Database;
 use mongrate_core::execution::OperationReport;
+use mongrate_mongo::reply_count::reply_count;
 
 /// Commands that only read: they run in a dry-run.
 const READS: &[&str] = &[
@@ -91,7 +92,7 @@ impl DryRunLog {
         let mut entries = self.entries.borrow_mut();
         if let Some(entry) = entries.iter_mut().find(|e| e.line == line && e.summary == summary) {
             entry.affected = match (entry.affected, affected) {
-                (Some(a), Some(b)) => Some(a + b),
+                (Some(a), Some(b)) => Some(a.saturating_add(b)),
                 (a, b) => a.or(b),
             };
             return;
@@ -130,11 +131,11 @@ impl DryRunLog {
                     if n == 0 && statement.get_bool("upsert").unwrap_or(false) {
                         upserted.push(doc! { "index": index as i32, "_id": Bson::Null });
                     }
-                    matched += n;
+                    matched = matched.saturating_add(n);
                 }
-                let would = matched + upserted.len() as u64;
+                let would = matched.saturating_add(upserted.len() as u64);
                 self.record(stack, summary, Some(would), None);
-                doc! { "n": would as i64, "nModified": matched as i64, "upserted": upserted, "ok": 1 }
+                doc! { "n": reply_n(would), "nModified": reply_n(matched), "upserted": upserted, "ok": 1 }
             }
             "delete" => {
                 let mut matched = 0u64;
@@ -143,10 +144,10 @@ impl DryRunLog {
                     let filter = statement.get_document("q").cloned().unwrap_or_default();
                     let single =
                         statement.get_i32("limit").unwrap_or(0) == 1 || statement.get_i64("limit").unwrap_or(0) == 1;
-                    matched += count(database, &collection, filter, single).await?;
+                    matched = matched.saturating_add(count(database, &collection, filter, single).await?);
                 }
                 self.record(stack, summary, Some(matched), None);
-                doc! { "n": matched as i64, "ok": 1 }
+                doc! { "n": reply_n(matched), "ok": 1 }
             }
             "findAndModify" | "findandmodify" => {
                 let filter = command.get_document("query").cloned().unwrap_or_default();
@@ -187,10 +188,10 @@ async fn count(
         command.insert("limit", 1);
     }
     let reply = database.run_command(command).await?;
-    Ok(match reply.get("n") {
-        Some(Bson::Int32(n)) => *n as u64,
-        Some(Bson::Int64(n)) => *n as u64,
-        Some(Bson::Double(n)) => *n as u64,
-        _ => 0,
-    })
+    Ok(reply_count(&reply, "n"))
+}
+
+/// A count as the `n` of a reply (BSON has no unsigned 64-bit integer).
+fn reply_n(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

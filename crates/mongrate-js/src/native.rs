@@ -10,6 +10,7 @@ use bson::oid::ObjectId;
 use bson::{Decimal128, Document};
 use mongodb::error::{Error as DriverError, ErrorKind as DriverErrorKind, WriteFailure};
 use mongodb::{Client, ClientSession, Database};
+use mongrate_mongo::errors::{describe, known_code_name};
 use rquickjs::function::{Async, Func};
 use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
 
@@ -29,27 +30,33 @@ fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rquickjs::Res
     Ok(object)
 }
 
+/// A driver error as the Node driver's: a server's refusal keeps the server's message with its
+/// `code` and `codeName`; anything else gets mongrate's wording of the error (never the driver's
+/// debugging dump).
 fn driver_error<'js>(ctx: &Ctx<'js>, error: &DriverError) -> rquickjs::Result<Value<'js>> {
+    let named = |code: i32, name: Option<&str>| {
+        name.filter(|n| !n.is_empty()).or_else(|| known_code_name(code)).map(str::to_owned)
+    };
     let (kind, message, code, code_name) = match error.kind.as_ref() {
         DriverErrorKind::Command(command) => {
-            ("server", command.message.clone(), Some(command.code), Some(command.code_name.clone()))
+            ("server", command.message.clone(), Some(command.code), named(command.code, Some(&command.code_name)))
         }
         DriverErrorKind::Write(WriteFailure::WriteError(write)) => {
-            ("server", write.message.clone(), Some(write.code), write.code_name.clone())
+            ("server", write.message.clone(), Some(write.code), named(write.code, write.code_name.as_deref()))
         }
         DriverErrorKind::Write(WriteFailure::WriteConcernError(concern)) => {
-            ("server", concern.message.clone(), Some(concern.code), Some(concern.code_name.clone()))
+            ("server", concern.message.clone(), Some(concern.code), named(concern.code, Some(&concern.code_name)))
         }
         DriverErrorKind::Io(_)
         | DriverErrorKind::ConnectionPoolCleared { .. }
-        | DriverErrorKind::ServerSelection { .. } => ("network", error.to_string(), None, None),
-        _ => ("driver", error.to_string(), None, None),
+        | DriverErrorKind::ServerSelection { .. } => ("network", describe(error), None, None),
+        _ => ("driver", describe(error), None, None),
     };
     let object = error_object(ctx, kind, &message)?;
     if let Some(code) = code {
         object.set("code", code)?;
     }
-    if let Some(name) = code_name.filter(|n| !n.is_empty()) {
+    if let Some(name) = code_name {
         object.set("codeName", name)?;
     }
     let labels = Array::new(ctx.clone())?;

@@ -4,9 +4,11 @@
 use bson::{Bson, Document};
 use serde_json::Value;
 
+use crate::errors::describe_bson;
+
 /// A value, with extended JSON read as the BSON types it names.
 pub fn to_bson(value: &Value) -> Result<Bson, String> {
-    Bson::try_from(value.clone()).map_err(|e| format!("not a valid value (extended JSON): {e}"))
+    Bson::try_from(value.clone()).map_err(|e| format!("not a valid value (extended JSON): {}", describe_bson(&e)))
 }
 
 /// A value that must be a document (a filter, an update, keys, options).

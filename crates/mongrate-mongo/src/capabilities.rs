@@ -2,7 +2,8 @@
 
 use bson::{Bson, Document, doc};
 use mongodb::Database;
-use mongrate_core::{Error, Result};
+use mongrate_core::target::{DocumentServerInfo, ServerInfo};
+use mongrate_core::{Error, Result, TargetKind};
 use serde::Serialize;
 
 /// The server's version and features that change how mongrate runs.
@@ -35,7 +36,8 @@ pub async fn detect(admin: &Database) -> Result<Capabilities> {
     let ferretdb = mentions_ferretdb(&build) || mentions_ferretdb(&hello);
     let replicated = hello.contains_key("setName") || hello.get_str("msg").is_ok_and(|m| m == "isdbgrid");
     let clock_offset_ms = match hello.get("localTime") {
-        Some(Bson::DateTime(at)) => at.timestamp_millis() - (sent + received) / 2,
+        // The server's clock may say anything (a DateTime of i64::MIN): saturate, never overflow.
+        Some(Bson::DateTime(at)) => at.timestamp_millis().saturating_sub((sent + received) / 2),
         _ => 0,
     };
     let major = version.split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
@@ -57,15 +59,17 @@ fn mentions_ferretdb(document: &Document) -> bool {
 }
 
 impl Capabilities {
-    /// For `status --json` under `server`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kind": "mongodb",
-            "version": self.version,
-            "ferretdb": self.ferretdb,
-            "transactions": self.transactions,
-            "updatePipelines": self.update_pipelines,
-        })
+    /// What `status` shows of the server.
+    pub fn server_info(&self) -> ServerInfo {
+        ServerInfo {
+            kind: TargetKind::Mongodb,
+            version: self.version.clone(),
+            transactions: self.transactions,
+            document_server: Some(DocumentServerInfo {
+                ferretdb: self.ferretdb,
+                update_pipelines: self.update_pipelines,
+            }),
+        }
     }
 
     /// An error for a feature this server lacks.

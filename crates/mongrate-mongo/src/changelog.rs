@@ -9,7 +9,7 @@ use mongrate_core::host::AppliedBy;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::{Error, Result, Version};
 
-use crate::errors::{codes, is_duplicate_key, server};
+use crate::errors::{codes, describe_bson, is_duplicate_key, server, server_failure};
 
 /// Reads and writes the changelog of one database.
 #[derive(Clone)]
@@ -142,7 +142,11 @@ impl MongoChangelog {
             .try_collect()
             .await
             .map_err(|e| server("reading the history", &e))?;
-        documents.iter().enumerate().map(|(i, d)| history_from_document(d, query.skip + i as i64)).collect()
+        documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| history_from_document(d, query.skip.saturating_add(i as i64)))
+            .collect()
     }
 
     /// Inserts or replaces the record of one version.
@@ -157,6 +161,41 @@ impl MongoChangelog {
             None => action.await,
         }
         .map_err(|e| server("recording the migration", &e))?;
+        Ok(())
+    }
+
+    /// Inserts or replaces the records of several versions in one command (a group of
+    /// migrations committed together).
+    pub async fn upsert_all(&self, records: &[MigrationRecord], session: &mut ClientSession) -> Result<()> {
+        let mut updates = Vec::with_capacity(records.len());
+        for record in records {
+            let id = record.version.to_string();
+            updates.push(doc! { "q": { "_id": &id }, "u": record_to_document(record)?, "upsert": true });
+        }
+        let command = doc! { "update": &self.names.migrations, "updates": updates, "ordered": true };
+        let reply =
+            self.db.run_command(command).session(session).await.map_err(|e| server("recording the migrations", &e))?;
+        match reply.get_array("writeErrors").ok().and_then(|errors| errors.first()) {
+            Some(Bson::Document(error)) => Err(Error::database(format!(
+                "recording the migrations: {}",
+                server_failure(
+                    error.get_i32("code").unwrap_or(0),
+                    error.get_str("codeName").ok(),
+                    error.get_str("errmsg").unwrap_or("write error")
+                )
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends the history entries of several migrations in one command.
+    pub async fn append_all(&self, entries: &[HistoryEntry], session: &mut ClientSession) -> Result<()> {
+        let documents = entries.iter().map(history_to_document).collect::<Result<Vec<_>>>()?;
+        self.history_collection()
+            .insert_many(documents)
+            .session(session)
+            .await
+            .map_err(|e| server("recording the history", &e))?;
         Ok(())
     }
 
@@ -194,7 +233,9 @@ fn millis(text: &str) -> i64 {
 }
 
 fn date(text: &str) -> Result<Bson> {
-    DateTime::parse_rfc3339_str(text).map(Bson::DateTime).map_err(|e| Error::database(format!("timestamp {text}: {e}")))
+    DateTime::parse_rfc3339_str(text)
+        .map(Bson::DateTime)
+        .map_err(|e| Error::database(format!("timestamp {text}: {}", describe_bson(&e))))
 }
 
 fn optional_date(text: &Option<String>) -> Result<Bson> {
@@ -211,7 +252,7 @@ fn json_field(text: &Option<String>) -> Result<Bson> {
         Some(text) => {
             let value: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))?;
-            Bson::try_from(value).map_err(|e| Error::database(format!("checkpoint or metadata: {e}")))
+            Bson::try_from(value).map_err(|e| Error::database(format!("checkpoint or metadata: {}", describe_bson(&e))))
         }
     }
 }
@@ -335,7 +376,7 @@ fn record_from_document(document: &Document) -> Result<MigrationRecord> {
 fn history_from_document(document: &Document, position: i64) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
         // ObjectIds are not numbers: the id shown is the entry's position from the newest.
-        id: position + 1,
+        id: position.saturating_add(1),
         version: version_of(document)?,
         name: text(document, "name").unwrap_or_default(),
         action: text(document, "action")

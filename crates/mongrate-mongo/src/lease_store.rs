@@ -31,7 +31,7 @@ pub struct MongoLeaseStore {
 impl MongoLeaseStore {
     /// The server's idea of now, in milliseconds.
     pub fn now(&self) -> i64 {
-        now_millis() + self.clock_offset_ms
+        now_millis().saturating_add(self.clock_offset_ms)
     }
 
     /// The update that renews the lease for `ttl` from now.
@@ -39,10 +39,15 @@ impl MongoLeaseStore {
         let now = self.now();
         doc! { "$set": {
             "heartbeatAt": DateTime::from_millis(now),
-            "expiresAt": DateTime::from_millis(now + ttl.as_millis() as i64),
+            "expiresAt": DateTime::from_millis(expiry(now, ttl)),
             "updatedAt": DateTime::from_millis(now),
         } }
     }
+}
+
+/// `ttl` after `now`; the ttl is bounded by the settings, the server's clock is not.
+fn expiry(now: i64, ttl: Duration) -> i64 {
+    now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn millis(document: &Document, key: &str) -> i64 {
@@ -71,7 +76,7 @@ impl MongoLeaseStore {
 impl LeaseStore for MongoLeaseStore {
     async fn try_acquire(&self, claim: &LeaseClaim) -> Result<bool> {
         let now = self.now();
-        let expires = now + claim.ttl.as_millis() as i64;
+        let expires = expiry(now, claim.ttl);
         let filter = doc! { "_id": LEASE_ID, "expiresAt": { "$lt": DateTime::from_millis(now) } };
         let update = doc! { "$set": {
             "locked": true,

@@ -10,7 +10,9 @@ pub mod executor;
 pub mod lease_store;
 pub mod migrate_mongo;
 pub mod operation;
+pub mod reply_count;
 pub mod script;
+mod selection_failure;
 pub mod target;
 
 pub use target::{MongoOptions, MongoTarget};

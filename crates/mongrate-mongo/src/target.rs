@@ -5,24 +5,28 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mongodb::options::ClientOptions;
-use mongodb::{Client, ClientSession, Database};
+use mongodb::{Client, Database};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::DryRunStep;
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+use mongrate_core::target::{DryRunStep, ServerInfo, execute_each};
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
 use crate::connection::{connect, is_mongodb_url, redact};
 use crate::declarative::DeclarativeMigration;
-use crate::errors::server;
 use crate::executor::Executor;
 use crate::lease_store::MongoLeaseStore;
 use crate::operation::Operation;
-use crate::script::{ScriptEngine, ScriptOutcome, ScriptRun};
+use crate::script::{ScriptEngine, ScriptRun};
+
+mod transaction;
+
+use transaction::Work;
 
 /// How to reach MongoDB.
 #[derive(Clone)]
@@ -172,103 +176,23 @@ impl MongoTarget {
 }
 
 impl MongoTarget {
-    /// Runs data operations and the changelog update in one transaction, with the lease renewed
-    /// inside it (a runner whose lease was taken over aborts instead of committing). On failure
-    /// nothing of the migration remains.
-    async fn execute_in_transaction(
-        &self,
-        execution: &StepExecution<'_>,
-        work: Work<'_>,
-        started: Instant,
-    ) -> Result<StepOutcome, StepFailure> {
-        let begin = async {
-            let mut session = self.db.client().start_session().await?;
-            session.start_transaction().await?;
-            Ok::<_, mongodb::error::Error>(session)
-        };
-        let session = begin.await.map_err(|e| not_started(server("starting a transaction", &e)))?;
-        let (reports, mut session) = match work {
-            Work::Operations(operations) => {
-                let mut session = session;
-                let ran = {
-                    let executor = Executor {
-                        db: &self.db,
-                        capabilities: &self.capabilities,
-                        session: Some(tokio::sync::Mutex::new(&mut session)),
-                    };
-                    self.run_operations(execution, operations, &executor).await
-                };
-                (ran.map_err(|failure| rolled_back(failure.error))?, session)
-            }
-            Work::Script(file) => {
-                let Some(engine) = self.script_engine(file) else {
-                    return Err(not_started(Error::validation(format!(
-                        "{}: no engine runs this file",
-                        file.path.display()
-                    ))));
-                };
-                let mut run = self.script_run(file, execution.step.direction, false);
-                run.transaction = Some(session);
-                let ScriptOutcome { operations, transaction } =
-                    engine.run(run).await.map_err(|failure| rolled_back(failure.error))?;
-                let session = transaction.ok_or_else(|| {
-                    rolled_back(Error::migration("the script engine did not hand back the migration's transaction"))
-                })?;
-                (operations, session)
-            }
-        };
-        match self.finish_transaction(execution, &mut session, started).await {
-            Ok(()) => {
-                // A marker left by an interrupted earlier attempt is superseded (best effort: a
-                // stale marker older than the record is ignored anyway).
-                let _ = self.changelog.clear_running(execution.step.migration.version()).await;
-                Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
-            }
-            Err(error) => {
-                // Aborting is best effort: the server aborts an abandoned transaction anyway.
-                let _ = session.abort_transaction().await;
-                Err(rolled_back(error))
-            }
-        }
+    /// One migration in a transaction with its changelog record.
+    async fn in_transaction(&self, execution: &StepExecution<'_>, work: Work<'_>) -> Result<StepOutcome, StepFailure> {
+        let mut outcomes = self.run_in_transaction(std::slice::from_ref(execution), vec![work], None).await;
+        outcomes.pop().unwrap_or_else(|| Err(not_started(Error::migration("the migration did not run"))))
     }
 
-    /// Fences the lease, records the completion and commits, all in the transaction.
-    async fn finish_transaction(
-        &self,
-        execution: &StepExecution<'_>,
-        session: &mut ClientSession,
-        started: Instant,
-    ) -> Result<()> {
-        if let Some(owner) = execution.lease_owner
-            && !self.lease.renew_in(owner, execution.lease_ttl, session).await?
-        {
-            return Err(Error::new(
-                mongrate_core::ErrorKind::LeaseLost,
-                "the migration lock was taken over by another runner; the transaction was not committed",
-            ));
+    /// What a step runs in a transaction, when it runs in one (as `execute` decides).
+    fn transactional_work<'a>(&self, execution: &StepExecution<'a>) -> Option<Work<'a>> {
+        let migration = &execution.step.migration;
+        let file = &migration.file;
+        if self.script_engine(file).is_some() {
+            return migration.meta.transactional.then_some(Work::Script(file));
         }
-        let (record, history) = execution.completed(started.elapsed());
-        self.changelog.upsert(&record, Some(&mut *session)).await?;
-        self.changelog.append(&history, Some(&mut *session)).await?;
-        commit(session).await
-    }
-}
-
-/// What runs inside a migration's transaction.
-enum Work<'a> {
-    Operations(&'a [Operation]),
-    Script(&'a MigrationFile),
-}
-
-/// Commits, retrying while the outcome is unknown (the driver's advice for that label).
-async fn commit(session: &mut ClientSession) -> Result<()> {
-    let mut attempts = 0;
-    loop {
-        match session.commit_transaction().await {
-            Ok(()) => return Ok(()),
-            Err(error) if error.contains_label("UnknownTransactionCommitResult") && attempts < 3 => attempts += 1,
-            Err(error) => return Err(server("committing the transaction", &error)),
-        }
+        let parsed = DeclarativeMigration::parse(file).ok()?;
+        let operations = operations_of(&parsed, execution.step.direction, file).ok()?;
+        (self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()))
+            .then_some(Work::Operations(operations))
     }
 }
 
@@ -298,8 +222,8 @@ fn summary(direction: Direction, index: usize, operation: &Operation) -> String 
 
 #[async_trait]
 impl Target for MongoTarget {
-    fn kind(&self) -> &'static str {
-        "mongodb"
+    fn kind(&self) -> TargetKind {
+        TargetKind::Mongodb
     }
 
     fn display_url(&self) -> String {
@@ -330,8 +254,8 @@ impl Target for MongoTarget {
         }
     }
 
-    async fn server_info(&self) -> Result<serde_json::Value> {
-        Ok(self.capabilities.to_json())
+    async fn server_info(&self) -> Result<ServerInfo> {
+        Ok(self.capabilities.server_info())
     }
 
     async fn changelog_exists(&self) -> Result<bool> {
@@ -369,10 +293,10 @@ impl Target for MongoTarget {
             let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
             operations = operations_of(&parsed, execution.step.direction, file).map_err(not_started)?;
             if self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()) {
-                return self.execute_in_transaction(execution, Work::Operations(&operations), started).await;
+                return self.in_transaction(execution, Work::Operations(operations)).await;
             }
         } else if execution.step.migration.meta.transactional {
-            return self.execute_in_transaction(execution, Work::Script(file), started).await;
+            return self.in_transaction(execution, Work::Script(file)).await;
         }
         let running = execution.running_record();
         self.changelog.mark_running(&running).await.map_err(not_started)?;
@@ -391,6 +315,31 @@ impl Target for MongoTarget {
         .await;
         recorded.map_err(|error| StepFailure::new(error, FailureEffect::Partial))?;
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
+    }
+
+    /// Consecutive migrations that each run in a transaction share one (see
+    /// [`transaction`]); the others run one at a time.
+    async fn execute_group(
+        &self,
+        executions: &[StepExecution<'_>],
+        interrupt: Option<Interrupt>,
+    ) -> Vec<Result<StepOutcome, StepFailure>> {
+        let mut works = Vec::with_capacity(executions.len());
+        for execution in executions {
+            match self.transactional_work(execution) {
+                Some(work) => works.push(work),
+                None => break,
+            }
+        }
+        let grouped = works.len();
+        if grouped < 2 {
+            return execute_each(self, executions, interrupt).await;
+        }
+        let mut outcomes = self.run_in_transaction(&executions[..grouped], works, interrupt.clone()).await;
+        if grouped < executions.len() && outcomes.len() == grouped && outcomes.iter().all(Result::is_ok) {
+            outcomes.extend(self.execute_group(&executions[grouped..], interrupt).await);
+        }
+        outcomes
     }
 
     /// Counts what each write would match; writes nothing.

@@ -28,7 +28,7 @@ pub fn db_error(doing: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
     move |e| Error::database(format!("{doing}: {}", describe(&e)))
 }
 
-const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
+pub(crate) const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
      reversible, checksum, batch, applied_by_host, applied_by_user, applied_by_pid, checkpoint, metadata, created_at, updated_at";
 
 const HISTORY_COLUMNS: &str = "version, name, action, status, at, execution_time, error, checksum, batch, applied_by_host, applied_by_user, applied_by_pid";
@@ -108,15 +108,31 @@ impl Changelog {
         rows.iter().map(history_from_row).collect()
     }
 
-    /// Records a finished step inside its transaction: the record, the history entry, and, when
-    /// `fence` names the lease owner, a renewal of the lease that must match it. `Ok(false)`: the
-    /// lease is no longer the owner's and the caller must roll back. On PostgreSQL this is one
-    /// statement (one round trip per migration instead of three).
+    /// Records finished steps inside their transaction: the records, the history entries, and,
+    /// when `fence` names the lease owner, a renewal of the lease that must match it. `Ok(false)`:
+    /// the lease is no longer the owner's and the caller must roll back. On PostgreSQL this is one
+    /// statement for a whole group of steps (up to [`ROWS_PER_STATEMENT`]), on SQLite three.
     pub async fn record_completion(
         &self,
         conn: &mut AnyConnection,
-        record: &MigrationRecord,
-        history: &HistoryEntry,
+        records: &[MigrationRecord],
+        history: &[HistoryEntry],
+        fence: Option<(&str, Duration)>,
+    ) -> Result<bool> {
+        let mut fence = fence;
+        for (records, history) in records.chunks(ROWS_PER_STATEMENT).zip(history.chunks(ROWS_PER_STATEMENT)) {
+            if !self.record_chunk(conn, records, history, fence.take()).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn record_chunk(
+        &self,
+        conn: &mut AnyConnection,
+        records: &[MigrationRecord],
+        history: &[HistoryEntry],
         fence: Option<(&str, Duration)>,
     ) -> Result<bool> {
         if self.dialect == Dialect::Sqlite {
@@ -125,36 +141,40 @@ impl Changelog {
             {
                 return Ok(false);
             }
-            self.upsert(conn, record).await?;
-            self.append(conn, history).await?;
+            self.upsert_all(conn, records).await?;
+            self.append_all(conn, history).await?;
             return Ok(true);
         }
         let now = self.dialect.now_millis();
+        let after = records.len() * RECORD_WIDTH + history.len() * HISTORY_WIDTH;
         let fence_sql = match fence {
             Some(_) => format!(
-                "UPDATE {} SET heartbeat_at = {now}, expires_at = {now} + $32 WHERE id = '{LEASE_ID}' AND owner = $33 RETURNING 1",
-                self.names.lock
+                "UPDATE {} SET heartbeat_at = {now}, expires_at = {now} + ${} WHERE id = '{LEASE_ID}' AND owner = ${} RETURNING 1",
+                self.names.lock,
+                after + 1,
+                after + 2
             ),
             None => "SELECT 1".to_owned(),
         };
-        let record_placeholders = placeholders(1..=19);
-        let history_placeholders = placeholders(20..=31);
         let sql = format!(
             "WITH fence AS ({fence_sql}), \
-             record AS (INSERT INTO {m} ({RECORD_COLUMNS}) SELECT {record_placeholders} WHERE EXISTS (SELECT 1 FROM fence) \
+             record AS (INSERT INTO {m} ({RECORD_COLUMNS}) SELECT * FROM (VALUES {record_rows}) AS v WHERE EXISTS (SELECT 1 FROM fence) \
              ON CONFLICT (version) DO UPDATE SET {updates} RETURNING 1) \
-             INSERT INTO {h} ({HISTORY_COLUMNS}) SELECT {history_placeholders} WHERE EXISTS (SELECT 1 FROM record)",
+             INSERT INTO {h} ({HISTORY_COLUMNS}) SELECT * FROM (VALUES {history_rows}) AS v WHERE EXISTS (SELECT 1 FROM record)",
             m = self.names.migrations,
             h = self.names.history,
             updates = record_updates(),
+            record_rows = value_rows(1, RECORD_WIDTH, records.len()),
+            history_rows = value_rows(records.len() * RECORD_WIDTH + 1, HISTORY_WIDTH, history.len()),
         );
-        let query = bind_history(bind_record(sqlx::query(AssertSqlSafe(sql)), record), history);
+        let query = records.iter().fold(sqlx::query(AssertSqlSafe(sql)), bind_record);
+        let query = history.iter().fold(query, bind_history);
         let query = match fence {
             Some((owner, ttl)) => query.bind(ttl.as_millis() as i64).bind(owner.to_owned()),
             None => query,
         };
         let done = query.execute(conn).await.map_err(db_error("recording the migration"))?;
-        Ok(done.rows_affected() == 1)
+        Ok(done.rows_affected() == history.len() as u64)
     }
 
     /// Extends the lease if `owner` holds it.
@@ -175,13 +195,23 @@ impl Changelog {
 
     /// Inserts or replaces the record of one version.
     pub async fn upsert(&self, conn: &mut AnyConnection, record: &MigrationRecord) -> Result<()> {
-        let updates = record_updates();
-        let placeholders = placeholders(1..=19);
+        self.upsert_all(conn, std::slice::from_ref(record)).await
+    }
+
+    /// Inserts or replaces records, in one statement.
+    async fn upsert_all(&self, conn: &mut AnyConnection, records: &[MigrationRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let sql = self.dialect.sql(&format!(
-            "INSERT INTO {} ({RECORD_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (version) DO UPDATE SET {updates}",
-            self.names.migrations
+            "INSERT INTO {} ({RECORD_COLUMNS}) VALUES {} ON CONFLICT (version) DO UPDATE SET {}",
+            self.names.migrations,
+            value_rows(1, RECORD_WIDTH, records.len()),
+            record_updates()
         ));
-        bind_record(sqlx::query(AssertSqlSafe(sql)), record)
+        records
+            .iter()
+            .fold(sqlx::query(AssertSqlSafe(sql)), bind_record)
             .execute(conn)
             .await
             .map_err(db_error("recording the migration"))?;
@@ -190,11 +220,22 @@ impl Changelog {
 
     /// Appends one history entry.
     pub async fn append(&self, conn: &mut AnyConnection, entry: &HistoryEntry) -> Result<()> {
-        let placeholders = placeholders(1..=12);
-        let sql = self
-            .dialect
-            .sql(&format!("INSERT INTO {} ({HISTORY_COLUMNS}) VALUES ({placeholders})", self.names.history));
-        bind_history(sqlx::query(AssertSqlSafe(sql)), entry)
+        self.append_all(conn, std::slice::from_ref(entry)).await
+    }
+
+    /// Appends history entries, in one statement.
+    async fn append_all(&self, conn: &mut AnyConnection, entries: &[HistoryEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let sql = self.dialect.sql(&format!(
+            "INSERT INTO {} ({HISTORY_COLUMNS}) VALUES {}",
+            self.names.history,
+            value_rows(1, HISTORY_WIDTH, entries.len())
+        ));
+        entries
+            .iter()
+            .fold(sqlx::query(AssertSqlSafe(sql)), bind_history)
             .execute(conn)
             .await
             .map_err(db_error("recording the history"))?;
@@ -202,11 +243,26 @@ impl Changelog {
     }
 }
 
+/// Parameters per record and per history entry (the columns of each).
+const RECORD_WIDTH: usize = 19;
+const HISTORY_WIDTH: usize = 12;
+
+/// Rows per statement when a group is recorded: PostgreSQL takes at most 65,535 parameters in one
+/// statement and SQLite 32,766; 500 records and their history entries stay well below both.
+pub const ROWS_PER_STATEMENT: usize = 500;
+
 type AnyQuery = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
 
-/// `$1, $2, …` for the given parameter numbers.
-fn placeholders(numbers: std::ops::RangeInclusive<usize>) -> String {
-    numbers.map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// `($first, …), (…)`: `rows` rows of `width` numbered parameters.
+fn value_rows(first: usize, width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let start = first + row * width;
+            let numbers: Vec<String> = (start..start + width).map(|i| format!("${i}")).collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `col = excluded.col` for every column an upsert replaces.
@@ -219,7 +275,7 @@ fn record_updates() -> String {
         .join(", ")
 }
 
-/// Binds a record's 19 columns in `RECORD_COLUMNS` order.
+/// Binds a record's `RECORD_WIDTH` columns in `RECORD_COLUMNS` order.
 fn bind_record(query: AnyQuery, record: &MigrationRecord) -> AnyQuery {
     query
         .bind(record.version.0)
@@ -243,7 +299,7 @@ fn bind_record(query: AnyQuery, record: &MigrationRecord) -> AnyQuery {
         .bind(record.updated_at.clone())
 }
 
-/// Binds a history entry's 12 columns in `HISTORY_COLUMNS` order.
+/// Binds a history entry's `HISTORY_WIDTH` columns in `HISTORY_COLUMNS` order.
 fn bind_history(query: AnyQuery, entry: &HistoryEntry) -> AnyQuery {
     query
         .bind(entry.version.0)
@@ -291,7 +347,7 @@ fn applied_by(row: &AnyRow) -> Result<AppliedBy> {
     })
 }
 
-fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
     Ok(MigrationRecord {
         version: Version(get(row, "version")?),
         name: get(row, "name")?,

@@ -1,5 +1,6 @@
 //! The few places where PostgreSQL and SQLite differ.
 
+use mongrate_core::TargetKind;
 use mongrate_core::config::ChangelogNames;
 
 /// Which SQL database.
@@ -11,9 +12,13 @@ pub enum Dialect {
 
 impl Dialect {
     pub fn kind(self) -> &'static str {
+        self.target_kind().as_str()
+    }
+
+    pub fn target_kind(self) -> TargetKind {
         match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => TargetKind::Postgres,
+            Dialect::Sqlite => TargetKind::Sqlite,
         }
     }
 

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use mongrate_core::lease::{LeaseClaim, LeaseInfo, LeaseStore};
 use mongrate_core::timestamp::rfc3339_millis;
 use mongrate_core::{Error, Result};
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::changelog::{Changelog, LEASE_ID, db_error, get_bool, table_exists};
@@ -80,13 +81,7 @@ impl LeaseStore for SqlLeaseStore {
     }
 
     async fn current(&self) -> Result<Option<LeaseInfo>> {
-        let dialect = self.changelog.dialect;
-        let sql = dialect.sql(&format!(
-            "SELECT owner, host, pid, reason, locked_at, heartbeat_at, expires_at, \
-             CASE WHEN expires_at < {} THEN 1 ELSE 0 END AS expired FROM {} WHERE id = $1",
-            dialect.now_millis(),
-            self.table()
-        ));
+        let sql = self.changelog.dialect.sql(&format!("{} WHERE id = $1", lease_query(&self.changelog)));
         let mut conn = self.primary.lock().await;
         let row = match sqlx::query(AssertSqlSafe(sql)).bind(LEASE_ID).fetch_optional(&mut **conn).await {
             Ok(row) => row,
@@ -94,21 +89,7 @@ impl LeaseStore for SqlLeaseStore {
             Err(sqlx::Error::Database(_)) if !table_exists(&mut conn, self.table()).await => None,
             Err(e) => return Err(Error::database(format!("reading the migration lock: {}", describe(&e)))),
         };
-        let Some(row) = row else { return Ok(None) };
-        let read = db_error("reading the migration lock");
-        let millis = |column: &str| row.try_get::<i64, _>(column).map(rfc3339_millis).map_err(&read);
-        let text =
-            |column: &str| row.try_get::<Option<String>, _>(column).map(Option::unwrap_or_default).map_err(&read);
-        Ok(Some(LeaseInfo {
-            owner: text("owner")?,
-            host: text("host")?,
-            pid: row.try_get::<Option<i64>, _>("pid").map_err(&read)?.unwrap_or_default(),
-            reason: text("reason")?,
-            locked_at: millis("locked_at")?,
-            heartbeat_at: millis("heartbeat_at")?,
-            expires_at: millis("expires_at")?,
-            expired: get_bool(&row, "expired")?,
-        }))
+        row.as_ref().map(lease_from_row).transpose()
     }
 
     async fn force_release(&self) -> Result<Option<LeaseInfo>> {
@@ -124,4 +105,32 @@ impl LeaseStore for SqlLeaseStore {
         }
         Ok(held)
     }
+}
+
+/// The lease row's columns, with whether it expired judged by the database's clock; a caller
+/// adds the `WHERE`.
+pub fn lease_query(changelog: &Changelog) -> String {
+    format!(
+        "SELECT owner, host, pid, reason, locked_at, heartbeat_at, expires_at, \
+         CASE WHEN expires_at < {} THEN 1 ELSE 0 END AS expired FROM {}",
+        changelog.dialect.now_millis(),
+        changelog.names.lock
+    )
+}
+
+/// A lease from a row of [`lease_query`].
+pub fn lease_from_row(row: &AnyRow) -> Result<LeaseInfo> {
+    let read = db_error("reading the migration lock");
+    let millis = |column: &str| row.try_get::<i64, _>(column).map(rfc3339_millis).map_err(&read);
+    let text = |column: &str| row.try_get::<Option<String>, _>(column).map(Option::unwrap_or_default).map_err(&read);
+    Ok(LeaseInfo {
+        owner: text("owner")?,
+        host: text("host")?,
+        pid: row.try_get::<Option<i64>, _>("pid").map_err(&read)?.unwrap_or_default(),
+        reason: text("reason")?,
+        locked_at: millis("locked_at")?,
+        heartbeat_at: millis("heartbeat_at")?,
+        expires_at: millis("expires_at")?,
+        expired: get_bool(row, "expired")?,
+    })
 }

@@ -9,6 +9,7 @@ pub mod execute;
 pub mod lease_store;
 pub mod primary;
 pub mod record_json;
+pub mod snapshot;
 pub mod sql_file;
 pub mod statement_split;
 pub mod target;

@@ -8,17 +8,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
+use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::DryRunStep;
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target};
+use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, snapshot_by_parts};
+use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
 use crate::changelog::{Changelog, db_error};
 use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
 use crate::dialect::Dialect;
-use crate::execute::{in_transaction, outside_transaction, statements_of};
+use crate::execute::{group_in_transaction, in_transaction, outside_transaction, statements_of};
 use crate::lease_store::SqlLeaseStore;
 use crate::primary::Primary;
 use crate::sql_file::SqlMigration;
@@ -85,8 +86,8 @@ impl SqlTarget {
 
 #[async_trait]
 impl Target for SqlTarget {
-    fn kind(&self) -> &'static str {
-        self.dialect.kind()
+    fn kind(&self) -> TargetKind {
+        self.dialect.target_kind()
     }
 
     fn display_url(&self) -> String {
@@ -105,7 +106,7 @@ impl Target for SqlTarget {
         Ok(SqlMigration::parse(file)?.meta(file))
     }
 
-    async fn server_info(&self) -> Result<serde_json::Value> {
+    async fn server_info(&self) -> Result<ServerInfo> {
         let sql = match self.dialect {
             Dialect::Postgres => "SELECT current_setting('server_version') AS version",
             Dialect::Sqlite => "SELECT sqlite_version() AS version",
@@ -113,7 +114,18 @@ impl Target for SqlTarget {
         let mut conn = self.primary.lock().await;
         let row = sqlx::query(sql).fetch_one(&mut **conn).await.map_err(db_error("reading the server version"))?;
         let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
-        Ok(serde_json::json!({ "kind": self.dialect.kind(), "version": version, "transactions": true }))
+        Ok(ServerInfo { kind: self.dialect.target_kind(), version, transactions: true, document_server: None })
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot> {
+        match self.dialect {
+            // In-process: nothing to save.
+            Dialect::Sqlite => snapshot_by_parts(self).await,
+            Dialect::Postgres => {
+                let mut conn = self.primary.lock().await;
+                crate::snapshot::read_postgres(&mut conn, &self.changelog).await
+            }
+        }
     }
 
     async fn changelog_exists(&self) -> Result<bool> {
@@ -124,7 +136,13 @@ impl Target for SqlTarget {
     async fn ensure_changelog(&self) -> Result<()> {
         let mut conn = self.primary.lock().await;
         if !self.changelog_exists_on(&mut conn).await? {
-            self.changelog.create(&mut conn).await?;
+            if let Err(error) = self.changelog.create(&mut conn).await {
+                // Runners started together: another one created the tables and now holds the
+                // write lock with its first migrations (SQLite's "database is locked").
+                if !self.changelog.exists(&mut conn).await? {
+                    return Err(error);
+                }
+            }
             self.changelog_ready.store(true, Ordering::Relaxed);
         }
         Ok(())
@@ -168,6 +186,43 @@ impl Target for SqlTarget {
         } else {
             outside_transaction(&mut conn, &self.changelog, execution, statements).await
         }
+    }
+
+    async fn execute_group(
+        &self,
+        executions: &[StepExecution<'_>],
+        interrupt: Option<Interrupt>,
+    ) -> Vec<Result<StepOutcome, StepFailure>> {
+        let mut parsed = Vec::with_capacity(executions.len());
+        for execution in executions {
+            let file = &execution.step.migration.file;
+            match SqlMigration::parse(file) {
+                Ok(migration) if migration.transactional => parsed.push(migration),
+                // The runner groups transactional steps only; anything else runs on its own.
+                Ok(_) | Err(_) if parsed.is_empty() => return vec![self.execute(execution).await],
+                _ => break,
+            }
+        }
+        let shown: Vec<String> = executions.iter().map(|e| e.step.migration.file.path.display().to_string()).collect();
+        let mut statements = Vec::with_capacity(parsed.len());
+        for ((migration, execution), file) in parsed.iter().zip(executions).zip(&shown) {
+            match statements_of(migration, execution.step.direction, file) {
+                Ok(found) => statements.push(found),
+                Err(_) if statements.is_empty() => return vec![self.execute(execution).await],
+                Err(_) => break,
+            }
+        }
+        let mut conn = self.primary.lock().await;
+        let ran = statements.len();
+        let mut outcomes =
+            group_in_transaction(&mut conn, &self.changelog, &executions[..ran], &statements, interrupt.clone()).await;
+        drop(conn);
+        // A step that could not join the group (unparsable, no down section) runs next on its own
+        // and reports its own error.
+        if ran < executions.len() && outcomes.len() == ran && outcomes.iter().all(Result::is_ok) {
+            outcomes.extend(self.execute_group(&executions[ran..], interrupt).await);
+        }
+        outcomes
     }
 
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mongrate_sql::execute::{BatchFailure, run_guarded_batch};
+use mongrate_sql::execute::{BatchFailure, release_guard, run_guarded_batch};
 use mongrate_sql::statement_split::split_statements;
 use mongrate_sql::transaction_guard;
 use sqlx::{AnyConnection, Connection};
@@ -60,7 +60,8 @@ async fn exists(conn: &mut AnyConnection, postgres: bool, table: &str) -> bool {
 }
 
 /// Runs `script` (with `{a}` and `{b}` for two fresh table names) as a migration's batch inside a
-/// transaction, rolls back what is left of it, and says how it ended and which tables remain.
+/// transaction and releases its guard, rolls back what is left of it, and says how it ended and
+/// which tables remain.
 async fn run(postgres: bool, script: &str) -> (Result<usize, BatchFailure>, bool, bool) {
     let (a, b) = (table(), table());
     let script = script.replace("{a}", &a).replace("{b}", &b);
@@ -69,7 +70,10 @@ async fn run(postgres: bool, script: &str) -> (Result<usize, BatchFailure>, bool
     let begin = if postgres { "BEGIN" } else { "BEGIN IMMEDIATE" };
     let outcome = {
         let mut tx = conn.begin_with(begin).await.expect("begins");
-        let outcome = run_guarded_batch(&mut tx, &statements, "m.sql").await.map(|reports| reports.len());
+        let outcome = match run_guarded_batch(&mut tx, &statements, "m.sql", false).await {
+            Ok(reports) => release_guard(&mut tx, "m.sql").await.map(|()| reports.len()),
+            Err(failure) => Err(failure),
+        };
         let _ = tx.rollback().await;
         outcome
     };
@@ -123,6 +127,21 @@ async fn the_dry_run_check_notices_a_commit(postgres: bool) {
     assert!(exists(&mut conn, postgres, &a).await);
 }
 
+/// A COMMIT in one step is noticed when the next step's batch releases its guard: nothing of the
+/// next step runs.
+async fn a_commit_in_the_previous_step_stops_the_next(postgres: bool) {
+    let (a, b) = (table(), table());
+    let mut conn = connect(postgres).await;
+    let mut tx = conn.begin_with(if postgres { "BEGIN" } else { "BEGIN IMMEDIATE" }).await.expect("begins");
+    let first = split_statements(&format!("CREATE TABLE {a} (id int);\nCOMMIT;"), 1);
+    run_guarded_batch(&mut tx, &first, "1.sql", false).await.expect("the first step runs");
+    let second = split_statements(&format!("CREATE TABLE {b} (id int);"), 1);
+    let outcome = run_guarded_batch(&mut tx, &second, "2.sql", true).await;
+    assert!(matches!(outcome, Err(BatchFailure::PreviousEndedTransaction)), "{outcome:?}");
+    drop(tx);
+    assert!(exists(&mut conn, postgres, &a).await && !exists(&mut conn, postgres, &b).await);
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {
         mod sqlite {
@@ -139,5 +158,6 @@ on_both!(
     a_commit_then_a_failure_is_not_called_a_rollback,
     an_ordinary_failure_is_rolled_back,
     a_clean_batch_reports_each_statement,
+    a_commit_in_the_previous_step_stops_the_next,
     the_dry_run_check_notices_a_commit
 );

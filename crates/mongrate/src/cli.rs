@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// Run inside a transaction that is rolled back and report what would change
     #[arg(long)]
     pub dry_run: bool,
+    /// Commit up to N consecutive transactional migrations together (1: each on its own)
+    #[arg(long, value_name = "N", default_value_t = mongrate_core::grouping::DEFAULT_GROUP_SIZE as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub group_size: u32,
 }
 
 #[derive(Debug, Args)]
@@ -183,10 +187,10 @@ pub struct MigrateArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// How many entries
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..))]
     pub limit: i64,
     /// Entries to skip (newest first)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub skip: i64,
     /// Only entries with this status: completed or failed
     #[arg(long)]
@@ -260,5 +264,12 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
+    }
+
+    #[test]
+    fn history_pages_are_not_negative() {
+        assert!(Cli::try_parse_from(["mongrate", "history", "--skip", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "0"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "1", "--skip", "9223372036854775807"]).is_ok());
     }
 }

@@ -26,9 +26,15 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
     if MongoTarget::handles(url) {
         return Ok(Box::new(connect_mongo(settings).await?));
     }
-    let scheme = url.split(':').next().unwrap_or_default();
+    let forms = mongrate_mongo::connection::URL_FORMS.iter().chain(mongrate_sql::connection::URL_FORMS).copied();
+    let forms = forms.collect::<Vec<_>>().join(", ");
+    let why = match url.split_once(':') {
+        Some((scheme, _)) => format!("has scheme '{scheme}:', which mongrate does not know"),
+        None => "is not a URL (it has no scheme such as postgres:)".to_owned(),
+    };
     Err(Error::config(format!(
-        "the URL (from {}) has scheme '{scheme}:', which mongrate does not know; use mongodb://…, postgres://…, or sqlite:<file>",
+        "the URL {} (from {}) {why}. Accepted forms: {forms}",
+        mongrate_core::url_redaction::redact_url(url),
         settings.url_source
     )))
 }

@@ -8,6 +8,7 @@ use mongrate_core::plan::PlanRequest;
 use mongrate_core::reporter::{Reporter, SilentReporter};
 use mongrate_core::runner::{RunReport, RunSettings, Runner};
 use mongrate_core::status::StatusReport;
+use mongrate_core::target::ServerInfo;
 use mongrate_core::{Migration, Result, Target};
 
 use crate::connect::{connect_target, load_migrations};
@@ -109,8 +110,12 @@ impl Migrator {
 
     /// Where every migration stands.
     pub async fn status(&self) -> Result<StatusReport> {
-        let records = self.target.records().await?;
-        let lock = self.target.lease_store().current().await?;
-        Ok(StatusReport::build(&self.migrations, &records, lock))
+        Ok(self.status_and_server().await?.0)
+    }
+
+    /// The status report and what the server is, read together.
+    pub async fn status_and_server(&self) -> Result<(StatusReport, ServerInfo)> {
+        let snapshot = self.target.snapshot().await?;
+        Ok((StatusReport::build(&self.migrations, &snapshot.records, snapshot.lock), snapshot.server))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::time::sleep;
 
 use super::*;
@@ -24,6 +24,7 @@ static SETTINGS: LazyLock<RunSettings> = LazyLock::new(|| RunSettings {
     lock_poll: SECOND,
     dry_run: false,
     reason: "test run".into(),
+    group_size: crate::grouping::DEFAULT_GROUP_SIZE,
 });
 
 fn runner<'a>(target: &'a MemoryTarget, migrations: &'a [Migration], reporter: &'a RecordingReporter) -> Runner<'a> {
@@ -237,7 +238,8 @@ async fn an_interrupt_while_a_step_runs_stops_it_and_records_what_it_left() {
     for (transactional, effect) in [(true, FailureEffect::RolledBack), (false, FailureEffect::Partial)] {
         let target = MemoryTarget::new();
         target.script(1, Behaviour::WaitFor(Arc::new(Notify::new())));
-        let files = migrations(&[transactional, true]);
+        // The second step outside a transaction: not in the first one's group.
+        let files = migrations(&[transactional, false]);
         let reporter = RecordingReporter::new();
         let (signal, interrupt) = watch::channel(false);
         let run = Runner { interrupt: Some(interrupt), ..runner(&target, &files, &reporter) };
@@ -267,7 +269,8 @@ async fn an_interrupt_while_a_step_runs_stops_it_and_records_what_it_left() {
 #[tokio::test(start_paused = true)]
 async fn an_interrupt_between_steps_stops_before_the_next_one() {
     let target = MemoryTarget::new();
-    let files = migrations(&[true, true, true]);
+    // A step outside a transaction stands alone, so each step is a group of its own.
+    let files = migrations(&[true, false, true]);
     let (signal, interrupt) = watch::channel(false);
     let reporter = RecordingReporter::interrupting_after(1, signal);
     let run = Runner { interrupt: Some(interrupt), ..runner(&target, &files, &reporter) };

@@ -17,7 +17,7 @@ use crate::lease::LeaseStore;
 use crate::migration::{MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, HistoryQuery, MigrationRecord, MigrationStatus};
-use crate::target::{DryRunStep, Target};
+use crate::target::{DryRunStep, ServerInfo, Target, TargetKind};
 use crate::version::Version;
 
 /// What running a version's migration (either way) does.
@@ -114,8 +114,9 @@ impl MemoryTarget {
 
 #[async_trait]
 impl Target for MemoryTarget {
-    fn kind(&self) -> &'static str {
-        "memory"
+    /// A transactional SQL database is what it stands for.
+    fn kind(&self) -> TargetKind {
+        TargetKind::Sqlite
     }
 
     fn display_url(&self) -> String {
@@ -126,8 +127,8 @@ impl Target for MemoryTarget {
         Ok(MigrationMeta { name: file.slug.clone(), description: None, reversible: true, transactional: true })
     }
 
-    async fn server_info(&self) -> Result<serde_json::Value> {
-        Ok(serde_json::json!({ "kind": "memory" }))
+    async fn server_info(&self) -> Result<ServerInfo> {
+        Ok(ServerInfo { kind: self.kind(), version: "memory".into(), transactions: true, document_server: None })
     }
 
     async fn changelog_exists(&self) -> Result<bool> {

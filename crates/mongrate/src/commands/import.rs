@@ -28,12 +28,12 @@ pub async fn run(context: &Context, args: &ImportArgs) -> Result<i32> {
     let by = AppliedBy::current();
     let plan = if args.dry_run {
         let records = if target.changelog_exists().await? { target.records().await? } else { Vec::new() };
-        import_applied(&migrations, &records, &entries, &by)
+        import_applied(&migrations, &records, &entries, &by)?
     } else {
         context
             .exclusively(&target, "mongrate import migrate-mongo", async || {
                 let records = target.records().await?;
-                let plan = import_applied(&migrations, &records, &entries, &by);
+                let plan = import_applied(&migrations, &records, &entries, &by)?;
                 for (record, history) in &plan.edits {
                     target.write_record(Some(record), history).await?;
                 }

@@ -3,7 +3,7 @@
 use mongrate_core::plan::{DownScope, PlanRequest};
 use mongrate_core::reporter::Reporter;
 use mongrate_core::runner::RunReport;
-use mongrate_core::{Error, Result, Version};
+use mongrate_core::{Error, Result, TargetKind, Version};
 use tokio::sync::watch;
 
 use crate::cli::{DownArgs, MigrateArgs, RunArgs, UpArgs};
@@ -46,14 +46,15 @@ pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
 async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
     let reporter = context.reporter();
-    if migrator.target().kind() == "mongodb" && !run.dry_run {
+    if migrator.target().kind() == TargetKind::Mongodb && !run.dry_run {
         // Say which path the server allows before taking it.
         let server = migrator.target().server_info().await?;
-        if server["transactions"] != true {
+        if !server.transactions {
             reporter.notice(&format!("server: {}", crate::commands::status::describe_mongodb(&server)));
         }
     }
     let mut settings = migrator.run_settings(run.dry_run);
+    settings.group_size = run.group_size as usize;
     settings.reason =
         format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
     let (stop, interrupt) = watch::channel(false);
@@ -67,7 +68,7 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     ctrl_c.abort();
     let report = outcome?;
     context.output.json_value(&report);
-    let unit = if migrator.target().kind() == "mongodb" { "document" } else { "row" };
+    let unit = migrator.target().kind().unit();
     print_report(context, &report, unit);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })

@@ -1,8 +1,9 @@
 //! `mongrate status` and `mongrate list`.
 
-use mongrate_core::Result;
 use mongrate_core::lease::LeaseInfo;
 use mongrate_core::status::{State, StatusEntry, StatusReport};
+use mongrate_core::target::ServerInfo;
+use mongrate_core::{Result, TargetKind};
 
 use crate::cli::StatusArgs;
 use crate::commands::Context;
@@ -28,17 +29,18 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
 }
 
 /// What a MongoDB server can do, as `status` says it.
-pub fn describe_mongodb(server: &serde_json::Value) -> String {
+pub fn describe_mongodb(server: &ServerInfo) -> String {
     let mut parts = Vec::new();
-    if server["ferretdb"] == true {
+    let features = server.document_server.as_ref();
+    if features.is_some_and(|f| f.ferretdb) {
         parts.push("FerretDB".to_owned());
     }
-    parts.push(if server["transactions"] == true {
+    parts.push(if server.transactions {
         "transactions available".to_owned()
     } else {
         "no transactions: each migration records running, then completed or failed".to_owned()
     });
-    if server["updatePipelines"] != true {
+    if !features.is_some_and(|f| f.update_pipelines) {
         parts.push("no update pipelines".to_owned());
     }
     parts.join(", ")
@@ -58,21 +60,15 @@ pub fn describe_lock(lock: &Option<LeaseInfo>) -> String {
 
 pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
-    let report = migrator.status().await?;
-    let server = migrator.target().server_info().await?;
+    let (report, server) = migrator.status_and_server().await?;
     let summary = report.summary();
     let mut json = report.to_json();
-    json["server"] = server.clone();
+    json["server"] = serde_json::to_value(&server).unwrap_or_default();
     json["database"] = serde_json::json!(migrator.target().display_url());
     context.output.json_value(&json);
 
-    context.output.line(format!(
-        "database: {} ({} {})",
-        migrator.target().display_url(),
-        server["kind"].as_str().unwrap_or_default(),
-        server["version"].as_str().unwrap_or_default()
-    ));
-    if server["kind"] == "mongodb" {
+    context.output.line(format!("database: {} ({} {})", migrator.target().display_url(), server.kind, server.version));
+    if server.kind == TargetKind::Mongodb {
         context.output.line(format!("server: {}", describe_mongodb(&server)));
     }
     context.output.line(format!("lock: {}", describe_lock(&report.lock)));

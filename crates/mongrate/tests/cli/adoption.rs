@@ -1,13 +1,11 @@
 //! Moving a migrate-mongo project to mongrate: its configuration is read as it is, its changelog
 //! imported, and afterwards both tools agree on what is applied and pending.
 
-use std::process::Command;
-
 use bson::doc;
 
 use crate::migrate_mongo::MigrateMongo;
 use crate::mongo_dump::count;
-use crate::support::{Backend, Project};
+use crate::support::{Backend, MongoUrl, Mongrate, Project, Run};
 
 const CONFIG: &str = "require('dotenv').config();\n\
 module.exports = {\n\
@@ -29,22 +27,17 @@ fn migration(n: u32) -> String {
 }
 
 /// mongrate in the migrate-mongo project directory, with no URL but what the project gives.
-fn mongrate(theirs: &MigrateMongo, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mongrate"))
-        .current_dir(theirs.dir.path())
-        .env_remove("MONGRATE_URL")
-        .env_remove("MONGO_URI")
-        .env_remove("DATABASE_URL")
-        .envs(theirs.env.iter().map(|(k, v)| (k, v)))
-        .args(args)
-        .output()
-        .expect("mongrate runs")
+fn mongrate(theirs: &MigrateMongo, args: &[&str]) -> Run {
+    let mut command = Mongrate::new(theirs.dir.path());
+    for (key, value) in &theirs.env {
+        command.env(key, value);
+    }
+    command.args(args).run()
 }
 
-fn succeeded(output: std::process::Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
+#[track_caller]
+fn succeeded(run: Run) -> String {
+    run.expect(0).stdout
 }
 
 /// The text without terminal colour codes (`ESC [ … m`).
@@ -79,10 +72,11 @@ fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
     let url = Project::new(Backend::Mongo).url;
     let empty = tempfile::tempdir().unwrap();
     let mut theirs = MigrateMongo::with_corpus(&url, empty.path());
-    let (server, database) = url.rsplit_once('/').unwrap();
-    // The URL comes from process.env, one variable of it from .env through dotenv.
-    theirs.env = vec![("APP_MONGO_SERVER".into(), server.into())];
-    std::fs::write(theirs.dir.path().join(".env"), format!("APP_DATABASE={database}\n")).unwrap();
+    // The URL comes from process.env, one variable of it from .env through dotenv. The server's
+    // URL keeps its credentials and options; the database is named apart.
+    let url = MongoUrl::parse(&url);
+    theirs.env = vec![("APP_MONGO_SERVER".into(), url.with_database(""))];
+    std::fs::write(theirs.dir.path().join(".env"), format!("APP_DATABASE={}\n", url.database)).unwrap();
     std::fs::write(theirs.dir.path().join("migrate-mongo-config.js"), CONFIG).unwrap();
     let dir = theirs.dir.path().join("db-migrations");
     std::fs::create_dir_all(&dir).unwrap();

@@ -74,10 +74,8 @@ fn a_database_that_refuses_connections() {
     };
     let mut command = project.command(&["status", "--connect-timeout", "3"]);
     command.arg("--url").arg(format!("postgres://postgres@127.0.0.1:{port}/app"));
-    let output = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot connect to postgres://postgres@127.0.0.1"), "{stderr}");
+    let run = command.run().expect(1);
+    assert!(run.stderr.contains("cannot connect to postgres://postgres@127.0.0.1"), "{}", run.stderr);
 }
 
 #[test]
@@ -94,9 +92,7 @@ fn a_database_that_never_answers_times_out() {
     });
     let mut command = project.command(&["up", "--connect-timeout", "2"]);
     command.arg("--url").arg(format!("postgres://postgres:secret@127.0.0.1:{port}/app"));
-    let output = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = command.run().expect(1).stderr;
     assert!(stderr.contains("no answer within 2 s") || stderr.contains("timed out"), "{stderr}");
     assert!(!stderr.contains("secret"), "the password is not shown: {stderr}");
     silent.join().unwrap();
@@ -117,11 +113,7 @@ fn malformed_config_names_file_and_line() {
 #[test]
 fn no_url_anywhere_says_how_to_set_one() {
     let project = Project::new(Backend::Sqlite);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mongrate"));
-    command.current_dir(project.path()).env_remove("MONGRATE_URL").env_remove("DATABASE_URL").arg("status");
-    let output = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = project.bare().arg("status").run().expect(2).stderr;
     assert!(stderr.contains("MONGRATE_URL") && stderr.contains("--url"), "{stderr}");
     assert!(!project.path().join("mongrate.db").exists(), "no silent default database");
 }
@@ -131,9 +123,8 @@ fn unknown_url_scheme_and_bad_flags() {
     let project = Project::new(Backend::Sqlite);
     let mut command = project.command(&["status"]);
     command.arg("--url").arg("mysql://localhost/app");
-    let output = command.output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("mysql"));
+    let run = command.run().expect(2);
+    assert!(run.stderr.contains("mysql"), "{}", run.stderr);
     project.run(&["up", "--to", "abc"]).expect(2);
     project.run(&["down", "--steps", "0"]).expect(2);
     project.run(&["frobnicate"]).expect(2);
@@ -147,4 +138,30 @@ fn json_errors_for_machines() {
     let error = run.json();
     assert_eq!(error["error"]["exitCode"], 4);
     assert!(error["error"]["message"].as_str().unwrap().contains("bad.sql"));
+}
+
+#[test]
+fn a_short_or_malformed_url_is_refused_with_the_accepted_forms() {
+    const SQL_FORMS: [&str; 3] =
+        ["sqlite:path/to/app.db", "sqlite:///absolute/path/app.db", "postgres://user:password@host:5432/dbname"];
+    let mut project = Project::new(Backend::Sqlite);
+    for (url, needles) in [
+        ("sqlite", &SQL_FORMS[..]),
+        ("sqlite:", &SQL_FORMS[..]),
+        ("postgres://", &["names no server", SQL_FORMS[2]][..]),
+        ("postgres://x:y@h:bad/db", &["x:***@h:bad/db", "between 1 and 65535", SQL_FORMS[2]][..]),
+        // The MongoDB driver reads its URLs; its wording is not asserted, only the outcome.
+        ("mongodb://x:y@h:bad/db", &["x:***@h:bad/db"][..]),
+        ("app.db", &["mongodb://user:password@host:27017/dbname", SQL_FORMS[0]][..]),
+    ] {
+        project.url = url.to_owned();
+        let run = project.run(&["status"]).expect(2);
+        for needle in needles {
+            assert!(run.stderr.contains(needle), "{url}: {needle:?} missing from: {}", run.stderr);
+        }
+        assert!(!run.stderr.contains("panicked"), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("x:y@"), "{url}: the password is not shown: {}", run.stderr);
+    }
+    let left: Vec<_> = std::fs::read_dir(project.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["migrations"], "no database file was created");
 }

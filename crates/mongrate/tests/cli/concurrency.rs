@@ -40,14 +40,7 @@ on_both! {
         write_counter_migrations(&project);
         let runners: Vec<_> = (0..6).map(|_| project.spawn(&["up", "--lock-timeout", "120"])).collect();
         for runner in runners {
-            let output = runner.wait_with_output().expect("runner finishes");
-            assert_eq!(
-                output.status.code(),
-                Some(0),
-                "every replica exits 0\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            runner.finish().expect(0);
         }
         assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 2"), "1");
         assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "1");
@@ -58,14 +51,16 @@ on_both! {
 
     a_killed_holder_is_taken_over_after_its_lease_expires => |project: Project| {
         write_counter_migrations(&project);
-        let mut holder = project.spawn(&["up", "--lock-ttl", "2"]);
+        let holder = project.spawn(&["up", "--lock-ttl", "2"]);
         wait_for_lock_holder(&project);
         std::thread::sleep(Duration::from_millis(300));
-        holder.kill().expect("SIGKILL");
-        holder.wait().expect("reaped");
+        holder.kill();
 
         let held = project.run(&["lock", "status", "--json"]).expect(0).json();
         assert!(!held["locked"].is_null(), "a killed runner cannot release its lease");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["locked"]["owner"], held["locked"]["owner"], "status reads the same lock: {status}");
+        assert_eq!(status["locked"]["pid"], held["locked"]["pid"]);
 
         let successor = project.run(&["up", "--lock-ttl", "2", "--lock-timeout", "60"]).expect(0);
         if held["locked"]["expired"] == false {
@@ -85,14 +80,27 @@ fn a_runner_that_loses_its_lease_stops_before_the_next_migration() {
     // runner would): the migration in flight is rolled back at its fence, nothing after it runs.
     let project = Project::new(Backend::Postgres);
     write_counter_migrations(&project);
+    let runner = project.spawn(&["up", "--lock-ttl", "30", "--group-size", "1"]);
+    wait_for_lock_holder(&project);
+    project.sql("UPDATE mongrate_lock SET owner = 'intruder'");
+    let run = runner.finish().expect(1);
+    assert!(run.stderr.contains("lock"), "{}", run.stderr);
+    assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "0", "nothing ran after the loss");
+}
+
+#[test]
+fn a_runner_that_loses_its_lease_commits_nothing_of_its_group() {
+    // Grouped, the fence is checked once, at the group's commit: the whole group is rolled back,
+    // and runs again under whoever holds the lease.
+    let project = Project::new(Backend::Postgres);
+    write_counter_migrations(&project);
     let runner = project.spawn(&["up", "--lock-ttl", "30"]);
     wait_for_lock_holder(&project);
     project.sql("UPDATE mongrate_lock SET owner = 'intruder'");
-    let output = runner.wait_with_output().expect("runner finishes");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("lock"), "{stderr}");
-    assert_eq!(project.sql("SELECT count(*) FROM counter WHERE n = 3"), "0", "nothing ran after the loss");
+    let run = runner.finish().expect(1);
+    assert!(run.stderr.contains("lock was taken over") && run.stderr.contains("rolled back"), "{}", run.stderr);
+    assert_eq!(project.sql("SELECT to_regclass('counter') IS NULL"), "t", "the group was rolled back whole");
+    assert_eq!(project.sql("SELECT count(*) FROM mongrate_history WHERE status = 'completed'"), "0");
 }
 
 #[test]
@@ -104,10 +112,8 @@ fn ctrl_c_stops_the_running_migration_records_it_and_frees_the_lock() {
     std::thread::sleep(Duration::from_millis(300));
     let interrupted = std::process::Command::new("kill").args(["-INT", &runner.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
-    let output = runner.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    let run = runner.finish().expect(1);
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
     let status = project.run(&["status", "--json"]).expect(0).json();
     assert_eq!(status["failed"][0]["version"], "2", "the interrupted migration is recorded: {status}");
     assert!(status["locked"].is_null(), "the lock is released");

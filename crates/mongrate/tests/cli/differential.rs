@@ -15,18 +15,12 @@ fn is_data(name: &str) -> bool {
 }
 
 fn run_mongrate(project: &Project, args: &[&str]) {
-    let output = project
+    project
         .command(args)
         .env_remove("MONGRATE_CORPUS_GREETING")
         .env_remove("MONGRATE_CORPUS_BATCH_SIZE")
-        .output()
-        .expect("mongrate runs");
-    assert!(
-        output.status.success(),
-        "mongrate {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .run()
+        .expect(0);
 }
 
 /// Runs `corpus` through both tools and compares after `up` and after each `down`.

@@ -9,6 +9,7 @@ mod differential;
 mod dry_run;
 mod failed_down;
 mod failures;
+mod group_commit;
 mod javascript;
 mod lifecycle;
 mod migrate_mongo;

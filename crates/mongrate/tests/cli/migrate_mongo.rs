@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::repo_root;
+use crate::support::{MongoUrl, repo_root};
 
 pub fn node_modules() -> PathBuf {
     let modules = repo_root().join("tools/node/node_modules");
@@ -42,8 +42,9 @@ impl MigrateMongo {
     pub fn with_corpus(url: &str, corpus: &Path) -> MigrateMongo {
         let dir = tempfile::tempdir().expect("temp dir");
         copy_dir(corpus, &dir.path().join("migrations"));
-        let (server, database) = url.rsplit_once('/').expect("URL with a database");
-        let database = database.split('?').next().unwrap_or(database);
+        // migrate-mongo takes the server's URL (credentials and options kept) and the database apart.
+        let url = MongoUrl::parse(url);
+        let (server, database) = (url.with_database(""), url.database);
         // lockTtl 0: migrate-mongo's lock needs a TTL index, which FerretDB lacks.
         let config = format!(
             "module.exports = {{ mongodb: {{ url: {server:?}, databaseName: {database:?}, options: {{}} }}, \
@@ -51,8 +52,8 @@ impl MigrateMongo {
              lockTtl: 0, migrationFileExtension: '.js', useFileHash: false, moduleSystem: 'commonjs' }};\n"
         );
         std::fs::write(dir.path().join("migrate-mongo-config.js"), config).expect("config");
-        let client = crate::support::block_on(mongodb::Client::with_uri_str(server)).expect("client");
-        MigrateMongo { dir, modules: node_modules(), database: client.database(database), env: Vec::new() }
+        let client = crate::support::block_on(mongodb::Client::with_uri_str(&server)).expect("client");
+        MigrateMongo { dir, modules: node_modules(), database: client.database(&database), env: Vec::new() }
     }
 
     /// Runs `migrate-mongo ARGS` in the project; returns its standard output.

@@ -6,7 +6,7 @@ use bson::doc;
 use serde_json::json;
 
 use crate::mongo_dump::{count, insert};
-use crate::support::{Backend, Project};
+use crate::support::{Backend, MongoUrl, Project};
 
 fn project() -> Project {
     Project::new(Backend::Mongo)
@@ -277,33 +277,54 @@ fn bad_files_are_refused_with_file_line_and_column() {
 }
 
 #[test]
-fn an_unreachable_server_fails_within_the_timeout() {
+fn an_unreachable_server_is_named_with_the_cause_once() {
     let project = project();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Nothing listens on port 1 (a privileged port), so the connection is refused.
     let mut command = project.command(&["status", "--connect-timeout", "2"]);
-    command.arg("--url").arg(format!("mongodb://user:secret@127.0.0.1:{port}/app"));
+    command.arg("--url").arg("mongodb://user:secret@127.0.0.1:1/x");
     let started = Instant::now();
-    let output = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot connect to mongodb://user:***@127.0.0.1"), "{stderr}");
+    let stderr = command.run().expect(1).stderr;
+    assert!(stderr.contains("cannot connect to mongodb://user:***@127.0.0.1:1/x"), "{stderr}");
+    assert!(stderr.contains("tried 127.0.0.1:1: "), "the address tried, with its cause: {stderr}");
+    assert_eq!(stderr.to_lowercase().matches("refused").count(), 1, "the cause once: {stderr}");
     assert!(!stderr.contains("secret"), "{stderr}");
     // Not a speed check: proof that the server-selection timeout is applied instead of the driver's 30 s.
     assert!(started.elapsed() < Duration::from_secs(25), "took {:?}", started.elapsed());
 }
 
 #[test]
+fn a_bad_port_in_the_url_is_named() {
+    let project = project();
+    let mut command = project.command(&["status"]);
+    command.arg("--url").arg("mongodb://x:secret@h:bad/db");
+    let stderr = command.run().expect(2).stderr;
+    assert!(stderr.contains("invalid MongoDB URL mongodb://x:***@h:bad/db: "), "{stderr}");
+    assert!(stderr.contains("the port must be an integer between 1 and 65535"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
+}
+
+/// A server's refusal reads `operation: CodeName (code): the server's message`; the code and
+/// its name are what every MongoDB-compatible server shares, so they are what is asserted.
+#[test]
+fn a_server_error_names_the_operation_the_code_and_its_name() {
+    let project = project();
+    insert(&project.mongo(), "users", json!([{ "_id": 1, "email": "a@example.com" }]));
+    project.write("001_drop.yaml", "up:\n  - dropIndex: { collection: users, name: email_1 }\n");
+    let stderr = project.run(&["up"]).expect(1).stderr;
+    assert!(stderr.contains("dropIndex users email_1: IndexNotFound (27)"), "{stderr}");
+}
+
+#[test]
 fn a_url_without_a_database_is_refused() {
     let project = project();
-    let server = project.url.rsplit_once('/').unwrap().0.to_owned();
+    let server = MongoUrl::parse(&project.url).with_database("");
     let mut command = project.command(&["status"]);
-    command.arg("--url").arg(format!("{server}/"));
-    let output = command.output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--database"));
+    command.arg("--url").arg(&server);
+    let run = command.run().expect(2);
+    assert!(run.stderr.contains("--database"), "{}", run.stderr);
     let mut command = project.command(&["status", "--json", "--database", "named_by_flag"]);
-    command.arg("--url").arg(format!("{server}/"));
-    assert_eq!(command.output().unwrap().status.code(), Some(0));
+    command.arg("--url").arg(&server);
+    command.run().expect(0);
 }
 
 #[test]
@@ -318,8 +339,7 @@ fn six_runners_apply_each_migration_once_on_mongodb() {
     project.write("003_more.yaml", "up:\n  - insertMany: { collection: counter, documents: [ { _id: 3 } ] }\n");
     let runners: Vec<_> = (0..6).map(|_| project.spawn(&["up", "--lock-timeout", "120"])).collect();
     for runner in runners {
-        let output = runner.wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        runner.finish().expect(0);
     }
     assert_eq!(count(&db, "counter", doc! {}), 3, "each insert ran once (a second would fail on _id)");
     assert_eq!(count(&db, "big", doc! { "m": { "$exists": true } }), 300);
@@ -327,38 +347,43 @@ fn six_runners_apply_each_migration_once_on_mongodb() {
     assert_eq!(history.as_array().unwrap().len(), 3);
 }
 
+/// A migration that holds the lock until the test inserts `{ _id: "release" }` into `holder`:
+/// it says it started (counting its runs), then waits for the marker, whatever the server's speed.
+const HOLDER: &str = "module.exports = {\n\
+  transaction: false,\n\
+  async up(db) {\n\
+    const holder = db.collection('holder');\n\
+    await holder.updateOne({ _id: 'started' }, { $inc: { runs: 1 } }, { upsert: true });\n\
+    while (!(await holder.findOne({ _id: 'release' }))) await new Promise((resolve) => setTimeout(resolve, 50));\n\
+    await db.collection('counter').insertOne({ _id: 1 });\n\
+  },\n\
+};\n";
+
 #[test]
 fn a_killed_holder_is_taken_over_after_expiry_on_mongodb() {
     let project = project();
     let db = project.mongo();
-    let documents: Vec<serde_json::Value> = (0..300).map(|i| json!({ "_id": i, "n": i })).collect();
-    insert(&db, "big", serde_json::Value::Array(documents));
-    project.write("001_slow.yaml", "up:\n  - copyField: { collection: big, from: n, to: m }\n");
+    project.write("001_hold.js", HOLDER);
     project.write("002_after.yaml", "up:\n  - insertMany: { collection: counter, documents: [ { _id: 2 } ] }\n");
-    let mut holder = project.spawn(&["up", "--lock-ttl", "2"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while project.run(&["lock", "status", "--json"]).json()["locked"].is_null() {
-        assert!(Instant::now() < deadline, "the runner never took the lock");
+    let holder = project.spawn(&["up", "--lock-ttl", "2"]);
+    // Started means: the lock is held and the migration recorded `running` (it has no transaction).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&db, "holder", doc! { "_id": "started" }) == 0 {
+        assert!(Instant::now() < deadline, "the holder's migration never started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    holder.kill().unwrap();
-    holder.wait().unwrap();
+    holder.kill();
     assert!(!project.run(&["lock", "status", "--json"]).expect(0).json()["locked"].is_null());
 
-    // The killed run left its migration `running` (no transactions here): the successor waits for
-    // the lease to expire, then stops with the choices instead of guessing.
-    let successor = project.run(&["up", "--lock-ttl", "2", "--lock-timeout", "30"]);
-    let status = project.run(&["status", "--json"]).expect(0).json();
-    if status["failed"].as_array().unwrap().is_empty() {
-        // Killed before it recorded `running`: the successor simply applied everything.
-        successor.expect(0);
-    } else {
-        assert_eq!(successor.code, 1, "{}", successor.stderr);
-        assert!(successor.stderr.contains("mongrate up --retry"), "{}", successor.stderr);
-        project.run(&["up", "--retry"]).expect(0);
-    }
-    assert_eq!(count(&db, "counter", doc! {}), 1);
-    assert_eq!(count(&db, "big", doc! { "m": { "$exists": true } }), 300);
+    // The killed run left its migration `running`: the successor waits for the lease to expire,
+    // then stops with the choices instead of guessing.
+    let successor = project.run(&["up", "--lock-ttl", "2", "--lock-timeout", "30"]).expect(1);
+    assert!(successor.stderr.contains("mongrate up --retry"), "{}", successor.stderr);
+    assert_eq!(count(&db, "counter", doc! {}), 0, "nothing after the interrupted migration ran");
+    insert(&db, "holder", json!([{ "_id": "release" }]));
+    project.run(&["up", "--retry"]).expect(0);
+    assert_eq!(count(&db, "holder", doc! { "_id": "started", "runs": 2 }), 1, "the retry ran it again");
+    assert_eq!(count(&db, "counter", doc! {}), 2);
     assert!(project.run(&["lock", "status", "--json"]).expect(0).json()["locked"].is_null());
 }
 

@@ -57,16 +57,49 @@ fn mongodb_server() -> &'static str {
 
 /// A fresh database name on the test MongoDB server, as a URL.
 pub fn fresh_mongodb_url() -> String {
-    let server = mongodb_server();
-    let name = unique_name("m");
-    // mongodb://host:port/[db][?options] → the same with our database.
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[after_scheme..].find('/').map(|i| after_scheme + i).unwrap_or(base.len());
-    format!("{}/{name}{query}", &base[..host_end])
+    MongoUrl::parse(mongodb_server()).with_database(&unique_name("m"))
+}
+
+/// A MongoDB URL in its parts, so that a test can change the database and keep the rest:
+/// `mongodb://[user:password@]hosts[/database][?options]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MongoUrl {
+    /// `mongodb://[user:password@]hosts`.
+    pub server: String,
+    /// The path's database; empty when the URL names none.
+    pub database: String,
+    /// `?options`, or empty.
+    pub query: String,
+}
+
+impl MongoUrl {
+    pub fn parse(url: &str) -> MongoUrl {
+        let (base, query) = match url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (url, String::new()),
+        };
+        let after_scheme = base.find("://").map(|i| i + 3).expect("a URL with a scheme");
+        // A password may not hold a bare '/', so the first one after the credentials ends the hosts.
+        let hosts_start = base[after_scheme..].rfind('@').map(|i| after_scheme + i + 1).unwrap_or(after_scheme);
+        let hosts_end = base[hosts_start..].find('/').map(|i| hosts_start + i).unwrap_or(base.len());
+        let database = base[hosts_end..].trim_start_matches('/').to_owned();
+        MongoUrl { server: base[..hosts_end].to_owned(), database, query }
+    }
+
+    /// The same server, credentials and options, with `database` as the path (empty: none).
+    /// Credentials checked against the path's database (SCRAM's default) keep being checked there.
+    pub fn with_database(&self, database: &str) -> String {
+        let options = self.query.to_ascii_lowercase();
+        let scram = !options.contains("authmechanism=") || options.contains("authmechanism=scram");
+        let query = if self.server.contains('@') && scram && !options.contains("authsource=") {
+            let source = if self.database.is_empty() { "admin" } else { &self.database };
+            let separator = if self.query.is_empty() { '?' } else { '&' };
+            format!("{}{separator}authSource={source}", self.query)
+        } else {
+            self.query.clone()
+        };
+        format!("{}/{database}{query}", self.server)
+    }
 }
 
 /// Runs a future of the MongoDB driver from a synchronous test. One runtime for the whole test process: a driver client keeps background tasks on the runtime
@@ -100,6 +133,11 @@ pub fn fresh_postgres_url() -> String {
     format!("{base}/{name}")
 }
 
+/// Text of the MongoDB driver's debugging dump (its `Display` of an error), which no message of
+/// mongrate may show.
+const DRIVER_DUMP_MARKERS: &[&str] =
+    &["Kind:", "labels:", "source: None", "RawDocumentBuf", "server response: Some(", "Error {"];
+
 /// The result of one `mongrate` run.
 #[derive(Debug)]
 pub struct Run {
@@ -109,12 +147,21 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
-        Run {
+    /// The outcome of a finished `mongrate` process. Every run of the suite comes through here,
+    /// so every test checks for free that no output shows the driver's debugging text.
+    #[track_caller]
+    pub fn of(output: Output) -> Run {
+        let run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            if let Some(marker) = DRIVER_DUMP_MARKERS.iter().find(|marker| text.contains(*marker)) {
+                panic!("mongrate's {name} shows the MongoDB driver's debugging text ({marker:?}):\n{text}");
+            }
         }
+        run
     }
 
     /// Asserts the exit code, showing the output when it differs.
@@ -126,6 +173,75 @@ impl Run {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A `mongrate` command in a directory, with no URL leaking in from the environment. Its output
+/// is only to be had through [`Run::of`], which checks it.
+pub struct Mongrate(Command);
+
+impl Mongrate {
+    pub fn new(dir: &Path) -> Mongrate {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mongrate"));
+        command
+            .current_dir(dir)
+            .env_remove("MONGRATE_URL")
+            .env_remove("DATABASE_URL")
+            .env_remove("MONGO_URI")
+            .stdin(Stdio::null());
+        Mongrate(command)
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<std::ffi::OsStr>) -> &mut Mongrate {
+        self.0.arg(arg);
+        self
+    }
+
+    pub fn args<S: AsRef<std::ffi::OsStr>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Mongrate {
+        self.0.args(args);
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<std::ffi::OsStr>, value: impl AsRef<std::ffi::OsStr>) -> &mut Mongrate {
+        self.0.env(key, value);
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl AsRef<std::ffi::OsStr>) -> &mut Mongrate {
+        self.0.env_remove(key);
+        self
+    }
+
+    /// Runs to the end.
+    #[track_caller]
+    pub fn run(&mut self) -> Run {
+        Run::of(self.0.output().expect("mongrate runs"))
+    }
+
+    /// Starts it in the background, its output captured.
+    pub fn spawn(&mut self) -> Runner {
+        Runner(self.0.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mongrate starts"))
+    }
+}
+
+/// A `mongrate` running in the background.
+pub struct Runner(Child);
+
+impl Runner {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Kills it (SIGKILL) and reaps it; its output is dropped.
+    pub fn kill(mut self) {
+        self.0.kill().expect("SIGKILL");
+        self.0.wait().expect("reaped");
+    }
+
+    /// Waits for it to end.
+    #[track_caller]
+    pub fn finish(self) -> Run {
+        Run::of(self.0.wait_with_output().expect("mongrate finishes"))
     }
 }
 
@@ -165,27 +281,25 @@ impl Project {
         std::fs::remove_file(self.migrations().join(name)).expect("remove migration");
     }
 
-    /// A `mongrate` command bound to this project's database, with no URL leaking in from the
-    /// environment.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mongrate"));
-        command
-            .current_dir(self.path())
-            .env_remove("MONGRATE_URL")
-            .env_remove("DATABASE_URL")
-            .arg("--url")
-            .arg(&self.url)
-            .args(args)
-            .stdin(Stdio::null());
+    /// A `mongrate` command bound to this project's database.
+    pub fn command(&self, args: &[&str]) -> Mongrate {
+        let mut command = Mongrate::new(self.path());
+        command.arg("--url").arg(&self.url).args(args);
         command
     }
 
+    /// A `mongrate` command in this project's directory with no URL but what the project gives.
+    pub fn bare(&self) -> Mongrate {
+        Mongrate::new(self.path())
+    }
+
+    #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("mongrate runs"))
+        self.command(args).run()
     }
 
-    pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mongrate starts")
+    pub fn spawn(&self, args: &[&str]) -> Runner {
+        self.command(args).spawn()
     }
 
     /// The MongoDB database of this project.
@@ -271,4 +385,51 @@ macro_rules! on_both {
             }
         )*
     };
+}
+
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    #[test]
+    fn mongodb_urls_keep_credentials_and_options() {
+        let url = MongoUrl::parse("mongodb://user:p%2Fw@h1:1,h2:2/app?authMechanism=SCRAM-SHA-256&authSource=admin");
+        assert_eq!(url.server, "mongodb://user:p%2Fw@h1:1,h2:2");
+        assert_eq!(url.database, "app");
+        assert_eq!(url.query, "?authMechanism=SCRAM-SHA-256&authSource=admin");
+        assert_eq!(
+            url.with_database("other"),
+            "mongodb://user:p%2Fw@h1:1,h2:2/other?authMechanism=SCRAM-SHA-256&authSource=admin"
+        );
+        let bare = MongoUrl::parse("mongodb://127.0.0.1:27017/");
+        assert_eq!(
+            (bare.server.as_str(), bare.database.as_str(), bare.query.as_str()),
+            ("mongodb://127.0.0.1:27017", "", "")
+        );
+        assert_eq!(MongoUrl::parse("mongodb://h?replicaSet=rs0").with_database("x"), "mongodb://h/x?replicaSet=rs0");
+        // The user of `mongodb://u:p@h/users` is checked in `users`, wherever the path points later.
+        assert_eq!(MongoUrl::parse("mongodb://u:p@h/users").with_database("x"), "mongodb://u:p@h/x?authSource=users");
+        assert_eq!(
+            MongoUrl::parse("mongodb://u:p@h/?tls=true").with_database(""),
+            "mongodb://u:p@h/?tls=true&authSource=admin"
+        );
+        let x509 = "mongodb://CN=me@h/?authMechanism=MONGODB-X509";
+        assert_eq!(MongoUrl::parse(x509).with_database("x"), "mongodb://CN=me@h/x?authMechanism=MONGODB-X509");
+    }
+
+    fn output(stderr: &str) -> Output {
+        Output { status: std::process::ExitStatus::from_raw(0), stdout: Vec::new(), stderr: stderr.as_bytes().to_vec() }
+    }
+
+    #[test]
+    #[should_panic(expected = "debugging text")]
+    fn a_driver_dump_in_the_output_fails_the_test() {
+        Run::of(output("cannot connect: Kind: I/O error: refused, labels: {}, source: None, server response: None"));
+    }
+
+    #[test]
+    fn clean_output_passes_the_check() {
+        assert_eq!(Run::of(output("dropIndex users email_1: IndexNotFound (27): no such index")).code, 0);
+    }
 }
