@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: the same in production, and it follows paused time in tests.
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lease::{LeaseClaim, LeaseInfo, LeaseStore};
@@ -197,3 +200,6 @@ pub async fn with_lease<T>(
 pub fn new_owner_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,6 +24,8 @@ pub mod reporter;
 pub mod runner;
 pub mod status;
 pub mod target;
+#[cfg(test)]
+mod testing;
 pub mod timestamp;
 pub mod url_redaction;
 pub mod validation;

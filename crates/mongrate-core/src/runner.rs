@@ -1,8 +1,10 @@
 //! The run: plan, take the lease, re-plan under it, execute step by step, release.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
+// tokio's clock, not std's: the same in production, and it follows paused time in tests.
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
@@ -274,3 +276,6 @@ pub fn what_remains(direction: Direction, effect: FailureEffect) -> &'static str
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
