@@ -16,9 +16,9 @@ use crate::selection_failure::{describe_selection_failure, without_debug_dumps};
 /// The server's code for a duplicate key (a unique index, or `_id`).
 pub const DUPLICATE_KEY: i32 = 11000;
 
-/// A database error with what was being done.
+/// A database error with what was being done; the driver's error stays its source.
 pub fn server(doing: &str, error: &DriverError) -> Error {
-    Error::database(format!("{doing}: {}", describe(error)))
+    Error::database(format!("{doing}: {}", describe(error))).with_source(error.clone())
 }
 
 /// The error in words: the server's code, name and message for a refusal; the address and the

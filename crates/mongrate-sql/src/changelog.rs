@@ -23,9 +23,9 @@ pub struct Changelog {
     pub names: ChangelogNames,
 }
 
-/// Wraps a sqlx error with what was being done.
+/// Wraps a sqlx error with what was being done; the sqlx error stays its source.
 pub fn db_error(doing: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-    move |e| Error::database(format!("{doing}: {}", describe(&e)))
+    move |e| Error::database(format!("{doing}: {}", describe(&e))).with_source(e)
 }
 
 pub(crate) const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \
@@ -383,4 +383,17 @@ fn history_from_row(row: &AnyRow) -> Result<HistoryEntry> {
         batch: get(row, "batch")?,
         applied_by: applied_by(row)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_error_keeps_sqlx_error_as_its_source() {
+        let error = db_error("reading the changelog")(sqlx::Error::RowNotFound);
+        assert!(error.message.starts_with("reading the changelog: "), "{}", error.message);
+        let source = std::error::Error::source(&error).expect("the sqlx error is kept");
+        assert!(source.downcast_ref::<sqlx::Error>().is_some());
+    }
 }
