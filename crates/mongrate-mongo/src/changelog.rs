@@ -10,6 +10,7 @@ use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::{Error, Result, Version};
 
 use crate::errors::{codes, describe_bson, is_duplicate_key, server, server_failure};
+use crate::lease_store::LEASE_ID;
 
 /// Reads and writes the changelog of one database.
 #[derive(Clone)]
@@ -61,18 +62,25 @@ impl MongoChangelog {
     /// Every record, by version: the changelog's, with the `running` markers of migrations under
     /// way (or interrupted) in their place where a marker is newer.
     pub async fn records(&self) -> Result<Vec<MigrationRecord>> {
-        let mut records = self.changelog_records().await?;
-        for marker in self.running_markers().await? {
-            match records.iter_mut().find(|r| r.version == marker.version) {
-                // The changelog was written after the marker: the migration finished; the marker
-                // outlived a crash between the two writes.
-                Some(existing) if millis(&existing.updated_at) >= millis(&marker.updated_at) => {}
-                Some(existing) => *existing = marker,
-                None => records.push(marker),
-            }
-        }
-        records.sort_by_key(|r| r.version);
-        Ok(records)
+        let markers = self.running_markers().await?;
+        with_markers(self.changelog_records().await?, markers)
+    }
+
+    /// The records (as [`records`](Self::records)) and the lease document, in two round trips:
+    /// the lease and the running marker share the lock collection.
+    pub async fn records_and_lease(&self) -> Result<(Vec<MigrationRecord>, Option<Document>)> {
+        let documents: Vec<Document> = self
+            .lock()
+            .find(doc! { "_id": { "$in": [RUNNING_MARKER, LEASE_ID] } })
+            .await
+            .map_err(|e| server("reading the lock collection", &e))?
+            .try_collect()
+            .await
+            .map_err(|e| server("reading the lock collection", &e))?;
+        let (markers, leases): (Vec<Document>, Vec<Document>) =
+            documents.into_iter().partition(|d| d.get_str("_id").is_ok_and(|id| id == RUNNING_MARKER));
+        let markers = markers.iter().map(record_from_document).collect::<Result<Vec<_>>>()?;
+        Ok((with_markers(self.changelog_records().await?, markers)?, leases.into_iter().next()))
     }
 
     /// Records that a migration is running. The marker is one document of the lock collection
@@ -222,6 +230,22 @@ impl MongoChangelog {
         .map_err(|e| server("recording the history", &e))?;
         Ok(())
     }
+}
+
+/// The changelog's records with the `running` markers of migrations under way (or interrupted)
+/// in their place where a marker is newer.
+fn with_markers(mut records: Vec<MigrationRecord>, markers: Vec<MigrationRecord>) -> Result<Vec<MigrationRecord>> {
+    for marker in markers {
+        match records.iter_mut().find(|r| r.version == marker.version) {
+            // The changelog was written after the marker: the migration finished; the marker
+            // outlived a crash between the two writes.
+            Some(existing) if millis(&existing.updated_at) >= millis(&marker.updated_at) => {}
+            Some(existing) => *existing = marker,
+            None => records.push(marker),
+        }
+    }
+    records.sort_by_key(|r| r.version);
+    Ok(records)
 }
 
 /// The `_id` of the running marker in the lock collection.

@@ -72,6 +72,22 @@ impl MongoLeaseStore {
     }
 }
 
+impl MongoLeaseStore {
+    /// The lease a lock document describes, expired or not by the server's clock.
+    pub fn lease_from_document(&self, d: &Document) -> LeaseInfo {
+        LeaseInfo {
+            owner: d.get_str("owner").unwrap_or_default().to_owned(),
+            host: d.get_str("host").unwrap_or_default().to_owned(),
+            pid: d.get_i64("pid").or_else(|_| d.get_i32("pid").map(i64::from)).unwrap_or_default(),
+            reason: d.get_str("reason").unwrap_or_default().to_owned(),
+            locked_at: rfc3339_millis(millis(d, "lockedAt")),
+            heartbeat_at: rfc3339_millis(millis(d, "heartbeatAt")),
+            expires_at: rfc3339_millis(millis(d, "expiresAt")),
+            expired: millis(d, "expiresAt") < self.now(),
+        }
+    }
+}
+
 #[async_trait]
 impl LeaseStore for MongoLeaseStore {
     async fn try_acquire(&self, claim: &LeaseClaim) -> Result<bool> {
@@ -123,16 +139,7 @@ impl LeaseStore for MongoLeaseStore {
             .find_one(doc! { "_id": LEASE_ID })
             .await
             .map_err(|e| server("reading the migration lock", &e))?;
-        Ok(found.map(|d| LeaseInfo {
-            owner: d.get_str("owner").unwrap_or_default().to_owned(),
-            host: d.get_str("host").unwrap_or_default().to_owned(),
-            pid: d.get_i64("pid").or_else(|_| d.get_i32("pid").map(i64::from)).unwrap_or_default(),
-            reason: d.get_str("reason").unwrap_or_default().to_owned(),
-            locked_at: rfc3339_millis(millis(&d, "lockedAt")),
-            heartbeat_at: rfc3339_millis(millis(&d, "heartbeatAt")),
-            expires_at: rfc3339_millis(millis(&d, "expiresAt")),
-            expired: millis(&d, "expiresAt") < self.now(),
-        }))
+        Ok(found.map(|d| self.lease_from_document(&d)))
     }
 
     async fn force_release(&self) -> Result<Option<LeaseInfo>> {

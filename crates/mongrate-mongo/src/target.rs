@@ -12,7 +12,7 @@ use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::{DryRunStep, ServerInfo, execute_each};
+use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
 use crate::capabilities::{Capabilities, detect};
@@ -256,6 +256,15 @@ impl Target for MongoTarget {
 
     async fn server_info(&self) -> Result<ServerInfo> {
         Ok(self.capabilities.server_info())
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot> {
+        let (records, lease) = self.changelog.records_and_lease().await?;
+        Ok(Snapshot {
+            records,
+            lock: lease.map(|document| self.lease.lease_from_document(&document)),
+            server: self.capabilities.server_info(),
+        })
     }
 
     async fn changelog_exists(&self) -> Result<bool> {

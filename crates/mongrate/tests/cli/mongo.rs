@@ -403,6 +403,10 @@ fn lock_status_and_release_on_mongodb() {
     );
     let held = project.run(&["lock", "status", "--json"]).expect(0).json();
     assert_eq!(held["locked"]["host"], "other-host");
+    // `status` reads the lock together with the running marker: the same lease, and one migration.
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["locked"], held["locked"], "{status}");
+    assert_eq!(status["summary"]["applied"], 1);
     project.write("002_b.yaml", "up:\n  - createCollection: { collection: b }\n");
     project.run(&["up", "--lock-timeout", "1"]).expect(3);
     project.run(&["lock", "release"]).expect(2);
