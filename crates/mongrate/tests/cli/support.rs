@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +130,23 @@ impl Run {
     }
 }
 
+/// Waits for a spawned `mongrate` at most `limit`: one still running then is killed and the test
+/// fails, so a process that hangs at exit fails the test instead of blocking the suite.
+pub fn wait_within(child: Child, limit: Duration) -> Run {
+    let pid = child.id();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(output) => Run::from(output.expect("mongrate's output")),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("mongrate did not exit within {limit:?}");
+        }
+    }
+}
+
 /// A directory with `migrations/`, bound to one database.
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -186,6 +204,11 @@ impl Project {
 
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mongrate starts")
+    }
+
+    /// Runs `mongrate` and fails the test if it has not exited within `limit`.
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> Run {
+        wait_within(self.spawn(args), limit)
     }
 
     /// The MongoDB database of this project.
