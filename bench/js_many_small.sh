@@ -43,15 +43,7 @@ require_tools cargo python3 node
 node_modules="$root/tools/node/node_modules"
 [ -d "$node_modules/mongodb" ] || die "$node_modules/mongodb missing (tools/setup.sh installs it)"
 
-tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/mongrate-bench-js-small.XXXXXX")
-fdb_dir="$tmp/ferretdb"
-fdb_started=
-cleanup() {
-  if [ -n "$fdb_started" ]; then "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch mongrate-bench-js-small
 mkdir -p "$tmp/bin" "$tmp/logs" "$tmp/migrations" "$tmp/run"
 
 # The binaries are copied into the scratch directory: a rebuild during the run cannot change them.
@@ -59,7 +51,7 @@ note "building mongrate (cargo build --release -p mongrate)"
 cargo build --release -p mongrate >&2 || die "cargo build --release -p mongrate failed"
 cp "$root/target/release/mongrate" "$tmp/bin/mongrate"
 tools=(mongrate)
-mongrate_line="$("$tmp/bin/mongrate" --version) (target/release, git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ has uncommitted changes'))"
+mongrate_line=$(build_line "$tmp/bin/mongrate")
 if [ -n "$BASELINE" ]; then
   cp "$BASELINE" "$tmp/bin/baseline"
   tools+=(baseline)
