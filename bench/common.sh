@@ -45,3 +45,23 @@ record_timed() {
   [ "$run" = warmup ] && return 0
   seconds_between "$start" "$end" | sed "s/^/$backend\t$phase\t$tool\t$run\t/" >>"$results"
 }
+
+# make_scratch NAME: a scratch directory $tmp (in $BENCH_TMPDIR, $TMPDIR or /tmp) for a FerretDB
+# server in $fdb_dir; on exit the server (once $fdb_started is set) is stopped and $tmp removed.
+make_scratch() {
+  tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/$1.XXXXXX")
+  fdb_dir="$tmp/ferretdb"
+  fdb_started=
+  trap cleanup_scratch EXIT
+  trap 'exit 130' INT TERM
+}
+
+cleanup_scratch() {
+  if [ -n "$fdb_started" ]; then "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || true; fi
+  rm -rf "$tmp"
+}
+
+# build_line BINARY: the binary's version and the commit of the work tree it was built from.
+build_line() {
+  echo "$("$1" --version) (target/release, git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ has uncommitted changes'))"
+}

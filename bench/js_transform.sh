@@ -76,15 +76,7 @@ python3 -c 'import sqlite3, sys; sys.exit(sqlite3.sqlite_version_info < (3, 38))
 # ---------------------------------------------------------------------------------------------
 # Scratch space (made first: the binaries are copied into it), FerretDB server, cleanup
 # ---------------------------------------------------------------------------------------------
-tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/mongrate-bench-js.XXXXXX")
-fdb_dir="$tmp/ferretdb"
-fdb_started=
-cleanup() {
-  if [ -n "$fdb_started" ]; then "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch mongrate-bench-js
 mkdir -p "$tmp/bin" "$tmp/logs" "$tmp/config" "$tmp/rss" "$tmp/migrations" "$tmp/run"
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +87,7 @@ note "building mongrate (cargo build --release -p mongrate)"
 cargo build --release -p mongrate >&2 || die "cargo build --release -p mongrate failed"
 cp "$root/target/release/mongrate" "$tmp/bin/mongrate"
 mongrate="$tmp/bin/mongrate"
-mongrate_version="$("$mongrate" --version) (target/release, git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ has uncommitted changes'))"
+mongrate_version=$(build_line "$mongrate")
 
 note "building the floor (bench/transform-floor, CARGO_TARGET_DIR=target)"
 CARGO_TARGET_DIR="$root/target" cargo build --release --locked --manifest-path "$bench_dir/transform-floor/Cargo.toml" >&2 \

@@ -75,15 +75,7 @@ export BENCH_NODE_MODULES="$node_modules"
 # ---------------------------------------------------------------------------------------------
 # Scratch space, FerretDB server, cleanup
 # ---------------------------------------------------------------------------------------------
-tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/mongrate-bench-mongo.XXXXXX")
-fdb_dir="$tmp/ferretdb"
-fdb_started=
-cleanup() {
-  if [ -n "$fdb_started" ]; then "$root/tools/ferretdb-test-server.sh" stop "$fdb_dir" || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch mongrate-bench-mongo
 
 note "starting FerretDB (tools/ferretdb-test-server.sh; the first run builds it with Go)"
 fdb_url=$("$root/tools/ferretdb-test-server.sh" start "$fdb_dir" $$) || die "tools/ferretdb-test-server.sh start failed"

@@ -9,18 +9,25 @@ use mongrate_mongo::script::{ScriptEngine, ScriptOutcome, ScriptRun};
 
 use crate::console::{ConsoleSink, StderrConsole};
 use crate::inspector::Inspector;
+use crate::io_thread::IoThread;
 use crate::step_thread::{StepJob, run_step};
 
 /// Runs `.js`, `.mjs` and `.cjs` migrations (migrate-mongo's format and the seed styles).
+///
+/// Its migrations outside a transaction share one I/O thread with one client, started at the
+/// first and ended when the engine is dropped: one per run, since the command makes one engine
+/// per target. (An engine shared by targets with other client options makes a new one when the
+/// options change.)
 pub struct JsEngine {
     console: Arc<dyn ConsoleSink>,
     inspector: Inspector,
+    io: IoThread,
 }
 
 impl JsEngine {
     /// An engine whose migrations' console output goes to `console`.
     pub fn new(console: Arc<dyn ConsoleSink>) -> Self {
-        JsEngine { inspector: Inspector::new(console.clone()), console }
+        JsEngine { inspector: Inspector::new(console.clone()), console, io: IoThread::default() }
     }
 }
 
@@ -58,7 +65,7 @@ impl ScriptEngine for JsEngine {
     }
 
     async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<ScriptOutcome, StepFailure> {
-        run_step(StepJob {
+        let job = StepJob {
             path: run.file.path.clone(),
             source: run.file.content.clone(),
             direction: run.direction,
@@ -68,8 +75,8 @@ impl ScriptEngine for JsEngine {
             dry_run: run.dry_run,
             console: self.console.clone(),
             transaction: run.transaction,
-        })
-        .await
+        };
+        run_step(job, &self.io).await
     }
 }
 

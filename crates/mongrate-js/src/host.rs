@@ -13,6 +13,9 @@ use crate::module_source::{MigrationLoader, MigrationResolver, is_es_module};
 /// Deep recursion in a migration fails with a RangeError instead of overflowing the thread's stack.
 const MAX_STACK: usize = 4 * 1024 * 1024;
 
+/// The stack of a thread that runs JavaScript: `MAX_STACK` and the Rust frames around it.
+pub const THREAD_STACK: usize = 16 * 1024 * 1024;
+
 /// The prelude, in the order it must run.
 const PRELUDE: &[(&str, &str)] = &[
     ("mongrate:bson", include_str!("prelude/bson.js")),

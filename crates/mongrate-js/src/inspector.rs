@@ -12,7 +12,7 @@ use std::time::Duration;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt};
 
 use crate::console::ConsoleSink;
-use crate::host::{Declaration, describe, install_prelude, load_exports, new_runtime};
+use crate::host::{Declaration, THREAD_STACK, describe, install_prelude, load_exports, new_runtime};
 use crate::host_state::HostState;
 
 /// A file's top level gets this long; then it is stopped (an endless loop must not hang `status`).
@@ -60,7 +60,7 @@ fn spawn(console: Arc<dyn ConsoleSink>) -> Result<Sender<Request>, String> {
     let (sender, receiver) = channel();
     std::thread::Builder::new()
         .name("mongrate-js-inspect".to_owned())
-        .stack_size(16 * 1024 * 1024)
+        .stack_size(THREAD_STACK)
         .spawn(move || {
             let Ok(tokio) = tokio::runtime::Builder::new_current_thread().enable_time().build() else { return };
             tokio.block_on(serve(receiver, console));

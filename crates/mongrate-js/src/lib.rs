@@ -9,6 +9,7 @@ mod engine;
 mod host;
 mod host_state;
 mod inspector;
+mod io_thread;
 mod js_error;
 mod migrate_mongo_config;
 mod module_source;

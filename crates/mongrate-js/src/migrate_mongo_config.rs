@@ -9,7 +9,7 @@ use mongrate_core::config::MigrateMongoConfig;
 use rquickjs::{CatchResultExt, Function, Object};
 
 use crate::console::StderrConsole;
-use crate::host::{install_prelude, load_exports, new_runtime};
+use crate::host::{THREAD_STACK, install_prelude, load_exports, new_runtime};
 use crate::host_state::HostState;
 use crate::module_source::read_module;
 
@@ -20,7 +20,7 @@ pub fn read_migrate_mongo_config(path: &Path) -> Result<MigrateMongoConfig, Stri
     let shown = path.display().to_string();
     std::thread::Builder::new()
         .name("mongrate-js-config".to_owned())
-        .stack_size(16 * 1024 * 1024)
+        .stack_size(THREAD_STACK)
         .spawn(move || {
             let tokio = tokio::runtime::Builder::new_current_thread()
                 .enable_time()

@@ -1,11 +1,10 @@
-//! Runs one migration's `up` or `down` on a thread of its own.
+//! Runs one migration's `up` or `down` away from the caller's thread.
 //!
-//! QuickJS values cannot cross threads, so the migration runs on a new thread: the caller's future
-//! stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat. The thread has a
-//! tokio runtime and a MongoDB client of its own, so the driver's sockets are polled where the
-//! migration awaits them: with the caller's client every command crossed threads several times
-//! (pool checkout, socket readiness), ~130 µs per round trip on FerretDB. A migration in a
-//! transaction uses the caller's client and runtime instead: its session belongs to that client.
+//! QuickJS values cannot cross threads, so the migration runs on another thread: the caller's
+//! future stays `Send`, and a CPU-heavy migration does not stall the lease heartbeat. Outside a
+//! transaction that is the engine's I/O thread (`io_thread`), with its own runtime and client. A
+//! migration in a transaction gets a thread of its own that uses the caller's client and runtime:
+//! its session belongs to that client.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -14,17 +13,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mongodb::options::ClientOptions;
-use mongodb::{Client, ClientSession, Database};
+use mongodb::{ClientSession, Database};
 use mongrate_core::execution::{FailureEffect, StepFailure};
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind};
 use mongrate_mongo::capabilities::Capabilities;
 use mongrate_mongo::script::ScriptOutcome;
 use rquickjs::CatchResultExt;
+use tokio::sync::oneshot;
 
 use crate::console::ConsoleSink;
-use crate::host::{describe, install_prelude, load_exports, new_runtime, start};
+use crate::host::{THREAD_STACK, describe, install_prelude, load_exports, new_runtime, start};
 use crate::host_state::HostState;
+use crate::io_thread::{IoThread, StartError};
 
 /// Everything the thread needs, owned.
 pub struct StepJob {
@@ -32,7 +33,7 @@ pub struct StepJob {
     pub source: String,
     pub direction: Direction,
     pub database: Database,
-    /// The options of `database`'s client, for the thread's own client.
+    /// The options of `database`'s client, for the I/O thread's own client.
     pub client_options: ClientOptions,
     pub capabilities: Capabilities,
     pub dry_run: bool,
@@ -57,36 +58,49 @@ fn failed(message: String, partial: bool) -> StepFailure {
 }
 
 /// Runs the job and waits for it without blocking the caller's runtime.
-pub async fn run_step(job: StepJob) -> StepResult {
+pub async fn run_step(job: StepJob, io: &IoThread) -> StepResult {
     let stop = Arc::new(AtomicBool::new(false));
     let _stop_on_drop = StopOnDrop(stop.clone());
-    let handle = tokio::runtime::Handle::current();
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let spawned =
-        std::thread::Builder::new().name("mongrate-js".to_owned()).stack_size(16 * 1024 * 1024).spawn(move || {
-            let result =
-                if job.transaction.is_some() { handle.block_on(execute(job, stop)) } else { own_io(job, stop) };
-            let _ = sender.send(result);
-        });
-    if let Err(error) = spawned {
-        return Err(failed(format!("cannot start the JavaScript engine's thread: {error}"), false));
-    }
+    let answer =
+        if job.transaction.is_some() { in_caller_runtime(job, stop) } else { on_io_thread(job, stop, io).await };
+    let receiver = answer.map_err(|why| match why {
+        StartError::Thread(error) => failed(format!("cannot start the JavaScript engine's thread: {error}"), false),
+        StartError::Runtime(e) => failed(format!("cannot start the JavaScript engine's runtime: {e}"), false),
+        StartError::Client(e) => failed(
+            format!("cannot connect the JavaScript engine to MongoDB: {}", mongrate_mongo::errors::describe(&e)),
+            false,
+        ),
+    })?;
     receiver.await.unwrap_or_else(|_| Err(failed("the JavaScript engine stopped without an answer".to_owned(), true)))
 }
 
-/// Runs the job on this thread's own runtime, against a client of its own.
-fn own_io(mut job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(format!("cannot start the JavaScript engine's runtime: {e}"), false))?;
-    runtime.block_on(async move {
-        // Made inside the runtime: the client starts its monitoring tasks on it.
-        let client = Client::with_options(job.client_options.clone())
-            .map_err(|e| failed(format!("cannot connect the JavaScript engine to MongoDB: {e}"), false))?;
+/// A thread for this job that awaits its I/O on the caller's runtime (the transaction's session
+/// belongs to the caller's client).
+fn in_caller_runtime(job: StepJob, stop: Arc<AtomicBool>) -> Result<oneshot::Receiver<StepResult>, StartError> {
+    let handle = tokio::runtime::Handle::current();
+    let (sender, receiver) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("mongrate-js".to_owned())
+        .stack_size(THREAD_STACK)
+        .spawn(move || {
+            let _ = sender.send(handle.block_on(execute(job, stop)));
+        })
+        .map_err(StartError::Thread)?;
+    Ok(receiver)
+}
+
+/// The job on the engine's I/O thread, against its client.
+async fn on_io_thread(
+    mut job: StepJob,
+    stop: Arc<AtomicBool>,
+    io: &IoThread,
+) -> Result<oneshot::Receiver<StepResult>, StartError> {
+    let options = std::mem::take(&mut job.client_options);
+    io.submit(&options, move |client| {
         job.database = client.database(job.database.name());
-        execute(job, stop).await
+        execute(job, stop)
     })
+    .await
 }
 
 async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {

@@ -8,7 +8,7 @@ use bson::{Binary, Bson, DateTime, Document, Regex, Timestamp, doc, oid::ObjectI
 use futures_util::TryStreamExt;
 
 use crate::mongo_dump::{count, dump, insert};
-use crate::support::{Backend, Project, block_on};
+use crate::support::{Backend, Project, Runner, block_on};
 
 fn project() -> Project {
     Project::new(Backend::Mongo)
@@ -322,6 +322,20 @@ fn dry_run_reads_counts_writes_by_line_and_writes_nothing() {
     assert!(!names.iter().any(|n| n.starts_with("mongrate_")), "not even the changelog: {names:?}");
 }
 
+/// Long enough for any server, short enough that a process hanging at exit fails the test.
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Sends SIGINT (Ctrl-C) to the runner once `collection` has a document: its migration has started.
+fn interrupt_when_written(project: &Project, runner: &Runner, collection: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&project.mongo(), collection, doc! {}) == 0 {
+        assert!(Instant::now() < deadline, "the migration never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = std::process::Command::new("kill").args(["-INT", &runner.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+}
+
 #[test]
 fn ctrl_c_stops_a_running_javascript_migration_and_records_it() {
     let project = project();
@@ -330,17 +344,70 @@ fn ctrl_c_stops_a_running_javascript_migration_and_records_it() {
         "module.exports = { async up(db) { await db.collection('a').insertOne({ _id: 1 }); for (;;) {} } };\n",
     );
     let runner = project.spawn(&["up"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&project.mongo(), "a", doc! {}) == 0 {
-        assert!(Instant::now() < deadline, "the migration never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let interrupted = std::process::Command::new("kill").args(["-INT", &runner.id().to_string()]).status().unwrap();
-    assert!(interrupted.success());
-    let run = runner.finish().expect(1);
+    interrupt_when_written(&project, &runner, "a");
+    let run = runner.finish_within(EXIT_LIMIT).expect(1);
     assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
     let status = project.run(&["status", "--json"]).expect(0).json();
     assert_eq!(status["failed"][0]["version"], "1", "the interrupted migration is recorded: {status}");
+    assert!(status["locked"].is_null(), "the lock is released: {status}");
+}
+
+/// A small migration: inserts `{ _id: n }` into `steps`, with its down.
+fn small_step(n: u32) -> String {
+    format!(
+        "module.exports = {{\n  async up(db) {{ await db.collection('steps').insertOne({{ _id: {n} }}); }},\n  \
+         async down(db) {{ await db.collection('steps').deleteOne({{ _id: {n} }}); }},\n}};\n"
+    )
+}
+
+// The migrations of a run share one JavaScript I/O thread and its connection: a run of several,
+// its dry-run and its revert all work, and the process exits once the run is done.
+#[test]
+fn a_run_of_several_javascript_migrations_works_and_exits() {
+    let project = project();
+    for n in 1..=4 {
+        project.write(&format!("00{n}-step.js"), &small_step(n));
+    }
+    // One that leaves a cursor open with a batch read ahead, and a session never ended.
+    project.write(
+        "005-open-ends.mjs",
+        "export async function up(db, client) {\n  const cursor = db.collection('steps').find({}).batchSize(1);\n  \
+         await cursor.next();\n  const session = client.startSession();\n  \
+         await db.collection('steps').insertOne({ _id: 5 }, { session });\n}\n\
+         export async function down(db) { await db.collection('steps').deleteOne({ _id: 5 }); }\n",
+    );
+    let preview = project.run_within(&["up", "--dry-run", "--json"], EXIT_LIMIT).expect(0).json();
+    assert_eq!(preview["preview"].as_array().map(Vec::len), Some(5), "{preview}");
+    assert_eq!(count(&project.mongo(), "steps", doc! {}), 0, "a dry-run writes nothing");
+    project.run_within(&["up"], EXIT_LIMIT).expect(0);
+    let ids: Vec<i32> = find_all(&project.mongo(), "steps").iter().map(|d| d.get_i32("_id").unwrap()).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["summary"]["applied"], 5, "{status}");
+    project.run_within(&["down", "--all"], EXIT_LIMIT).expect(0);
+    assert_eq!(count(&project.mongo(), "steps", doc! {}), 0, "every down ran");
+}
+
+// Ctrl-C while a later migration of the run awaits something that never comes (no JavaScript
+// runs, so nothing can stop it): the migrations before it stay applied, it is recorded, the lock
+// is released, and the process exits without waiting for the abandoned migration.
+#[test]
+fn ctrl_c_during_a_waiting_javascript_migration_records_it_and_exits() {
+    let project = project();
+    project.write("001-step.js", &small_step(1));
+    project.write("002-step.js", &small_step(2));
+    project.write(
+        "003-waits.js",
+        "module.exports = { async up(db) {\n  await db.collection('b').insertOne({ _id: 1 });\n  \
+         await new Promise((resolve) => setTimeout(resolve, 3600 * 1000));\n} };\n",
+    );
+    let runner = project.spawn(&["up"]);
+    interrupt_when_written(&project, &runner, "b");
+    let run = runner.finish_within(EXIT_LIMIT).expect(1);
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["summary"]["applied"], 2, "{status}");
+    assert_eq!(status["failed"][0]["version"], "3", "the interrupted migration is recorded: {status}");
     assert!(status["locked"].is_null(), "the lock is released: {status}");
 }
 

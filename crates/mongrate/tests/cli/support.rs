@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +244,25 @@ impl Runner {
     pub fn finish(self) -> Run {
         Run::of(self.0.wait_with_output().expect("mongrate finishes"))
     }
+
+    /// Waits for it at most `limit`: one still running then is killed and the test fails, so a
+    /// process that hangs at exit fails the test instead of blocking the suite.
+    #[track_caller]
+    pub fn finish_within(self, limit: Duration) -> Run {
+        let pid = self.0.id();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let child = self.0;
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait_with_output());
+        });
+        match receiver.recv_timeout(limit) {
+            Ok(output) => Run::of(output.expect("mongrate's output")),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                panic!("mongrate did not exit within {limit:?}");
+            }
+        }
+    }
 }
 
 /// A directory with `migrations/`, bound to one database.
@@ -300,6 +320,11 @@ impl Project {
 
     pub fn spawn(&self, args: &[&str]) -> Runner {
         self.command(args).spawn()
+    }
+
+    /// Runs `mongrate` and fails the test if it has not exited within `limit`.
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> Run {
+        self.spawn(args).finish_within(limit)
     }
 
     /// The MongoDB database of this project.
