@@ -471,3 +471,36 @@ fn a_failed_migration_in_a_transaction_leaves_nothing_behind() {
         "the JavaScript migration's writes were rolled back"
     );
 }
+
+/// Group commit on a server with transactions: a failure in a group is pinned to its migration.
+#[test]
+#[ignore = "needs a MongoDB replica set in MONGRATE_TEST_MONGODB_URI (FerretDB has no transactions)"]
+fn a_failure_in_a_transaction_group_is_pinned_to_its_migration() {
+    let project = project();
+    let insert_one = |n: u32| format!("up:\n  - insertMany: {{ collection: steps, documents: [ {{ _id: {n} }} ] }}\n");
+    for n in [1, 2, 4, 5] {
+        project.write(&format!("{n}-step.yaml"), &insert_one(n));
+    }
+    // The third inserts a document and then one whose `_id` is taken: a duplicate key.
+    project.write("3-bad.yaml", "up:\n  - insertMany: { collection: steps, documents: [ { _id: 30 }, { _id: 1 } ] }\n");
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["server"]["transactions"], true, "the server must be a replica set: {status}");
+    let failed = project.run(&["up", "--json"]).expect(1);
+    let report = failed.json();
+    let applied: Vec<&str> =
+        report["steps"].as_array().unwrap().iter().map(|s| s["version"].as_str().unwrap()).collect();
+    assert_eq!(applied, ["1", "2"], "{report}");
+    assert!(
+        failed.stderr.contains("DuplicateKey (11000)") && failed.stderr.contains("rolled back"),
+        "{}",
+        failed.stderr
+    );
+    let ids: Vec<i64> = crate::mongo_dump::ids(&project.mongo(), "steps");
+    assert_eq!(ids, [1, 2], "the failed migration's first insert was rolled back, later ones never ran");
+
+    project.write("3-bad.yaml", &insert_one(3));
+    project.run(&["up"]).expect(0);
+    assert_eq!(crate::mongo_dump::ids(&project.mongo(), "steps"), [1, 2, 3, 4, 5]);
+    let history = project.run(&["history", "--json", "--status", "completed"]).expect(0).json();
+    assert_eq!(history.as_array().unwrap().len(), 5, "one history entry per migration: {history}");
+}

@@ -93,3 +93,15 @@ pub fn insert(db: &mongodb::Database, collection: &str, documents: serde_json::V
 pub fn count(db: &mongodb::Database, collection: &str, filter: Document) -> u64 {
     block_on(db.collection::<Document>(collection).count_documents(filter)).expect("count")
 }
+
+/// The integer `_id`s of a collection, in order.
+pub fn ids(db: &mongodb::Database, collection: &str) -> Vec<i64> {
+    block_on(async {
+        let cursor = db.collection::<Document>(collection).find(Document::new()).sort(bson::doc! { "_id": 1 }).await?;
+        futures_util::TryStreamExt::try_collect::<Vec<Document>>(cursor).await
+    })
+    .expect("read the collection")
+    .iter()
+    .map(|d| d.get_i64("_id").or_else(|_| d.get_i32("_id").map(i64::from)).expect("an integer _id"))
+    .collect()
+}
