@@ -35,27 +35,11 @@ pub fn groups(steps: &[Step], max: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::{Migration, MigrationFile, MigrationMeta};
     use crate::plan::Direction;
-    use crate::version::Version;
+    use crate::testing::migration;
 
     fn step(version: i64, transactional: bool) -> Step {
-        Step {
-            direction: Direction::Up,
-            migration: Migration {
-                file: MigrationFile {
-                    version: Version(version),
-                    file_name: format!("{version}_m.sql"),
-                    slug: "m".into(),
-                    extension: "sql".into(),
-                    path: format!("{version}_m.sql").into(),
-                    content: String::new(),
-                    checksum: String::new(),
-                },
-                meta: MigrationMeta { name: "m".into(), description: None, reversible: true, transactional },
-            },
-            previous: None,
-        }
+        Step { direction: Direction::Up, migration: migration(version, transactional), previous: None }
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub fn migrations(transactional: &[bool]) -> Vec<Migration> {
     (1..).zip(transactional).map(|(version, &transactional)| migration(version, transactional)).collect()
 }
 
-fn migration(version: i64, transactional: bool) -> Migration {
+/// A reversible migration `<version>_step.sql`.
+pub fn migration(version: i64, transactional: bool) -> Migration {
     let file_name = format!("{version}_step.sql");
     Migration {
         file: MigrationFile {

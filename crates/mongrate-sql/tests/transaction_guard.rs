@@ -3,38 +3,19 @@
 //! by one that fails. The parser refuses the statements mongrate recognises (`COMMIT`, …); these
 //! tests send them anyway, as an unrecognised one would arrive.
 
-use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mongrate_sql::execute::{BatchFailure, release_guard, run_guarded_batch};
 use mongrate_sql::statement_split::split_statements;
 use mongrate_sql::transaction_guard;
+use mongrate_testkit::test_servers::server_url;
 use sqlx::{AnyConnection, Connection};
 
 /// A PostgreSQL server: `MONGRATE_TEST_POSTGRES_URL`, or a throw-away cluster for this process.
 fn postgres_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("MONGRATE_TEST_POSTGRES_URL") {
-            return url;
-        }
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/pg-test-server.sh");
-        let dir = std::env::temp_dir().join(format!("mongrate-sql-test-pg-{}", std::process::id()));
-        let output = Command::new("bash")
-            .arg(script)
-            .arg("start")
-            .arg(&dir)
-            .arg(std::process::id().to_string())
-            .output()
-            .expect("bash runs");
-        assert!(
-            output.status.success(),
-            "could not start PostgreSQL: {}\nRun `bash tools/setup.sh`, or set MONGRATE_TEST_POSTGRES_URL.",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    })
+    URL.get_or_init(|| server_url("MONGRATE_TEST_POSTGRES_URL", "pg-test-server.sh", "PostgreSQL"))
 }
 
 async fn connect(postgres: bool) -> AnyConnection {

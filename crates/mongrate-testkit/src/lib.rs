@@ -5,6 +5,8 @@
 //! Edits work on characters, not bytes: every parser reads text that is already known to be
 //! UTF-8 (a file that is not is refused before any parser sees it).
 
+pub mod test_servers;
+
 use proptest::prelude::*;
 
 /// One random edit of a text. Positions are taken modulo the text's length at that point, so

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+
+use mongrate_testkit::test_servers::server_url;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -16,44 +18,18 @@ pub enum Backend {
     Mongo,
 }
 
-/// Starts a test server with one of the tools/*-test-server.sh scripts; it stops when this test
-/// process ends. Fails with the command that fixes a missing server.
-fn start_test_server(script: &str, name: &str, variable: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("mongrate-test-{script}-{}", std::process::id()));
-    let output = Command::new("bash")
-        .arg(repo_root().join("tools").join(script))
-        .arg("start")
-        .arg(&dir)
-        .arg(std::process::id().to_string())
-        .output()
-        .expect("bash runs");
-    assert!(
-        output.status.success(),
-        "could not start the {name} test server: {}\nRun `bash tools/setup.sh` (it installs and builds the test servers), \
-         or set {variable} to a server the tests may create databases on.",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 /// The PostgreSQL server of this test process: `MONGRATE_TEST_POSTGRES_URL`, or a throw-away
 /// cluster started by tools/pg-test-server.sh.
 fn postgres_server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        std::env::var("MONGRATE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| start_test_server("pg-test-server.sh", "PostgreSQL", "MONGRATE_TEST_POSTGRES_URL"))
-    })
+    SERVER.get_or_init(|| server_url("MONGRATE_TEST_POSTGRES_URL", "pg-test-server.sh", "PostgreSQL"))
 }
 
 /// The MongoDB-wire server of this test process: `MONGRATE_TEST_MONGODB_URI` (a real MongoDB),
 /// or FerretDB started by tools/ferretdb-test-server.sh.
 fn mongodb_server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        std::env::var("MONGRATE_TEST_MONGODB_URI")
-            .unwrap_or_else(|_| start_test_server("ferretdb-test-server.sh", "FerretDB", "MONGRATE_TEST_MONGODB_URI"))
-    })
+    SERVER.get_or_init(|| server_url("MONGRATE_TEST_MONGODB_URI", "ferretdb-test-server.sh", "FerretDB"))
 }
 
 /// A fresh database name on the test MongoDB server, as a URL.
