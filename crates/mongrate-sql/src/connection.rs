@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use mongrate_core::url_redaction::{hide_password, redact_url};
 use mongrate_core::{Error, Result};
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 
 use crate::dialect::Dialect;
 
@@ -138,7 +139,10 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Opens a small pool: one connection runs migrations, one renews the lease.
-pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<AnyPool> {
+/// Opens the pool and its first connection, which becomes the run's primary connection (handing
+/// it back and acquiring it again would open a second one: a connection goes back to the pool
+/// asynchronously).
+pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<(AnyPool, PoolConnection<Any>)> {
     static DRIVERS: Once = Once::new();
     DRIVERS.call_once(sqlx::any::install_default_drivers);
     check_url(url)?;
@@ -155,7 +159,7 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<A
         })?;
     // Connect now, so an unreachable database is reported before anything else.
     match tokio::time::timeout(timeout, pool.acquire()).await {
-        Ok(Ok(_)) => Ok(pool),
+        Ok(Ok(connection)) => Ok((pool, connection)),
         Ok(Err(e)) => Err(Error::database(format!("cannot connect to {shown}: {}", crate::errors::describe(&e)))),
         Err(_) => Err(Error::database(format!(
             "cannot connect to {shown}: no answer within {} s (raise connect_timeout_seconds if the server is slow)",

@@ -4,13 +4,9 @@
 //! connection after another connection changed it, so alternating pool connections across 1000
 //! schema-changing migrations costs time that grows with the square of their number.
 
+use sqlx::Any;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
 use tokio::sync::{Mutex, MutexGuard};
-
-use mongrate_core::Result;
-
-use crate::changelog::db_error;
 
 /// A pooled connection held for the target's lifetime.
 pub struct Primary {
@@ -18,9 +14,8 @@ pub struct Primary {
 }
 
 impl Primary {
-    pub async fn acquire(pool: &AnyPool) -> Result<Primary> {
-        let connection = pool.acquire().await.map_err(db_error("connecting"))?;
-        Ok(Primary { connection: Mutex::new(connection) })
+    pub fn new(connection: PoolConnection<Any>) -> Primary {
+        Primary { connection: Mutex::new(connection) }
     }
 
     /// Exclusive use of the connection until the guard is dropped.

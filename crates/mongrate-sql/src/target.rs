@@ -59,8 +59,8 @@ impl SqlTarget {
             Dialect::Sqlite => normalize_sqlite_url(&options.url, &options.base_dir),
             Dialect::Postgres => options.url.clone(),
         };
-        let pool = connect(&url, dialect, options.connect_timeout).await?;
-        let primary = Arc::new(Primary::acquire(&pool).await?);
+        let (pool, connection) = connect(&url, dialect, options.connect_timeout).await?;
+        let primary = Arc::new(Primary::new(connection));
         let changelog = Changelog { dialect, names: options.names };
         let lease = Arc::new(SqlLeaseStore { primary: primary.clone(), pool, changelog: changelog.clone() });
         Ok(SqlTarget {

@@ -62,10 +62,13 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
     let (report, server) = migrator.status_and_server().await?;
     let summary = report.summary();
-    let mut json = report.to_json();
-    json["server"] = serde_json::to_value(&server).unwrap_or_default();
-    json["database"] = serde_json::json!(migrator.target().display_url());
-    context.output.json_value(&json);
+    if context.output.json {
+        let mut json = report.to_json();
+        json["server"] = serde_json::to_value(&server).unwrap_or_default();
+        json["database"] = serde_json::json!(migrator.target().display_url());
+        context.output.json_value(&json);
+        return Ok(if args.exit_code { exit_code(&report) } else { 0 });
+    }
 
     context.output.line(format!("database: {} ({} {})", migrator.target().display_url(), server.kind, server.version));
     if server.kind == TargetKind::Mongodb {
