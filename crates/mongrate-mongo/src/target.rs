@@ -323,6 +323,8 @@ impl Target for MongoTarget {
         }
         .await;
         recorded.map_err(|error| StepFailure::new(error, FailureEffect::Partial))?;
+        // Best effort: a marker older than the record is ignored anyway.
+        let _ = self.changelog.clear_running(execution.step.migration.version()).await;
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
     }
 
