@@ -68,6 +68,11 @@ pub async fn acquire(
     }
 }
 
+/// Takes the lease if it is free (or expired) right now; `None` when someone else holds it.
+pub async fn try_acquire(store: Arc<dyn LeaseStore>, claim: &LeaseClaim) -> Result<Option<LeaseGuard>> {
+    Ok(store.try_acquire(claim).await?.then(|| LeaseGuard::start(store, claim)))
+}
+
 /// A held lease, renewed every ttl/3 by a background task until released.
 pub struct LeaseGuard {
     store: Arc<dyn LeaseStore>,
