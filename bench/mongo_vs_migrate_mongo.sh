@@ -474,8 +474,8 @@ work="one insertOne {_id: 1, v: \"x\"} into its own collection"
   if [ -s "$counts" ]; then
     echo
     echo "commands the server ran for run 1 of each (serverStatus metrics.commands before and after, minus the snapshot's own;"
-    echo "counts per command, in brackets per migration; every command is one round trip):"
-    python3 "$bench_dir/round_trips.py" table "$counts"
+    echo "every command is one round trip; hello, isMaster, buildInfo and FerretDB's 'unknown' are the connection handshake):"
+    python3 "$bench_dir/round_trips.py" commands-table "$counts"
   fi
   if [ -n "$breakdown" ]; then
     echo

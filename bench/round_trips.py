@@ -12,6 +12,7 @@
                                                   from mongo_check.js counters): prints the
                                                   commands the server ran between them, minus the
                                                   snapshot's own (PROBE: two snapshots in a row)
+    round_trips.py commands-table COUNTS          the same, one row per tool with each command's count
     round_trips.py table COUNTS                   the table of a counts file: tab-separated lines
                                                   `label phase migrations key=value ...`
 
@@ -93,6 +94,23 @@ def mongo_delta(before, after, probe):
     print(" ".join(f"{name}={count}" for name, count in sorted(delta.items())))
 
 
+def commands_table(path):
+    """One row per tool: all commands, in total and per migration, then each command's count."""
+    rows = []
+    for line in open(path):
+        label, phase, migrations, *pairs = line.rstrip("\n").split("\t")
+        counts = {k: int(v) for k, v in (p.split("=", 1) for p in pairs if p)}
+        rows.append((phase, label, int(migrations), counts))
+    for phase in dict.fromkeys(row[0] for row in rows):
+        print(f"{phase}:")
+        for row_phase, label, migrations, counts in rows:
+            if row_phase != phase:
+                continue
+            total = sum(counts.values())
+            each = ", ".join(f"{name} {count}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+            print(f"  {label:<16} {total:6d} commands for {migrations} migrations = {total / migrations:5.2f} per migration: {each}")
+
+
 def table(path):
     rows = []
     for line in open(path):
@@ -121,5 +139,5 @@ def table(path):
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     modes = {"pg-log": pg_log, "pg-shapes": pg_shapes, "strace": strace_writes,
-             "mongo-delta": mongo_delta, "table": table}
+             "mongo-delta": mongo_delta, "table": table, "commands-table": commands_table}
     modes[mode](*args)
