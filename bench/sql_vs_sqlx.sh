@@ -6,7 +6,8 @@
 # Measures, for PostgreSQL and SQLite:
 #   apply   N small SQL migrations on an empty database: `mongrate up` vs `sqlx migrate run`
 #           (APPLY_RUNS fresh databases per tool, median; goal: mongrate <= 0.5x), and mongrate
-#           with each `--group-size` of GROUP_SIZES in the same rounds (the sweep)
+#           with each `--group-size` of GROUP_SIZES in the same rounds (the sweep), and the floor:
+#           the same SQL in one transaction by psql / sqlite3, without any bookkeeping (FLOOR=1)
 #   status  over those N applied migrations: `mongrate status` vs `sqlx migrate info`
 #           (STATUS_RUNS repetitions per tool, median; goal: mongrate <= 1.0x)
 #   deploy  DEPLOY_N (5) pending migrations on top of the N applied, process start included
@@ -21,6 +22,7 @@
 #
 # Knobs (environment): N=1000 APPLY_RUNS=5 STATUS_RUNS=5 DEPLOY_N=5 DEPLOY_RUNS=5 WARMUP=1 COUNTS=1
 #                      GROUP_SIZES="1 10 50 100 250 1000" ("" skips the sweep) BACKENDS="postgres sqlite"
+#                      FLOOR=1
 #                      LOAD_MAX=1.5 LOAD_WAIT=900 LOAD_POLL=30 BENCH_TMPDIR=<dir for databases>
 # sqlx-cli is installed into bench/.tools on first use (several minutes of compiling).
 set -euo pipefail
@@ -32,6 +34,7 @@ STATUS_RUNS=${STATUS_RUNS:-5}
 DEPLOY_N=${DEPLOY_N:-5}
 DEPLOY_RUNS=${DEPLOY_RUNS:-5}
 COUNTS=${COUNTS:-1}
+FLOOR=${FLOOR:-1}
 GROUP_SIZES=${GROUP_SIZES-1 10 50 100 250 1000}
 BACKENDS=${BACKENDS:-postgres sqlite}
 SQLX_VERSION=0.9.0
@@ -113,6 +116,10 @@ INSERT INTO t_$v (id, v) VALUES (1, 'x');"
   fi
 done
 mkdir -p "$tmp/sqlite" "$tmp/logs"
+# The floor's input: all N bodies in one transaction (psql -1 adds BEGIN/COMMIT itself).
+floor_sql="$tmp/floor.sql"
+cat "$sx_migrations"/*.sql >"$floor_sql"
+{ echo 'BEGIN;'; cat "$floor_sql"; echo 'COMMIT;'; } >"$tmp/floor-sqlite.sql"
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -185,6 +192,7 @@ verify() {
   [ "$tables" = "$n" ] || die "$tool on $backend: expected $n tables t_*, found $tables in $target"
   rows=$(count_rows "$backend" "$target" "$n") || die "cannot count the rows of $target"
   [ "$rows" = "$n" ] || die "$tool on $backend: expected $n rows in the t_* tables, found $rows in $target"
+  [ "$tool" = floor ] && return 0 # no bookkeeping to ask
   recorded=$(count_recorded "$backend" "$tool" "$url" "$dir") || exit 1
   [ "$recorded" = "$n applied, 0 pending" ] \
     || die "$tool on $backend: its status reports '$recorded', expected '$n applied, 0 pending'"
@@ -194,7 +202,7 @@ verify() {
 url_for() {
   case "$1/$2" in
     postgres/*) echo "$pg_base/$3" ;;
-    sqlite/mongrate*) echo "sqlite:$tmp/sqlite/$3.db" ;;
+    sqlite/mongrate* | sqlite/floor) echo "sqlite:$tmp/sqlite/$3.db" ;;
     sqlite/sqlx) echo "sqlite://$tmp/sqlite/$3.db?mode=rwc" ;;
   esac
 }
@@ -240,6 +248,10 @@ apply_cmd() {
     mongrate*) cmd=("$mongrate" --url "$url" --migrations-dir "${dir:-$mg_migrations}" up --quiet)
       if [[ $tool == mongrate-g* ]]; then cmd+=(--group-size "${tool#mongrate-g}"); fi ;;
     sqlx) cmd=("$sqlx" migrate run --source "${dir:-$sx_migrations}" --database-url "$url") ;;
+    floor) case "$url" in
+        postgres*) cmd=(psql "$url" -X -q -1 -v ON_ERROR_STOP=1 -f "$floor_sql") ;;
+        *) cmd=(sqlite3 -bail "${url#sqlite:}" ".read $tmp/floor-sqlite.sql") ;;
+      esac ;;
   esac
 }
 
@@ -289,6 +301,7 @@ order() { if (($1 % 2)); then echo "mongrate sqlx"; else echo "sqlx mongrate"; f
 sweep_order() {
   local tools="" size
   for size in $GROUP_SIZES; do tools+=" mongrate-g$size"; done
+  if [ "$FLOOR" != 0 ]; then tools+=" floor"; fi
   if (($1 % 2)); then echo "$(order "$1")$tools"; else echo "$(tr ' ' '\n' <<<"$tools" | tac | tr '\n' ' ') $(order "$1")"; fi
 }
 
@@ -344,6 +357,10 @@ count_pass() {
       mongrate) counted "$label" "status over $N applied" "$N" "$db" -- "$mongrate" --url "$url" --migrations-dir "$mg_migrations" status ;;
       sqlx) counted "$label" "status over $N applied" "$N" "$db" -- "$sqlx" migrate info --source "$sx_migrations" --database-url "$url" ;;
     esac
+    copy_database postgres "$db" "${db}_deploy"
+    url=$(url_for postgres "$tool" "${db}_deploy")
+    case "$tool" in mongrate) apply_cmd "$tool" "$url" "$mg_deploy" ;; sqlx) apply_cmd "$tool" "$url" "$sx_deploy" ;; esac
+    counted "$label" "deploy $DEPLOY_N on top of $N" "$DEPLOY_N" "${db}_deploy" -- "${cmd[@]}"
   done
   for setting in log_statement log_connections log_line_prefix; do
     psql "$pg_url" -XAtqc "ALTER SYSTEM RESET $setting" >/dev/null || die "ALTER SYSTEM RESET $setting failed"

@@ -10,7 +10,8 @@ Output: per backend and phase, the median wall-clock seconds of each tool, the i
 the ratio mongrate/OTHER (below 1.0: mongrate is faster). With --goal PHASE=FACTOR, also the
 speed-up OTHER/mongrate and whether it reaches FACTOR. Runs of a tool named `mongrate-gN`
 (`mongrate up --group-size N`) make a second table, one row per group size, against the same
-OTHER and against plain `mongrate` (its default group size).
+OTHER and against plain `mongrate` (its default group size); runs of `floor` (the same SQL in one
+transaction by psql / sqlite3, no bookkeeping) are its last row.
 """
 import argparse
 import re
@@ -113,6 +114,18 @@ def print_sweep(runs, order, other, labels):
                 backend,
                 labels.get(phase, phase),
                 str(size),
+                f"{median:.3f}",
+                f"{median / statistics.median(runs[backend, phase, other]):.2f}",
+                f"{median / statistics.median(runs[backend, phase, 'mongrate']):.2f}",
+                " ".join(f"{s:.3f}" for s in times),
+            ])
+        if (backend, phase, "floor") in runs:
+            times = runs[backend, phase, "floor"]
+            median = statistics.median(times)
+            rows.append([
+                backend,
+                labels.get(phase, phase),
+                "floor",
                 f"{median:.3f}",
                 f"{median / statistics.median(runs[backend, phase, other]):.2f}",
                 f"{median / statistics.median(runs[backend, phase, 'mongrate']):.2f}",
