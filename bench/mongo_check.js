@@ -11,7 +11,7 @@
 //       or the problems and exits 1
 //   node mongo_check.js probe URI MONGRATE_DB MIGRATE_MONGO_DB REPEAT
 //       server-side costs seen from one client: the changelog queries each tool's status sends,
-//       and the lookup by version that each of mongrate's changelog upserts makes the server do
+//       and a lookup by a field other than _id against one by _id
 //   node mongo_check.js gaps URI MONGRATE_DB MIGRATE_MONGO_DB
 //       from each tool's changelog, the median time between consecutive migrations at the start
 //       and at the end of the run (does each migration get slower as the database fills?)
@@ -124,7 +124,7 @@ async function probe(uri, mongrateDb, migrateMongoDb, repeat) {
       async () => size(await client.db(migrateMongoDb).collection(MIGRATE_MONGO_CHANGELOG).find({}).toArray()));
     const last = await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).find({}).sort({ version: -1 }).limit(1).next();
     if (last) {
-      await line(`lookup behind each mongrate changelog upsert: findOne({version})`,
+      await line(`a filter other than _id on mongrate's changelog: findOne({version})`,
         async () => { await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).findOne({ version: last.version }); });
       await line(`the same document by _id: findOne({_id})`,
         async () => { await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).findOne({ _id: last._id }); });

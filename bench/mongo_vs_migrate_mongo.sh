@@ -315,15 +315,18 @@ sweep_order() {
 # Runs
 # ---------------------------------------------------------------------------------------------
 probe_json="$tmp/probe.json"
-if [ "$COUNTS" != 0 ]; then
-  # What one snapshot costs the server itself: the difference between two in a row.
+# measure_probe: what one snapshot costs the current server itself, the difference between two in
+# a row, into $probe_json (timed() subtracts it).
+measure_probe() {
+  [ "$COUNTS" != 0 ] || return 0
   snapshot "$tmp/probe-a.json"
   snapshot "$tmp/probe-b.json"
   python3 -c 'import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
 json.dump({k: v - a.get(k, 0) for k, v in b.items() if v != a.get(k, 0)}, open(sys.argv[3], "w"))' \
     "$tmp/probe-a.json" "$tmp/probe-b.json" "$probe_json"
-fi
+}
+measure_probe
 
 # apply_rounds: the warm-up and the APPLY_RUNS timed rounds on the current server.
 apply_rounds() {
@@ -384,14 +387,7 @@ done
 
 if [ -n "${BENCH_MONGODB_URI:-}" ]; then
   use_server mongodb
-  if [ "$COUNTS" != 0 ]; then
-    snapshot "$tmp/probe-a.json"
-    snapshot "$tmp/probe-b.json"
-    python3 -c 'import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-json.dump({k: v - a.get(k, 0) for k, v in b.items() if v != a.get(k, 0)}, open(sys.argv[3], "w"))' \
-      "$tmp/probe-a.json" "$tmp/probe-b.json" "$probe_json"
-  fi
+  measure_probe
   apply_rounds sweep_order
   use_server ferretdb
 fi
