@@ -65,3 +65,29 @@ cleanup_scratch() {
 build_line() {
   echo "$("$1" --version) (target/release, git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ has uncommitted changes'))"
 }
+
+# wait_for_quiet SECTION: before a timed section, waits until the machine's 1-minute load average
+# is below LOAD_MAX (default 1.5), polling every LOAD_POLL (30) seconds for at most LOAD_WAIT (900);
+# then appends "SECTION<TAB>load<TAB>seconds waited" to $loads. A machine still busy after
+# LOAD_WAIT is noted (the report shows the load each section started at) rather than fatal.
+wait_for_quiet() {
+  local section=$1 waited=0 load
+  while :; do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    awk -v load="$load" -v max="${LOAD_MAX:-1.5}" 'BEGIN { exit !(load < max) }' && break
+    if ((waited >= ${LOAD_WAIT:-900})); then
+      note "$section: load still $load after ${waited}s, starting anyway"
+      break
+    fi
+    note "$section: load $load, waiting for it to fall below ${LOAD_MAX:-1.5}"
+    sleep "${LOAD_POLL:-30}"
+    waited=$((waited + ${LOAD_POLL:-30}))
+  done
+  printf '%s\t%s\t%s\n' "$section" "$load" "$waited" >>"$loads"
+}
+
+# print_loads: the load each timed section started at, for the report.
+print_loads() {
+  echo "load (1-minute average) at the start of each timed section, after waiting for < ${LOAD_MAX:-1.5}:"
+  awk -F'\t' '{ printf "  %-44s %5s (waited %s s)\n", $1, $2, $3 }' "$loads"
+}

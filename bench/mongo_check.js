@@ -11,10 +11,16 @@
 //       or the problems and exits 1
 //   node mongo_check.js probe URI MONGRATE_DB MIGRATE_MONGO_DB REPEAT
 //       server-side costs seen from one client: the changelog queries each tool's status sends,
-//       and the lookup by version that each of mongrate's changelog upserts makes the server do
+//       and a lookup by a field other than _id against one by _id
 //   node mongo_check.js gaps URI MONGRATE_DB MIGRATE_MONGO_DB
 //       from each tool's changelog, the median time between consecutive migrations at the start
 //       and at the end of the run (does each migration get slower as the database fills?)
+//   node mongo_check.js counters URI
+//       the server's command counters, serverStatus metrics.commands.<name>.total, as JSON
+//   node mongo_check.js drop URI DB FIRST LAST
+//       drops the collections items_FIRST..items_LAST of DB (those that exist)
+//   node mongo_check.js dropdb URI DB...
+//       drops the databases
 'use strict';
 
 const path = require('path');
@@ -118,7 +124,7 @@ async function probe(uri, mongrateDb, migrateMongoDb, repeat) {
       async () => size(await client.db(migrateMongoDb).collection(MIGRATE_MONGO_CHANGELOG).find({}).toArray()));
     const last = await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).find({}).sort({ version: -1 }).limit(1).next();
     if (last) {
-      await line(`lookup behind each mongrate changelog upsert: findOne({version})`,
+      await line(`a filter other than _id on mongrate's changelog: findOne({version})`,
         async () => { await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).findOne({ version: last.version }); });
       await line(`the same document by _id: findOne({_id})`,
         async () => { await client.db(mongrateDb).collection(MONGRATE_CHANGELOG).findOne({ _id: last._id }); });
@@ -146,6 +152,35 @@ async function gaps(uri, mongrateDb, migrateMongoDb) {
   });
 }
 
+async function counters(uri) {
+  await withClient(uri, async (client) => {
+    const status = await client.db('admin').command({ serverStatus: 1 });
+    const totals = {};
+    for (const [name, value] of Object.entries((status.metrics && status.metrics.commands) || {})) {
+      if (value && typeof value === 'object' && value.total !== undefined) totals[name] = Number(value.total);
+    }
+    if (!Object.keys(totals).length) fail('serverStatus has no metrics.commands counters');
+    console.log(JSON.stringify(totals));
+  });
+}
+
+async function drop(uri, dbName, first, last) {
+  await withClient(uri, async (client) => {
+    const db = client.db(dbName);
+    const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    for (let i = first; i <= last; i++) {
+      const name = `items_${String(i).padStart(4, '0')}`;
+      if (existing.has(name)) await db.collection(name).drop();
+    }
+  });
+}
+
+async function dropDatabases(uri, names) {
+  await withClient(uri, async (client) => {
+    for (const name of names) await client.db(name).dropDatabase();
+  });
+}
+
 async function main() {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
@@ -153,7 +188,10 @@ async function main() {
     case 'verify': return verify(args[0], args[1], Number(args[2]), args[3] === '1');
     case 'probe': return probe(args[0], args[1], args[2], Number(args[3] || 5));
     case 'gaps': return gaps(args[0], args[1], args[2]);
-    default: fail('usage: mongo_check.js server URI | verify URI DB N INDEX | probe URI MONGRATE_DB MIGRATE_MONGO_DB [REPEAT] | gaps URI MONGRATE_DB MIGRATE_MONGO_DB');
+    case 'counters': return counters(args[0]);
+    case 'drop': return drop(args[0], args[1], Number(args[2]), Number(args[3]));
+    case 'dropdb': return dropDatabases(args[0], args.slice(1));
+    default: fail('usage: mongo_check.js server URI | verify URI DB N INDEX | probe URI MONGRATE_DB MIGRATE_MONGO_DB [REPEAT] | gaps URI MONGRATE_DB MIGRATE_MONGO_DB | counters URI | drop URI DB FIRST LAST | dropdb URI DB...');
   }
 }
 

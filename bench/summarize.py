@@ -8,9 +8,13 @@
 Input: tab-separated lines `backend phase tool run seconds`.
 Output: per backend and phase, the median wall-clock seconds of each tool, the individual runs and
 the ratio mongrate/OTHER (below 1.0: mongrate is faster). With --goal PHASE=FACTOR, also the
-speed-up OTHER/mongrate and whether it reaches FACTOR.
+speed-up OTHER/mongrate and whether it reaches FACTOR. Runs of a tool named `mongrate-gN`
+(`mongrate up --group-size N`) make a second table, one row per group size, against the same
+OTHER and against plain `mongrate` (its default group size); runs of `floor` (the same SQL in one
+transaction by psql / sqlite3, no bookkeeping) are its last row.
 """
 import argparse
+import re
 import statistics
 from collections import defaultdict
 
@@ -93,6 +97,50 @@ def main():
     print()
     print("wall-clock seconds per command (process start to exit); ratio below 1.0: mongrate is faster"
           + (f"; speed-up = {other}/mongrate" if goals else ""))
+    print_sweep(runs, order, other, labels)
+
+
+def print_sweep(runs, order, other, labels):
+    """The group-size sweep: tools `mongrate-gN`, one row per N, per backend and phase."""
+    headers = ["backend", "measurement", "group size", "median s", f"/{other}", "/default", "runs"]
+    rows = []
+    for backend, phase in order:
+        sizes = sorted(int(m.group(1)) for (b, p, tool) in runs
+                       if b == backend and p == phase and (m := re.fullmatch(r"mongrate-g(\d+)", tool)))
+        for size in sizes:
+            times = runs[backend, phase, f"mongrate-g{size}"]
+            median = statistics.median(times)
+            rows.append([
+                backend,
+                labels.get(phase, phase),
+                str(size),
+                f"{median:.3f}",
+                f"{median / statistics.median(runs[backend, phase, other]):.2f}",
+                f"{median / statistics.median(runs[backend, phase, 'mongrate']):.2f}",
+                " ".join(f"{s:.3f}" for s in times),
+            ])
+        if (backend, phase, "floor") in runs:
+            times = runs[backend, phase, "floor"]
+            median = statistics.median(times)
+            rows.append([
+                backend,
+                labels.get(phase, phase),
+                "floor",
+                f"{median:.3f}",
+                f"{median / statistics.median(runs[backend, phase, other]):.2f}",
+                f"{median / statistics.median(runs[backend, phase, 'mongrate']):.2f}",
+                " ".join(f"{s:.3f}" for s in times),
+            ])
+    if not rows:
+        return
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+    print()
+    print(f"group-size sweep (`mongrate up --group-size N`): median seconds, ratio to {other} and to mongrate's default")
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(c.rjust(w) if i in {2, 3, 4, 5} else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))).rstrip())
 
 
 if __name__ == "__main__":
