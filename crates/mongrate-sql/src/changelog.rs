@@ -36,12 +36,21 @@ const HISTORY_COLUMNS: &str = "version, name, action, status, at, execution_time
 impl Changelog {
     /// Whether all three tables exist.
     pub async fn exists(&self, conn: &mut AnyConnection) -> Result<bool> {
-        for table in [&self.names.migrations, &self.names.history, &self.names.lock] {
-            if !table_exists(conn, table).await {
-                return Ok(false);
+        let tables = [&self.names.migrations, &self.names.history, &self.names.lock];
+        let names = tables.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+        // One query for the three (a schema-qualified name is looked up as PostgreSQL would).
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT count(*) AS found FROM unnest(ARRAY[{names}]) AS t(name) WHERE to_regclass(t.name) IS NOT NULL"
+            ),
+            Dialect::Sqlite => {
+                format!("SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name IN ({names})")
             }
-        }
-        Ok(true)
+        };
+        let row =
+            sqlx::raw_sql(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(db_error("looking for the changelog"))?;
+        let found: i64 = row.try_get("found").map_err(db_error("looking for the changelog"))?;
+        Ok(found == tables.len() as i64)
     }
 
     /// Creates the tables. On PostgreSQL an advisory lock serialises runners that start

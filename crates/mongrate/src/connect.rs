@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mongrate_core::config::Settings;
 use mongrate_core::discovery::scan;
-use mongrate_core::{Error, Migration, Result, Target};
+use mongrate_core::{Error, Migration, MigrationFile, Result, Target};
 use mongrate_js::JsEngine;
 use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
@@ -58,7 +58,26 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
 /// Reads every migration in `dir` and has the target parse it. All problems are reported at once,
 /// before anything touches the database.
 pub fn load_migrations(dir: &Path, target: &dyn Target) -> Result<Vec<Migration>> {
-    let (files, mut problems) = scan(dir)?;
+    inspect_all(scan(dir)?, target)
+}
+
+/// Connects and loads the migrations, the directory read on a blocking thread while the database
+/// connects (a thousand files take about as long as the connection).
+pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, Vec<Migration>)> {
+    let dir = settings.migrations_dir.clone();
+    let scanning = tokio::task::spawn_blocking(move || scan(&dir));
+    let target = connect_target(settings).await?;
+    let scanned =
+        scanning.await.map_err(|e| Error::config(format!("reading the migrations directory stopped: {e}")))??;
+    let migrations = inspect_all(scanned, target.as_ref())?;
+    Ok((target, migrations))
+}
+
+/// Has the target parse every scanned file; every problem is listed.
+fn inspect_all(
+    (files, mut problems): (Vec<MigrationFile>, Vec<String>),
+    target: &dyn Target,
+) -> Result<Vec<Migration>> {
     let mut migrations = Vec::with_capacity(files.len());
     for file in files {
         match target.inspect(&file) {

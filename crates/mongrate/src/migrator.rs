@@ -11,7 +11,7 @@ use mongrate_core::status::StatusReport;
 use mongrate_core::target::ServerInfo;
 use mongrate_core::{Migration, Result, Target};
 
-use crate::connect::{connect_target, load_migrations};
+use crate::connect::connect_and_load;
 
 /// Builds a [`Migrator`]; unset values come from `mongrate.toml` and the environment.
 #[derive(Debug, Default, Clone)]
@@ -63,8 +63,7 @@ impl Migrator {
 
     /// Connects with resolved settings.
     pub async fn connect(settings: Settings) -> Result<Migrator> {
-        let target = connect_target(&settings).await?;
-        let migrations = load_migrations(&settings.migrations_dir, target.as_ref())?;
+        let (target, migrations) = connect_and_load(&settings).await?;
         Ok(Migrator { target, migrations, settings })
     }
 
