@@ -9,13 +9,13 @@ use mongrate_core::record::MigrationRecord;
 use mongrate_core::{Error, Result, Version};
 use serde::Deserialize;
 
-/// The SQLite query that returns every record of `table`, ordered by version, as one JSON text.
+/// The SQLite query that returns every record of `table`, ordered by version, as one JSON text:
+/// an array per record, its values in the order of `columns` (no key names to build and parse).
 pub fn records_query(table: &str, columns: &str) -> String {
-    let pairs = columns.split(", ").map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
-    format!("SELECT json_group_array(json_object({pairs})) AS records FROM (SELECT * FROM {table} ORDER BY version)")
+    format!("SELECT json_group_array(json_array({columns})) AS records FROM (SELECT * FROM {table} ORDER BY version)")
 }
 
-/// One record as the database spelled it.
+/// One record as the database spelled it, its fields in the order of the query's columns.
 #[derive(Deserialize)]
 struct RecordJson {
     version: i64,
