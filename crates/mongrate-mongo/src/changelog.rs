@@ -68,14 +68,7 @@ impl MongoChangelog {
     /// The records (as [`records`](Self::records)) and the lease document, in two round trips:
     /// the lease and the running markers share the lock collection.
     pub async fn records_and_lease(&self) -> Result<(Vec<MigrationRecord>, Option<Document>)> {
-        let documents: Vec<Document> = self
-            .lock()
-            .find(doc! {})
-            .await
-            .map_err(|e| server("reading the lock collection", &e))?
-            .try_collect()
-            .await
-            .map_err(|e| server("reading the lock collection", &e))?;
+        let documents = every_document(&self.lock(), "reading the lock collection").await?;
         let (markers, others): (Vec<Document>, Vec<Document>) = documents.into_iter().partition(is_marker);
         let markers = markers.iter().map(record_from_document).collect::<Result<Vec<_>>>()?;
         let lease = others.into_iter().find(|d| d.get_str("_id").is_ok_and(|id| id == LEASE_ID));
@@ -118,14 +111,7 @@ impl MongoChangelog {
     }
 
     async fn changelog_records(&self) -> Result<Vec<MigrationRecord>> {
-        let documents: Vec<Document> = self
-            .migrations()
-            .find(doc! {})
-            .await
-            .map_err(|e| server("reading the changelog", &e))?
-            .try_collect()
-            .await
-            .map_err(|e| server("reading the changelog", &e))?;
+        let documents = every_document(&self.migrations(), "reading the changelog").await?;
         documents.iter().map(record_from_document).collect()
     }
 
@@ -229,6 +215,12 @@ impl MongoChangelog {
         .map_err(|e| server("recording the history", &e))?;
         Ok(())
     }
+}
+
+/// Every document of a collection; an error says what was being done.
+async fn every_document(collection: &Collection<Document>, doing: &str) -> Result<Vec<Document>> {
+    let cursor = collection.find(doc! {}).await.map_err(|e| server(doing, &e))?;
+    cursor.try_collect().await.map_err(|e| server(doing, &e))
 }
 
 /// The changelog's records with the `running` markers of migrations under way (or interrupted)
