@@ -10,13 +10,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use crate::grouping::{DEFAULT_GROUP_SIZE, groups};
 use crate::host::AppliedBy;
-use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
+use crate::interrupt::{Interrupt, is_interrupted};
 use crate::lease::LeaseClaim;
 use crate::lease_guard::{Acquisition, LeaseGuard, acquire, try_acquire};
 use crate::migration::Migration;
 use crate::plan::{Direction, Plan, PlanRequest, Step, plan};
 use crate::reporter::Reporter;
-use crate::target::{DryRunStep, Target};
+use crate::target::{DryRunStep, Target, execute_each};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -223,10 +223,7 @@ impl Runner<'_> {
     /// One step through `execute`, several through `execute_group`; Ctrl-C stops the running one.
     async fn run_group(&self, executions: &[StepExecution<'_>]) -> Vec<Result<StepOutcome, StepFailure>> {
         match executions {
-            [single] => vec![tokio::select! {
-                outcome = self.target.execute(single) => outcome,
-                _ = wait_for_interrupt(self.interrupt.clone()) => Err(interrupted(single.step)),
-            }],
+            [_] => execute_each(self.target, executions, self.interrupt.clone()).await,
             _ => self.target.execute_group(executions, self.interrupt.clone()).await,
         }
     }
