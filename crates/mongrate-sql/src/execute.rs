@@ -19,13 +19,9 @@ use crate::transaction_guard;
 
 /// The statements of a step's direction.
 pub fn statements_of<'a>(parsed: &'a SqlMigration, direction: Direction, file: &str) -> Result<&'a [Statement]> {
-    match direction {
-        Direction::Up => Ok(&parsed.up),
-        Direction::Down => parsed
-            .down
-            .as_deref()
-            .ok_or_else(|| Error::refused(format!("{file} has no down section: it cannot be reverted"))),
-    }
+    parsed
+        .statements(direction)
+        .ok_or_else(|| Error::refused(format!("{file} has no down section: it cannot be reverted")))
 }
 
 /// Only statements that change rows have a meaningful count: SQLite reports the previous

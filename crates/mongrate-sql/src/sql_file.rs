@@ -1,6 +1,7 @@
 //! The `.sql` migration format: `-- mongrate:up` and `-- mongrate:down` sections, and the
 //! `-- mongrate:no-transaction` directive.
 
+use mongrate_core::plan::Direction;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 
 use crate::statement_split::{Statement, split_statements};
@@ -166,6 +167,14 @@ impl SqlMigration {
             reversible: sections.down.is_some_and(|(_, text)| has_statement_by_lines(&text)),
             transactional: sections.transactional,
         })
+    }
+
+    /// The statements of a direction; `None` for a down without statements (irreversible).
+    pub fn statements(&self, direction: Direction) -> Option<&[Statement]> {
+        match direction {
+            Direction::Up => Some(&self.up),
+            Direction::Down => self.down.as_deref(),
+        }
     }
 
     /// What the planner needs to know.

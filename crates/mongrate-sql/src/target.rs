@@ -12,7 +12,7 @@ use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
-use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, snapshot_by_parts};
+use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each, snapshot_by_parts};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
@@ -23,6 +23,7 @@ use crate::execute::{group_in_transaction, in_transaction, outside_transaction, 
 use crate::lease_store::SqlLeaseStore;
 use crate::primary::Primary;
 use crate::sql_file::SqlMigration;
+use crate::statement_split::Statement;
 
 /// How to reach a SQL database.
 #[derive(Debug, Clone)]
@@ -193,32 +194,30 @@ impl Target for SqlTarget {
         executions: &[StepExecution<'_>],
         interrupt: Option<Interrupt>,
     ) -> Vec<Result<StepOutcome, StepFailure>> {
+        // The leading steps that can share the transaction: the runner groups transactional
+        // steps only, but a file may have changed since, or lack a down section.
         let mut parsed = Vec::with_capacity(executions.len());
         for execution in executions {
-            let file = &execution.step.migration.file;
-            match SqlMigration::parse(file) {
-                Ok(migration) if migration.transactional => parsed.push(migration),
-                // The runner groups transactional steps only; anything else runs on its own.
-                Ok(_) | Err(_) if parsed.is_empty() => return vec![self.execute(execution).await],
+            match SqlMigration::parse(&execution.step.migration.file) {
+                Ok(migration)
+                    if migration.transactional && migration.statements(execution.step.direction).is_some() =>
+                {
+                    parsed.push(migration)
+                }
                 _ => break,
             }
         }
-        let shown: Vec<String> = executions.iter().map(|e| e.step.migration.file.path.display().to_string()).collect();
-        let mut statements = Vec::with_capacity(parsed.len());
-        for ((migration, execution), file) in parsed.iter().zip(executions).zip(&shown) {
-            match statements_of(migration, execution.step.direction, file) {
-                Ok(found) => statements.push(found),
-                Err(_) if statements.is_empty() => return vec![self.execute(execution).await],
-                Err(_) => break,
-            }
-        }
-        let mut conn = self.primary.lock().await;
-        let ran = statements.len();
-        let mut outcomes =
-            group_in_transaction(&mut conn, &self.changelog, &executions[..ran], &statements, interrupt.clone()).await;
-        drop(conn);
-        // A step that could not join the group (unparsable, no down section) runs next on its own
-        // and reports its own error.
+        let (mut outcomes, ran) = if parsed.is_empty() {
+            // It runs on its own and reports its own error.
+            (execute_each(self, &executions[..1], interrupt.clone()).await, 1)
+        } else {
+            let statements: Vec<&[Statement]> =
+                parsed.iter().zip(executions).filter_map(|(m, e)| m.statements(e.step.direction)).collect();
+            let mut conn = self.primary.lock().await;
+            let ran = statements.len();
+            let group = &executions[..ran];
+            (group_in_transaction(&mut conn, &self.changelog, group, &statements, interrupt.clone()).await, ran)
+        };
         if ran < executions.len() && outcomes.len() == ran && outcomes.iter().all(Result::is_ok) {
             outcomes.extend(self.execute_group(&executions[ran..], interrupt).await);
         }
