@@ -182,17 +182,21 @@ impl MongoTarget {
         outcomes.pop().unwrap_or_else(|| Err(not_started(Error::migration("the migration did not run"))))
     }
 
-    /// What a step runs in a transaction, when it runs in one (as `execute` decides).
-    fn transactional_work<'a>(&self, execution: &StepExecution<'a>) -> Option<Work<'a>> {
+    /// What a step runs, and whether in a transaction: a program declared `transaction` (and so
+    /// transactional on this server), or declarative data operations asking for one where the
+    /// server has transactions (collection and index definitions never run in one). A file that no
+    /// longer parses is refused here, before anything is written.
+    fn work_of<'a>(&'a self, execution: &StepExecution<'a>) -> Result<(Work<'a>, bool)> {
         let migration = &execution.step.migration;
         let file = &migration.file;
-        if self.script_engine(file).is_some() {
-            return migration.meta.transactional.then_some(Work::Script(file));
+        if let Some(engine) = self.script_engine(file) {
+            return Ok((Work::Script(file, engine), migration.meta.transactional));
         }
-        let parsed = DeclarativeMigration::parse(file).ok()?;
-        let operations = operations_of(&parsed, execution.step.direction, file).ok()?;
-        (self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()))
-            .then_some(Work::Operations(operations))
+        let parsed = DeclarativeMigration::parse(file)?;
+        let operations = operations_of(&parsed, execution.step.direction, file)?;
+        let in_transaction =
+            self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl());
+        Ok((Work::Operations(operations), in_transaction))
     }
 }
 
@@ -295,23 +299,17 @@ impl Target for MongoTarget {
     /// Runs the migration with `running` recorded first and `completed` after.
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let started = Instant::now();
-        let file = &execution.step.migration.file;
-        let mut operations = Vec::new();
-        if self.script_engine(file).is_none() {
-            // Parse before recording anything: a broken file is refused with nothing written.
-            let parsed = DeclarativeMigration::parse(file).map_err(not_started)?;
-            operations = operations_of(&parsed, execution.step.direction, file).map_err(not_started)?;
-            if self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl()) {
-                return self.in_transaction(execution, Work::Operations(operations)).await;
-            }
-        } else if execution.step.migration.meta.transactional {
-            return self.in_transaction(execution, Work::Script(file)).await;
+        let (work, in_transaction) = self.work_of(execution).map_err(not_started)?;
+        if in_transaction {
+            return self.in_transaction(execution, work).await;
         }
         let running = execution.running_record();
         self.changelog.mark_running(&running).await.map_err(not_started)?;
-        let reports = match self.script_engine(file) {
-            Some(engine) => engine.run(self.script_run(file, execution.step.direction, false)).await?.operations,
-            None => self.run_operations(execution, &operations, &self.executor()).await?,
+        let reports = match work {
+            Work::Script(file, engine) => {
+                engine.run(self.script_run(file, execution.step.direction, false)).await?.operations
+            }
+            Work::Operations(operations) => self.run_operations(execution, &operations, &self.executor()).await?,
         };
         let (record, history) = execution.completed(started.elapsed());
         let recorded = async {
@@ -337,9 +335,9 @@ impl Target for MongoTarget {
     ) -> Vec<Result<StepOutcome, StepFailure>> {
         let mut works = Vec::with_capacity(executions.len());
         for execution in executions {
-            match self.transactional_work(execution) {
-                Some(work) => works.push(work),
-                None => break,
+            match self.work_of(execution) {
+                Ok((work, true)) => works.push(work),
+                _ => break,
             }
         }
         let grouped = works.len();

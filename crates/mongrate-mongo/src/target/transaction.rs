@@ -22,12 +22,12 @@ use super::{MongoTarget, not_started, rolled_back};
 use crate::errors::server;
 use crate::executor::Executor;
 use crate::operation::Operation;
-use crate::script::ScriptOutcome;
+use crate::script::{ScriptEngine, ScriptOutcome};
 
-/// What runs inside a migration's transaction.
+/// What a migration runs: declarative operations, or a program and the engine that runs it.
 pub(super) enum Work<'a> {
     Operations(Vec<Operation>),
-    Script(&'a MigrationFile),
+    Script(&'a MigrationFile, &'a dyn ScriptEngine),
 }
 
 /// How a group's steps ended inside its transaction.
@@ -144,11 +144,7 @@ impl MongoTarget {
                 };
                 (ran.map_err(|failure| rolled_back(failure.error)), Some(session))
             }
-            Work::Script(file) => {
-                let Some(engine) = self.script_engine(file) else {
-                    let error = Error::validation(format!("{}: no engine runs this file", file.path.display()));
-                    return (Err(not_started(error)), Some(session));
-                };
+            Work::Script(file, engine) => {
                 let mut run = self.script_run(file, execution.step.direction, false);
                 run.transaction = Some(session);
                 match engine.run(run).await {
