@@ -36,21 +36,30 @@ const HISTORY_COLUMNS: &str = "version, name, action, status, at, execution_time
 impl Changelog {
     /// Whether all three tables exist.
     pub async fn exists(&self, conn: &mut AnyConnection) -> Result<bool> {
-        let tables = [&self.names.migrations, &self.names.history, &self.names.lock];
-        let names = tables.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
-        // One query for the three (a schema-qualified name is looked up as PostgreSQL would).
-        let sql = match self.dialect {
-            Dialect::Postgres => format!(
-                "SELECT count(*) AS found FROM unnest(ARRAY[{names}]) AS t(name) WHERE to_regclass(t.name) IS NOT NULL"
-            ),
-            Dialect::Sqlite => {
-                format!("SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name IN ({names})")
-            }
-        };
+        let sql = format!("SELECT ({}) AS ready", self.exists_expression());
         let row =
             sqlx::raw_sql(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(db_error("looking for the changelog"))?;
-        let found: i64 = row.try_get("found").map_err(db_error("looking for the changelog"))?;
-        Ok(found == tables.len() as i64)
+        get_bool(&row, "ready")
+    }
+
+    /// A boolean SQL expression: whether all three tables exist (one query for the three; a
+    /// schema-qualified name is looked up as PostgreSQL would).
+    pub fn exists_expression(&self) -> String {
+        let tables = [&self.names.migrations, &self.names.history, &self.names.lock];
+        match self.dialect {
+            Dialect::Postgres => tables
+                .iter()
+                .map(|table| format!("to_regclass({}) IS NOT NULL", literal(table)))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            Dialect::Sqlite => {
+                let names = tables.iter().map(|table| literal(table)).collect::<Vec<_>>().join(", ");
+                format!(
+                    "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({names})) = {}",
+                    tables.len()
+                )
+            }
+        }
     }
 
     /// Creates the tables. On PostgreSQL an advisory lock serialises runners that start
@@ -250,6 +259,11 @@ impl Changelog {
             .map_err(db_error("recording the history"))?;
         Ok(())
     }
+}
+
+/// `'text'` as an SQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Parameters per record and per history entry (the columns of each).

@@ -10,23 +10,14 @@ use mongrate_core::target::{ServerInfo, Snapshot};
 use mongrate_core::{Error, Result, TargetKind};
 use sqlx::{AnyConnection, AssertSqlSafe, Either, Row};
 
-use crate::changelog::{Changelog, LEASE_ID, RECORD_COLUMNS, db_error, get_bool, record_from_row};
+use crate::changelog::{Changelog, LEASE_ID, RECORD_COLUMNS, db_error, get_bool, literal, record_from_row};
 use crate::lease_store::{lease_from_row, lease_query};
-
-/// `'text'` as an SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 /// Reads the changelog records, the lock and the server version.
 pub async fn read_postgres(conn: &mut AnyConnection, changelog: &Changelog) -> Result<Snapshot> {
     let names = &changelog.names;
-    let exists = [&names.migrations, &names.history, &names.lock]
-        .iter()
-        .map(|table| format!("to_regclass({}) IS NOT NULL", literal(table)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let probe = format!("SELECT current_setting('server_version') AS version, ({exists}) AS ready");
+    let probe =
+        format!("SELECT current_setting('server_version') AS version, ({}) AS ready", changelog.exists_expression());
     let row =
         sqlx::raw_sql(AssertSqlSafe(probe)).fetch_one(&mut *conn).await.map_err(db_error("reading the server"))?;
     let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
