@@ -30,7 +30,7 @@ pub fn is_interrupted(signal: &Option<Interrupt>) -> bool {
 /// have done part of its work.
 pub fn interrupted(step: &Step) -> StepFailure {
     StepFailure::new(
-        Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+        Error::new(ErrorKind::Interrupted, "interrupted (Ctrl-C or a stop signal)"),
         if step.migration.meta.transactional { FailureEffect::RolledBack } else { FailureEffect::Partial },
     )
 }

@@ -124,9 +124,15 @@ impl Runner<'_> {
         let mut report = RunReport::default();
         let outcome = self.run_locked(request, &guard, &applied_by, &mut report).await;
         let released = guard.release().await;
+        let outcome = match (outcome, released) {
+            (Err(error), Err(release)) => Err(error.map_message(|message| {
+                format!("{message}\nThe lock could not be released either (it expires by itself): {release}")
+            })),
+            (Err(error), Ok(())) | (Ok(()), Err(error)) => Err(error),
+            (Ok(()), Ok(())) => Ok(()),
+        };
         // A failed run still says what it applied before the failure.
         outcome.map_err(|error| error.with_report(report.clone()))?;
-        released.map_err(|error| error.with_report(report.clone()))?;
         Ok(report)
     }
 
@@ -278,7 +284,7 @@ impl Runner<'_> {
         if is_interrupted(&self.interrupt) {
             return Err(Error::new(
                 ErrorKind::Interrupted,
-                "interrupted by the user (Ctrl-C) before the next migration",
+                "interrupted (Ctrl-C or a stop signal) before the next migration",
             ));
         }
         Ok(())

@@ -99,7 +99,11 @@ pub async fn execute_each(
         }
         let outcome = tokio::select! {
             outcome = target.execute(execution) => outcome,
-            _ = wait_for_interrupt(interrupt.clone()) => Err(interrupted(execution.step)),
+            _ = wait_for_interrupt(interrupt.clone()) => {
+                // The step's future is dropped by now; its statement may still run on the server.
+                target.cancel_running().await;
+                Err(interrupted(execution.step))
+            }
         };
         let failed = outcome.is_err();
         outcomes.push(outcome);
@@ -184,4 +188,8 @@ pub trait Target: Send + Sync {
 
     /// The lease lock operations.
     fn lease_store(&self) -> Arc<dyn LeaseStore>;
+
+    /// Asks the server to stop the statement a step that was just interrupted left running, so
+    /// recording the interrupt does not wait for it to end. Where a server cannot, nothing.
+    async fn cancel_running(&self) {}
 }

@@ -168,7 +168,7 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     match outcome {
         Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),
         Err(_) if interrupted => Err(StepFailure::new(
-            Error::new(ErrorKind::Interrupted, "interrupted by the user (Ctrl-C)"),
+            Error::new(ErrorKind::Interrupted, "interrupted (Ctrl-C or a stop signal)"),
             FailureEffect::Partial,
         )),
         Err((message, started)) => Err(failed(format!("{file}: {message}"), started && !job.dry_run)),

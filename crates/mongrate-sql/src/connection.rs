@@ -148,7 +148,7 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<(
     check_url(url)?;
     let shown = redact(url);
     let pool = AnyPoolOptions::new()
-        .max_connections(3)
+        .max_connections(5)
         .min_connections(0)
         .acquire_timeout(timeout)
         // The connection was just opened or is held for the whole run: no ping per acquire.

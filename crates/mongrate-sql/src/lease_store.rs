@@ -82,7 +82,7 @@ impl LeaseStore for SqlLeaseStore {
 
     async fn current(&self) -> Result<Option<LeaseInfo>> {
         let sql = self.changelog.dialect.sql(&format!("{} WHERE id = $1", lease_query(&self.changelog)));
-        let mut conn = self.primary.lock().await;
+        let mut conn = self.primary.reader().await?;
         let row = match sqlx::query(AssertSqlSafe(sql)).bind(LEASE_ID).fetch_optional(&mut **conn).await {
             Ok(row) => row,
             // No lock table yet: nobody holds the lease.
@@ -96,7 +96,7 @@ impl LeaseStore for SqlLeaseStore {
         let held = self.current().await?;
         if held.is_some() {
             let sql = self.changelog.dialect.sql(&format!("DELETE FROM {} WHERE id = $1", self.table()));
-            let mut conn = self.primary.lock().await;
+            let mut conn = self.primary.reader().await?;
             sqlx::query(AssertSqlSafe(sql))
                 .bind(LEASE_ID)
                 .execute(&mut **conn)

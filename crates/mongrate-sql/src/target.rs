@@ -44,6 +44,8 @@ pub struct SqlTarget {
     changelog_ready: AtomicBool,
     lease: Arc<SqlLeaseStore>,
     shown_url: String,
+    /// PostgreSQL's process id of the primary connection, to cancel its statement on Ctrl-C.
+    backend_pid: Option<i32>,
 }
 
 impl SqlTarget {
@@ -60,8 +62,17 @@ impl SqlTarget {
             Dialect::Sqlite => normalize_sqlite_url(&options.url, &options.base_dir),
             Dialect::Postgres => options.url.clone(),
         };
-        let (pool, connection) = connect(&url, dialect, options.connect_timeout).await?;
-        let primary = Arc::new(Primary::new(connection));
+        let (pool, mut connection) = connect(&url, dialect, options.connect_timeout).await?;
+        let backend_pid = match dialect {
+            Dialect::Postgres => sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(db_error("reading the connection's process id"))
+                .map(Some)?,
+            Dialect::Sqlite => None,
+        };
+        let in_memory = dialect == Dialect::Sqlite && url.contains(":memory:");
+        let primary = Arc::new(Primary::new(connection, pool.clone(), !in_memory));
         let changelog = Changelog { dialect, names: options.names };
         let lease = Arc::new(SqlLeaseStore { primary: primary.clone(), pool, changelog: changelog.clone() });
         Ok(SqlTarget {
@@ -71,6 +82,7 @@ impl SqlTarget {
             changelog_ready: AtomicBool::new(false),
             lease,
             shown_url: redact(&options.url),
+            backend_pid,
         })
     }
 
@@ -112,7 +124,7 @@ impl Target for SqlTarget {
             Dialect::Postgres => "SELECT current_setting('server_version') AS version",
             Dialect::Sqlite => "SELECT sqlite_version() AS version",
         };
-        let mut conn = self.primary.lock().await;
+        let mut conn = self.primary.reader().await?;
         let row = sqlx::query(sql).fetch_one(&mut **conn).await.map_err(db_error("reading the server version"))?;
         let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
         Ok(ServerInfo { kind: self.dialect.target_kind(), version, transactions: true, document_server: None })
@@ -123,14 +135,14 @@ impl Target for SqlTarget {
             // In-process: nothing to save.
             Dialect::Sqlite => snapshot_by_parts(self).await,
             Dialect::Postgres => {
-                let mut conn = self.primary.lock().await;
+                let mut conn = self.primary.reader().await?;
                 crate::snapshot::read_postgres(&mut conn, &self.changelog).await
             }
         }
     }
 
     async fn changelog_exists(&self) -> Result<bool> {
-        let mut conn = self.primary.lock().await;
+        let mut conn = self.primary.reader().await?;
         self.changelog_exists_on(&mut conn).await
     }
 
@@ -150,7 +162,7 @@ impl Target for SqlTarget {
     }
 
     async fn records(&self) -> Result<Vec<MigrationRecord>> {
-        let mut conn = self.primary.lock().await;
+        let mut conn = self.primary.reader().await?;
         if !self.changelog_exists_on(&mut conn).await? {
             return Ok(Vec::new());
         }
@@ -158,7 +170,7 @@ impl Target for SqlTarget {
     }
 
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
-        let mut conn = self.primary.lock().await;
+        let mut conn = self.primary.reader().await?;
         if !self.changelog_exists_on(&mut conn).await? {
             return Ok(Vec::new());
         }
@@ -231,5 +243,22 @@ impl Target for SqlTarget {
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
         self.lease.clone()
+    }
+
+    async fn cancel_running(&self) {
+        // SQLite runs in this process: its statement ends with the step's future.
+        let Some(pid) = self.backend_pid else { return };
+        // Best effort: if it fails, recording the interrupt waits for the statement to end.
+        if let Ok(mut conn) = self.lease.pool.acquire().await {
+            let _ = sqlx::query("SELECT pg_cancel_backend($1)").bind(pid).execute(&mut *conn).await;
+        }
+        // The cancelled statement's error ("canceling statement due to user request") arrives
+        // with the connection's next query: take it here, not in the recording of the interrupt.
+        let mut conn = self.primary.lock().await;
+        for _ in 0..2 {
+            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+                break;
+            }
+        }
     }
 }

@@ -291,14 +291,14 @@ async fn an_interrupt_while_a_step_runs_stops_it_and_records_what_it_left() {
         assert_eq!(
             error.message,
             format!(
-                "up 1 (1_step.sql) failed: interrupted by the user (Ctrl-C)\n{}",
+                "up 1 (1_step.sql) failed: interrupted (Ctrl-C or a stop signal)\n{}",
                 what_remains(Direction::Up, effect)
             )
         );
         assert_eq!(applied(error.report()), Vec::<String>::new());
         assert_eq!(target.statuses(), [(1, Failed, effect.is_partial())]);
         assert_eq!(target.record(1).unwrap().execution_time, Some(5000));
-        let failure = (1, Up, HistoryOutcome::Failed, Some("interrupted by the user (Ctrl-C)".to_owned()));
+        let failure = (1, Up, HistoryOutcome::Failed, Some("interrupted (Ctrl-C or a stop signal)".to_owned()));
         assert_eq!(target.attempts(), [failure]);
         assert_eq!(reporter.events(), ["lock acquired", "up 1 started", &format!("up 1 failed ({effect:?})")]);
         assert_eq!(target.lease.owner(), None);
@@ -315,7 +315,7 @@ async fn an_interrupt_between_steps_stops_before_the_next_one() {
     let run = Runner { interrupt: Some(interrupt), ..runner(&target, &files, &reporter) };
     let error = run.run(UP).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Interrupted);
-    assert_eq!(error.message, "interrupted by the user (Ctrl-C) before the next migration");
+    assert_eq!(error.message, "interrupted (Ctrl-C or a stop signal) before the next migration");
     assert_eq!(applied(error.report()), ["1"]);
     assert_eq!(target.statuses(), [(1, Completed, false)]);
     assert_eq!(target.attempts(), [completed_up(1)]);

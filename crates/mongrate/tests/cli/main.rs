@@ -15,5 +15,7 @@ mod lifecycle;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
+mod service;
+mod service_support;
 mod support;
 mod transaction_control;

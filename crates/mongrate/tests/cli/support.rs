@@ -155,7 +155,7 @@ impl Run {
 
 /// A `mongrate` command in a directory, with no URL leaking in from the environment. Its output
 /// is only to be had through [`Run::of`], which checks it.
-pub struct Mongrate(Command);
+pub struct Mongrate(pub Command);
 
 impl Mongrate {
     pub fn new(dir: &Path) -> Mongrate {
