@@ -245,6 +245,21 @@ impl Browser {
         }
     }
 
+    /// The URL of every request of the page since it was loaded (itself first), as the browser
+    /// recorded them.
+    fn requests(&self) -> Vec<String> {
+        let urls = self.script(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+             .map(e => e.name);",
+        );
+        serde_json::from_value(urls).expect("URLs")
+    }
+
+    /// Accepts the confirmation the page asked for.
+    fn accept_confirm(&self) {
+        self.wait_until("a confirmation", || block_on(self.client.accept_alert()).ok());
+    }
+
     /// Every migration row of the table: version, name (without its detail line), state.
     fn migration_rows(&self) -> Vec<(String, String, String)> {
         let rows = self.script(
@@ -276,7 +291,7 @@ fn rows(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn the_dashboard_shows_the_status_and_runs_a_dry_run_and_up_in_chromium() {
+fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     let browser = Browser::open();
     let project = Project::new(Backend::Sqlite);
     project.write("20240101000000_users.sql", USERS);
@@ -310,6 +325,7 @@ fn the_dashboard_shows_the_status_and_runs_a_dry_run_and_up_in_chromium() {
     // server's own words.
     browser.click("#dry-run");
     browser.result_containing("token is needed");
+    assert!(!browser.requests().iter().any(|url| url.contains("/api/migrations/up")), "{:#?}", browser.requests());
     browser.type_into("#token", "not-the-token");
     browser.click("#dry-run");
     let (status, _, body) =
@@ -353,15 +369,34 @@ fn the_dashboard_shows_the_status_and_runs_a_dry_run_and_up_in_chromium() {
         (history.matches("completed").count() == 3).then_some(())
     });
 
+    // Down 1 asks first. The newest migration has no down section: the server refuses, the page
+    // says why, and nothing is reverted.
+    browser.click("#down");
+    browser.accept_confirm();
+    let refusal = browser.result_containing("irreversible");
+    assert!(browser.script("return document.getElementById('result').classList.contains('error')") == true);
+    assert!(refusal.contains("posts_by_user"), "{refusal}");
+    assert_eq!(project.sql("SELECT count(*) FROM sqlite_master WHERE name = 'posts_by_user'"), "1");
+    assert_eq!(browser.migration_rows(), applied);
+
+    // Release lock asks first too; nobody holds the lock.
+    browser.click("#release");
+    browser.accept_confirm();
+    browser.result_containing("not held");
+
     // Nothing but the server's own origin was asked for: the page, its assets, the API.
-    let urls = browser.script(
-        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
-         .map(e => e.name);",
-    );
-    let urls: Vec<String> = serde_json::from_value(urls).expect("URLs");
+    let urls = browser.requests();
     let own = format!("{}/", server.origin);
     assert!(urls.iter().all(|url| url.starts_with(&own)), "requests outside {own}: {urls:#?}");
-    for expected in ["/assets/dashboard.js", "/assets/dashboard.css", "/api/migrations/status", "/api/migrations/up"] {
+    for expected in [
+        "/assets/dashboard.js",
+        "/assets/dashboard.css",
+        "/api/migrations/status",
+        "/api/migrations/history",
+        "/api/migrations/up",
+        "/api/migrations/down",
+        "/api/migrations/lock/release",
+    ] {
         assert!(urls.iter().any(|url| url.contains(expected)), "no request for {expected}: {urls:#?}");
     }
 

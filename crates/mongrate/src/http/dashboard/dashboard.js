@@ -30,21 +30,22 @@ function pad(n) {
   return String(n).padStart(2, "0");
 }
 
-/** A timestamp of the API (RFC 3339) in the browser's time zone; the original in the tooltip. */
-function timeCell(iso) {
-  const cell = el("td", "mono");
-  if (!iso) return cell;
+/** A timestamp of the API (RFC 3339) in the browser's time zone, to the second. */
+function formatTime(iso) {
+  if (!iso) return "";
   const at = new Date(iso);
-  cell.title = iso;
-  cell.textContent = Number.isNaN(at.getTime())
-    ? iso
-    : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ` +
-      `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
-  return cell;
+  if (Number.isNaN(at.getTime())) return iso;
+  return (
+    `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ` +
+    `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`
+  );
 }
 
-function formatTime(iso) {
-  return timeCell(iso).textContent;
+/** A table cell with a timestamp, the API's own text in its tooltip. */
+function timeCell(iso) {
+  const cell = el("td", "mono", formatTime(iso));
+  if (iso) cell.title = iso;
+  return cell;
 }
 
 /** Milliseconds as people read them: 12 ms, 3.5 s, 2 min 5 s. */
@@ -81,12 +82,13 @@ async function api(method, path) {
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let response;
+  let text;
   try {
     response = await fetch(path, { method, headers, cache: "no-store" });
+    text = await response.text();
   } catch (e) {
     throw new ApiError(0, `The server did not answer (${e.message}). Is mongrate serve still running?`);
   }
-  const text = await response.text();
   let body = null;
   try {
     body = text ? JSON.parse(text) : null;
@@ -193,6 +195,10 @@ function renderMigrations(status) {
       if (row.file && row.name) name.title = row.file;
       const detail = row.error || row.problem;
       if (detail) name.append(el("div", "detail", detail));
+      // The commands that resolve a failed or unfinished migration, as `mongrate status` lists them.
+      for (const choice of Array.isArray(row.choices) ? row.choices : []) {
+        name.append(el("div", "choice muted", el("code", null, choice.command), ` ${choice.meaning || ""}`));
+      }
       const state = el("td", "state", badge(row.state, row.state));
       const reversible =
         row.reversible === undefined || row.reversible === null ? "" : row.reversible ? "yes" : "no";
@@ -344,6 +350,21 @@ function reportParts(report) {
   return parts;
 }
 
+/** What a failed run did (or a failed dry-run would have done) before it failed; its error is
+ *  shown already. */
+function failedRunParts(report) {
+  if (report.dryRun) {
+    const preview = report.preview || [];
+    return preview.length ? [el("p", "message", "The preview up to the failure:"), stepList(preview, false)] : [];
+  }
+  const steps = report.steps || [];
+  if (steps.length === 0) return [el("p", "message", "No migration ran.")];
+  return [
+    el("p", "message", `Before the failure: ${plural(steps.length, "step", "steps")} done.`),
+    stepList(steps, true),
+  ];
+}
+
 function showResult(title, ok, parts) {
   const box = $("result");
   box.className = `result ${ok ? "ok" : "error"}`;
@@ -409,7 +430,7 @@ async function runAction(id) {
     showResult(action.title, true, id === "release" ? releaseParts(body) : reportParts(body));
   } catch (e) {
     const parts = [el("p", "message", e.message)];
-    if (e.report) parts.push(...reportParts(e.report));
+    if (e.report) parts.push(...failedRunParts(e.report));
     showResult(errorTitle(action.title, e), false, parts);
     if (e.status === 401) {
       // A refused token is not kept: a reload would only send it again.
