@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::interpolation::interpolate;
+use crate::secret::Secret;
 
 /// The file mongrate looks for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "mongrate.toml";
@@ -104,6 +105,7 @@ struct ConfigFile {
     #[serde(alias = "collections")]
     tables: Option<NamesSection>,
     lock: Option<LockSection>,
+    serve: Option<ServeSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +121,25 @@ struct NamesSection {
 struct LockSection {
     ttl_seconds: Option<u64>,
     timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeSection {
+    listen: Option<String>,
+    token: Option<String>,
+}
+
+/// The environment variable that holds the API token of `mongrate serve`.
+pub const API_TOKEN_VARIABLE: &str = "MONGRATE_API_TOKEN";
+
+/// What `mongrate serve` reads from the configuration file and the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// `[serve] listen`; the `--listen` flag and `MONGRATE_LISTEN` win over it.
+    pub listen: Option<String>,
+    /// `MONGRATE_API_TOKEN`, else `[serve] token` (usually `"${SOME_VARIABLE}"`).
+    pub token: Option<Secret>,
 }
 
 /// Values given on the command line (or by a library caller); they win over everything.
@@ -149,6 +170,7 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// Set when the settings came from a migrate-mongo project: its changelog can be imported.
     pub migrate_mongo: Option<MigrateMongoCollections>,
+    pub serve: ServeSettings,
 }
 
 impl Settings {
@@ -258,6 +280,10 @@ impl Settings {
         }
 
         let lock = file.lock.unwrap_or_default();
+        let serve_section = file.serve.unwrap_or_default();
+        let file_token = expand("serve.token", serve_section.token)?;
+        let token = env(API_TOKEN_VARIABLE).or(file_token).filter(|token| !token.is_empty()).map(Secret::new);
+        let serve = ServeSettings { listen: expand("serve.listen", serve_section.listen)?, token };
         let seconds = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             url,
@@ -271,6 +297,7 @@ impl Settings {
             connect_timeout: overrides.connect_timeout.unwrap_or(seconds(file.connect_timeout_seconds, 10)),
             config_file,
             migrate_mongo,
+            serve,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));
@@ -375,6 +402,25 @@ mod tests {
         assert_eq!(settings.lock_timeout, Duration::from_secs(120));
         assert_eq!(settings.names.migrations, "app.changes");
         assert_eq!(settings.names.history, "mongrate_history");
+    }
+
+    #[test]
+    fn the_serve_section_reads_listen_and_an_interpolated_token_and_the_environment_wins() {
+        let (_dir, path) = write_config("[serve]\nlisten = \"0.0.0.0:9000\"\ntoken = \"${APP_TOKEN}\"\n");
+        let from_file = |key: &str| (key == "APP_TOKEN").then(|| "file-token".to_owned());
+        let settings = Settings::resolve(Some(&path), &from_file, Overrides::default()).unwrap();
+        assert_eq!(settings.serve.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(settings.serve.token.as_ref().map(Secret::expose), Some("file-token"));
+        assert!(!format!("{settings:?}").contains("file-token"), "settings' Debug shows the token");
+        let env = |key: &str| match key {
+            "APP_TOKEN" => Some("file-token".to_owned()),
+            API_TOKEN_VARIABLE => Some("env-token".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::resolve(Some(&path), &env, Overrides::default()).unwrap();
+        assert_eq!(settings.serve.token.as_ref().map(Secret::expose), Some("env-token"));
+        let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(error.message.contains("serve.token"), "{}", error.message);
     }
 
     #[test]

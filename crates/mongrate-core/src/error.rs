@@ -17,8 +17,11 @@ pub enum ErrorKind {
     Drift,
     /// The request cannot be carried out as asked, e.g. reverting an irreversible migration (exit 4).
     Refused,
-    /// The database failed or could not be reached (exit 1).
+    /// The database refused or failed a request (exit 1).
     Database,
+    /// The database could not be reached: no connection, no server selected, the network failed
+    /// (exit 1). A service answers 503 for it: worth retrying later.
+    Unavailable,
     /// A migration failed while running, or a failed one blocks the run (exit 1).
     Migration,
     /// The lease lock was not acquired in time (exit 3).
@@ -36,7 +39,11 @@ impl ErrorKind {
             ErrorKind::Config => 2,
             ErrorKind::Validation | ErrorKind::Drift | ErrorKind::Refused => 4,
             ErrorKind::LockTimeout => 3,
-            ErrorKind::Database | ErrorKind::Migration | ErrorKind::LeaseLost | ErrorKind::Interrupted => 1,
+            ErrorKind::Database
+            | ErrorKind::Unavailable
+            | ErrorKind::Migration
+            | ErrorKind::LeaseLost
+            | ErrorKind::Interrupted => 1,
         }
     }
 }
@@ -69,6 +76,9 @@ impl Error {
     }
     pub fn database(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Database, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
     }
     pub fn migration(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Migration, message)
@@ -138,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_run_error_keeps_its_report() {
-        let report = RunReport { dry_run: false, steps: Vec::new(), preview: Vec::new() };
+        let report = RunReport::default();
         let error = Error::migration("002 failed").with_report(report.clone());
         assert_eq!(error.report(), Some(&report));
         assert_eq!(Error::migration("x").report(), None);

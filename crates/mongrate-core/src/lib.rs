@@ -22,6 +22,7 @@ pub mod plan;
 pub mod record;
 pub mod reporter;
 pub mod runner;
+pub mod secret;
 pub mod status;
 pub mod target;
 #[cfg(test)]

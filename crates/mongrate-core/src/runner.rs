@@ -29,6 +29,9 @@ pub struct RunSettings {
     pub reason: String,
     /// How many consecutive transactional migrations are committed together (1: each alone).
     pub group_size: usize,
+    /// After a failed migration, go on with the next ones (each then commits alone, so one
+    /// failure holds back no other); the run still fails, listing every failure.
+    pub continue_on_error: bool,
 }
 
 impl Default for RunSettings {
@@ -40,6 +43,7 @@ impl Default for RunSettings {
             dry_run: false,
             reason: "mongrate".into(),
             group_size: DEFAULT_GROUP_SIZE,
+            continue_on_error: false,
         }
     }
 }
@@ -64,6 +68,20 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<DryRunStep>,
+    /// Every step that failed: one at most, unless the run continued on errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureReport>,
+}
+
+/// One step that failed, and what it left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureReport {
+    pub version: String,
+    pub name: String,
+    pub direction: Direction,
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
 /// Drives a target through a request.
@@ -157,7 +175,7 @@ impl Runner<'_> {
             let why = failed.error.clone().unwrap_or_default();
             self.reporter.notice(&format!("dry-run: {} {} would fail: {why}", failed.version, failed.name));
         }
-        Ok(RunReport { dry_run: true, steps: Vec::new(), preview })
+        Ok(RunReport { dry_run: true, preview, ..RunReport::default() })
     }
 
     /// Runs the plan's steps, a group at a time, adding each completed one to `report`.
@@ -170,7 +188,8 @@ impl Runner<'_> {
     ) -> Result<()> {
         // Someone may have migrated while we waited: plan again under the lease.
         let plan = self.plan(request).await?;
-        for group in groups(&plan.steps, self.settings.group_size) {
+        let group_size = if self.settings.continue_on_error { 1 } else { self.settings.group_size };
+        for group in groups(&plan.steps, group_size) {
             guard.ensure_held().await?;
             self.interrupted_check()?;
             let steps = &plan.steps[group];
@@ -207,7 +226,20 @@ impl Runner<'_> {
                         self.reporter.step_failed(step, &failure);
                         let (record, history) = execution.failed(started.elapsed(), &failure);
                         let recorded = self.target.write_record(record.as_ref(), &history).await;
-                        return Err(failure_error(step, &failure, recorded.err()));
+                        // Going on is for failures of a migration, not for Ctrl-C or a lost lease.
+                        let went_on = self.settings.continue_on_error
+                            && !matches!(failure.error.kind, ErrorKind::Interrupted | ErrorKind::LeaseLost);
+                        let error = failure_error(step, &failure, recorded.err(), went_on);
+                        report.failures.push(FailureReport {
+                            version: step.migration.version().to_string(),
+                            name: step.migration.meta.name.clone(),
+                            direction: step.direction,
+                            kind: error.kind,
+                            message: error.message.clone(),
+                        });
+                        if !went_on {
+                            return Err(error);
+                        }
                     }
                 }
             }
@@ -217,7 +249,18 @@ impl Runner<'_> {
                 return Err(Error::database("a group of migrations stopped before its end without a failure"));
             }
         }
-        Ok(())
+        match report.failures.as_slice() {
+            [] => Ok(()),
+            [only] => Err(Error::migration(only.message.clone())),
+            several => {
+                let each: Vec<String> = several.iter().map(|f| f.message.clone()).collect();
+                Err(Error::migration(format!(
+                    "{} migrations failed (the run went on after each failure):\n{}",
+                    several.len(),
+                    each.join("\n")
+                )))
+            }
+        }
     }
 
     /// One step through `execute`, several through `execute_group`; Ctrl-C stops the running one.
@@ -239,15 +282,20 @@ impl Runner<'_> {
     }
 }
 
-fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>) -> Error {
+fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>, went_on: bool) -> Error {
     let migration = &step.migration;
+    let remains = what_remains(step.direction, failure.effect);
+    let remains = if went_on {
+        remains.replace("Later migrations were not run", "The run went on with the next migrations")
+    } else {
+        remains.to_owned()
+    };
     let mut message = format!(
-        "{} {} ({}) failed: {}\n{}",
+        "{} {} ({}) failed: {}\n{remains}",
         step.direction.as_str(),
         migration.version(),
         migration.file.file_name,
         failure.error.message,
-        what_remains(step.direction, failure.effect)
     );
     if let Some(error) = record_error {
         message.push_str(&format!("\nThe failure could not be recorded either: {error}"));

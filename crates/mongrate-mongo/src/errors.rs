@@ -17,8 +17,18 @@ use crate::selection_failure::{describe_selection_failure, without_debug_dumps};
 pub const DUPLICATE_KEY: i32 = 11000;
 
 /// A database error with what was being done; the driver's error stays its source.
+/// `Unavailable` when the server could not be reached (a service answers 503), `Database` when
+/// it answered with a refusal.
 pub fn server(doing: &str, error: &DriverError) -> Error {
-    Error::database(format!("{doing}: {}", describe(error))).with_source(error.clone())
+    let unreachable = matches!(
+        error.kind.as_ref(),
+        DriverErrorKind::ServerSelection { .. }
+            | DriverErrorKind::Io(_)
+            | DriverErrorKind::ConnectionPoolCleared { .. }
+            | DriverErrorKind::DnsResolve { .. }
+    );
+    let error_of = if unreachable { Error::unavailable } else { Error::database };
+    error_of(format!("{doing}: {}", describe(error))).with_source(error.clone())
 }
 
 /// The error in words: the server's code, name and message for a refusal; the address and the

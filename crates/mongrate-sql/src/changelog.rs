@@ -25,7 +25,7 @@ pub struct Changelog {
 
 /// Wraps a sqlx error with what was being done; the sqlx error stays its source.
 pub fn db_error(doing: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-    move |e| Error::database(format!("{doing}: {}", describe(&e))).with_source(e)
+    move |e| crate::errors::database(doing, e)
 }
 
 pub(crate) const RECORD_COLUMNS: &str = "version, name, description, status, applied_at, rolled_back_at, execution_time, error, partial, \

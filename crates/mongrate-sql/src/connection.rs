@@ -160,8 +160,8 @@ pub async fn connect(url: &str, dialect: Dialect, timeout: Duration) -> Result<(
     // Connect now, so an unreachable database is reported before anything else.
     match tokio::time::timeout(timeout, pool.acquire()).await {
         Ok(Ok(connection)) => Ok((pool, connection)),
-        Ok(Err(e)) => Err(Error::database(format!("cannot connect to {shown}: {}", crate::errors::describe(&e)))),
-        Err(_) => Err(Error::database(format!(
+        Ok(Err(e)) => Err(crate::errors::database(&format!("cannot connect to {shown}"), e)),
+        Err(_) => Err(Error::unavailable(format!(
             "cannot connect to {shown}: no answer within {} s (raise connect_timeout_seconds if the server is slow)",
             timeout.as_secs()
         ))),

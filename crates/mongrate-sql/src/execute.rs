@@ -110,7 +110,7 @@ pub async fn run_guarded_batch(
         return Err(BatchFailure::PreviousEndedTransaction);
     }
     let Some(statement) = seen.checked_sub(guard.len()).and_then(|i| statements.get(i)) else {
-        return Err(BatchFailure::Statement(Error::database(format!("opening a savepoint: {}", describe(&error)))));
+        return Err(BatchFailure::Statement(crate::errors::database("opening a savepoint", error)));
     };
     let error = statement_error(statement, file, &error);
     // A statement that failed after an unnoticed COMMIT must not be reported as rolled back.
@@ -163,7 +163,7 @@ pub async fn group_in_transaction(
     let mut tx = match conn.begin_with(changelog.dialect.begin()).await {
         Ok(tx) => tx,
         Err(e) => {
-            let error = Error::database(format!("starting a transaction: {}", describe(&e)));
+            let error = crate::errors::database("starting a transaction", e);
             return vec![Err(StepFailure::new(error, FailureEffect::NothingApplied))];
         }
     };
@@ -241,7 +241,7 @@ pub async fn group_in_transaction(
         }
     }
     if let Err(e) = tx.commit().await {
-        return rolled_back(Error::database(format!("committing: {}", describe(&e))));
+        return rolled_back(crate::errors::database("committing", e));
     }
     completed.into_iter().map(Ok).chain(failure.map(Err)).collect()
 }

@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use mongrate_core::Result;
 use mongrate_core::lease::{LeaseClaim, LeaseInfo, LeaseStore};
 use mongrate_core::timestamp::rfc3339_millis;
-use mongrate_core::{Error, Result};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::changelog::{Changelog, LEASE_ID, db_error, get_bool, table_exists};
-use crate::errors::{describe, is_busy};
+use crate::errors::is_busy;
 use crate::primary::Primary;
 
 /// Lease operations. Everything but the heartbeat runs on the target's primary connection; the
@@ -57,7 +57,7 @@ impl LeaseStore for SqlLeaseStore {
             Ok(done) => Ok(done.rows_affected() == 1),
             // SQLite: another process is writing (it holds the lease, or is about to).
             Err(e) if is_busy(&e) => Ok(false),
-            Err(e) => Err(Error::database(format!("taking the migration lock: {}", describe(&e)))),
+            Err(e) => Err(crate::errors::database("taking the migration lock", e)),
         }
     }
 
@@ -74,7 +74,7 @@ impl LeaseStore for SqlLeaseStore {
             match sqlx::query(AssertSqlSafe(sql.as_str())).bind(LEASE_ID).bind(owner).execute(&mut **conn).await {
                 Ok(_) => return Ok(()),
                 Err(e) if is_busy(&e) && attempt < 19 => tokio::time::sleep(Duration::from_millis(100)).await,
-                Err(e) => return Err(Error::database(format!("releasing the migration lock: {}", describe(&e)))),
+                Err(e) => return Err(crate::errors::database("releasing the migration lock", e)),
             }
         }
         Ok(())
@@ -87,7 +87,7 @@ impl LeaseStore for SqlLeaseStore {
             Ok(row) => row,
             // No lock table yet: nobody holds the lease.
             Err(sqlx::Error::Database(_)) if !table_exists(&mut conn, self.table()).await => None,
-            Err(e) => return Err(Error::database(format!("reading the migration lock: {}", describe(&e)))),
+            Err(e) => return Err(crate::errors::database("reading the migration lock", e)),
         };
         row.as_ref().map(lease_from_row).transpose()
     }

@@ -12,8 +12,6 @@
 use mongrate_core::{Error, ErrorKind, Result};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use crate::errors::describe;
-
 /// Opens the guard; sent right after the transaction begins.
 pub const OPEN: &str = "SAVEPOINT mongrate_transaction_guard";
 /// Releases the guard: fails when the transaction it was opened in has ended.
@@ -36,11 +34,7 @@ pub fn transaction_ended(file: &str, after_line: Option<usize>) -> Error {
 
 /// Opens the guard savepoint.
 pub async fn open(conn: &mut AnyConnection) -> Result<()> {
-    sqlx::raw_sql(OPEN)
-        .execute(conn)
-        .await
-        .map(drop)
-        .map_err(|e| Error::database(format!("opening a savepoint: {}", describe(&e))))
+    sqlx::raw_sql(OPEN).execute(conn).await.map(drop).map_err(|e| crate::errors::database("opening a savepoint", e))
 }
 
 /// After a statement failed: whether the transaction it failed in is still mongrate's (the

@@ -25,6 +25,7 @@ static SETTINGS: LazyLock<RunSettings> = LazyLock::new(|| RunSettings {
     dry_run: false,
     reason: "test run".into(),
     group_size: crate::grouping::DEFAULT_GROUP_SIZE,
+    continue_on_error: false,
 });
 
 fn runner<'a>(target: &'a MemoryTarget, migrations: &'a [Migration], reporter: &'a RecordingReporter) -> Runner<'a> {
@@ -59,6 +60,44 @@ async fn a_clean_run_applies_every_step_in_order_and_frees_the_lease() {
     // Nothing pending: the next run takes no lease and runs nothing.
     assert_eq!(runner(&target, &files, &reporter).run(UP).await, Ok(RunReport::default()));
     assert_eq!(target.started().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn continue_on_error_runs_the_rest_and_lists_every_failure() {
+    let target = MemoryTarget::new();
+    target.script(2, Behaviour::Fail(FailureEffect::RolledBack, "syntax error at line 3"));
+    target.script(4, Behaviour::Fail(FailureEffect::NothingApplied, "no such table"));
+    let files = migrations(&[true, true, true, false, true]);
+    let reporter = RecordingReporter::new();
+    let settings = RunSettings { continue_on_error: true, ..SETTINGS.clone() };
+    let runner =
+        Runner { target: &target, migrations: &files, settings: &settings, reporter: &reporter, interrupt: None };
+    let error = runner.run(UP).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Migration);
+    assert!(
+        error.message.starts_with("2 migrations failed (the run went on after each failure):\nup 2"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("The run went on with the next migrations"), "{}", error.message);
+    assert!(!error.message.contains("Later migrations were not run"), "{}", error.message);
+    let report = error.report().expect("the report of a failed run");
+    assert_eq!(applied(Some(report)), ["1", "3", "5"]);
+    let failed: Vec<(&str, ErrorKind)> = report.failures.iter().map(|f| (f.version.as_str(), f.kind)).collect();
+    assert_eq!(failed, [("2", ErrorKind::Migration), ("4", ErrorKind::Migration)]);
+    assert_eq!(
+        target.statuses(),
+        [(1, Completed, false), (2, Failed, false), (3, Completed, false), (4, Failed, false), (5, Completed, false)]
+    );
+    assert_eq!(target.lease.owner(), None);
+    // Without it the same run stops at the first failure, which the report lists alone.
+    let target = MemoryTarget::new();
+    target.script(2, Behaviour::Fail(FailureEffect::RolledBack, "syntax error at line 3"));
+    let error = super::tests::runner(&target, &files, &reporter).run(UP).await.unwrap_err();
+    let report = error.report().expect("the report of a failed run");
+    assert_eq!(applied(Some(report)), ["1"]);
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].message, error.message);
 }
 
 #[tokio::test(start_paused = true)]
