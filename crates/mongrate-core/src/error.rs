@@ -8,6 +8,7 @@ use crate::runner::RunReport;
 /// What went wrong, coarsely: each kind maps to one exit code of the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorKind {
     /// Bad flags or a bad configuration (exit 2).
     Config,

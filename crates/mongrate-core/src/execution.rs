@@ -26,6 +26,7 @@ pub struct StepExecution<'a> {
 /// What a statement or operation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OperationReport {
     /// Line in the migration file where it starts.
     pub line: usize,

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// The host, user and process that applied a migration or holds the lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppliedBy {
     pub host: String,
     pub user: String,

@@ -26,6 +26,7 @@ pub struct LeaseClaim {
 /// The lease as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaseInfo {
     pub owner: String,
     pub host: String,

@@ -22,12 +22,15 @@ pub enum Acquisition {
 /// Before each new attempt `still_needed` is asked whether there is still work (another replica may
 /// have done it); when there is none, waiting ends without the lease. `on_wait` is told who holds
 /// the lease, once per holder.
-pub async fn acquire(
+// `still_needed` is a closure returning a future, not an async closure: the future of an async
+// closure that borrows its caller is not `Send` (a compiler limitation), and a service runs this on
+// a multi-threaded runtime.
+pub async fn acquire<Needed: Future<Output = Result<bool>>>(
     store: Arc<dyn LeaseStore>,
     claim: &LeaseClaim,
     timeout: Duration,
     poll: Duration,
-    mut still_needed: impl AsyncFnMut() -> Result<bool>,
+    mut still_needed: impl FnMut() -> Needed,
     mut on_wait: impl FnMut(&LeaseInfo),
 ) -> Result<Acquisition> {
     let started = Instant::now();

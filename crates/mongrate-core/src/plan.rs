@@ -14,6 +14,7 @@ use crate::version::Version;
 /// Which way a step goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Direction {
     Up,
     Down,
@@ -65,6 +66,17 @@ pub enum PlanRequest {
         allow_out_of_order: bool,
         retry: bool,
     },
+}
+
+impl PlanRequest {
+    /// The command that asks for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlanRequest::Up { .. } => "up",
+            PlanRequest::Down { .. } => "down",
+            PlanRequest::Migrate { .. } => "migrate",
+        }
+    }
 }
 
 /// One step of a plan.

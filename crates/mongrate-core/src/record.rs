@@ -122,6 +122,7 @@ impl MigrationRecord {
 /// What one history entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HistoryAction {
     Up,
     Down,
@@ -162,6 +163,7 @@ impl FromStr for HistoryAction {
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HistoryOutcome {
     Completed,
     Failed,
@@ -190,9 +192,11 @@ impl FromStr for HistoryOutcome {
 /// One attempt (one row of `mongrate_history`, which is append-only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// Assigned by the database; 0 before it is written.
     pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub version: Version,
     pub name: String,
     pub action: HistoryAction,
@@ -218,5 +222,24 @@ pub struct HistoryQuery {
 impl Default for HistoryQuery {
     fn default() -> Self {
         HistoryQuery { limit: 50, skip: 0, status: None, version: None }
+    }
+}
+
+impl HistoryQuery {
+    /// The longest page: more is a report, not a page.
+    pub const MOST: i64 = 10_000;
+
+    /// A query from what a person typed (flags or query parameters), each value checked and a
+    /// bad one named.
+    pub fn checked(limit: i64, skip: i64, status: Option<&str>, version: Option<&str>) -> Result<HistoryQuery, String> {
+        if !(1..=Self::MOST).contains(&limit) {
+            return Err(format!("limit must be between 1 and {}, not {limit}", Self::MOST));
+        }
+        if skip < 0 {
+            return Err(format!("skip must be at least 0, not {skip}"));
+        }
+        let status = status.map(str::parse).transpose().map_err(|why| format!("status: {why}"))?;
+        let version = version.map(Version::parse).transpose().map_err(|why| format!("version: {why}"))?;
+        Ok(HistoryQuery { limit, skip, status, version })
     }
 }

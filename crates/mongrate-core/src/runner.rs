@@ -51,6 +51,7 @@ impl Default for RunSettings {
 /// One step that ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepReport {
     pub version: String,
     pub name: String,
@@ -63,6 +64,7 @@ pub struct StepReport {
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunReport {
     pub dry_run: bool,
     pub steps: Vec<StepReport>,
@@ -76,6 +78,7 @@ pub struct RunReport {
 /// One step that failed, and what it left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailureReport {
     pub version: String,
     pub name: String,
@@ -144,7 +147,7 @@ impl Runner<'_> {
             self.settings.lock_timeout,
             self.settings.lock_poll,
             // Anything the plan refuses is reported once the lease is ours.
-            async || Ok(self.plan(request).await.map_or(true, |plan| !plan.is_empty())),
+            || async move { Ok(self.plan(request).await.map_or(true, |plan| !plan.is_empty())) },
             |holder| self.reporter.waiting_for_lock(holder),
         )
         .await?;

@@ -69,6 +69,7 @@ pub struct StatusEntry {
 
 /// Counts, in the shape of the seed's status response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub total: usize,
     pub applied: usize,

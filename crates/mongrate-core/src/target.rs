@@ -113,6 +113,7 @@ pub async fn execute_each(
 /// What a dry-run found for one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DryRunStep {
     pub version: String,
     pub name: String,

@@ -80,11 +80,20 @@ pub enum Command {
     Mark(MarkArgs),
     /// Adopt another tool's changelog so nothing it applied is applied again
     Import(ImportArgs),
+    /// Serve the REST API, the dashboard, /healthz, /readyz and /metrics (auto-run with MIGRATE_ON_START=true)
+    Serve(ServeArgs),
     /// Inspect or release the migration lock
     Lock {
         #[command(subcommand)]
         command: LockCommand,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: [serve] listen in mongrate.toml, else 127.0.0.1:8080]
+    #[arg(long, env = "MONGRATE_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -103,14 +112,7 @@ pub struct CreateArgs {
     pub format: Option<FileFormat>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FileFormat {
-    Sql,
-    Yaml,
-    Json,
-    /// migrate-mongo's format, run by the embedded JavaScript engine
-    Js,
-}
+pub use mongrate::new_migration::FileFormat;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -128,6 +130,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = mongrate_core::grouping::DEFAULT_GROUP_SIZE as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub group_size: u32,
+    /// After a failed migration go on with the next ones; the run still fails, listing every failure
+    #[arg(long)]
+    pub continue_on_error: bool,
 }
 
 #[derive(Debug, Args)]

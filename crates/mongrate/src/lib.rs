@@ -15,8 +15,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auto_run;
 pub mod connect;
+mod directory_fingerprint;
+pub mod http;
 pub mod migrator;
+pub mod new_migration;
 pub mod settings;
 
 pub use connect::{connect_target, load_migrations};

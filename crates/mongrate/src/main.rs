@@ -18,7 +18,12 @@ use crate::output::Output;
 fn main() {
     let cli = Cli::parse();
     let output = Output::new(cli.global.json, cli.global.quiet, cli.global.log_format == LogFormat::Json);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A server answers requests on every core; a command does one thing at a time.
+    let builder = match cli.command {
+        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match { builder }.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -63,6 +68,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::Repair => commands::repair::run(&context).await,
         Command::Mark(args) => commands::mark::run(&context, args).await,
         Command::Import(args) => commands::import::run(&context, args).await,
+        Command::Serve(args) => commands::serve::run(&context, args).await,
         Command::Lock { command: LockCommand::Status } => commands::lock::status(&context).await,
         Command::Lock { command: LockCommand::Release { confirm } } => {
             commands::lock::release(&context, *confirm).await

@@ -1,6 +1,7 @@
 //! The library entry point: a migrator over one database and one migrations directory.
 
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use mongrate_core::config::{Overrides, Settings};
@@ -11,7 +12,8 @@ use mongrate_core::status::StatusReport;
 use mongrate_core::target::ServerInfo;
 use mongrate_core::{Migration, Result, Target};
 
-use crate::connect::connect_and_load;
+use crate::connect::{connect_and_load, load_migrations};
+use crate::directory_fingerprint::DirectoryFingerprint;
 
 /// Builds a [`Migrator`]; unset values come from `mongrate.toml` and the environment.
 #[derive(Debug, Default, Clone)]
@@ -49,11 +51,18 @@ impl MigratorBuilder {
     }
 }
 
-/// One database and its migrations.
+/// One database and its migrations. A long-lived migrator (a service) reads the directory again
+/// when its files change ([`Migrator::refresh`]); runs already under way keep the set they began with.
 pub struct Migrator {
     target: Box<dyn Target>,
-    migrations: Vec<Migration>,
+    migrations: RwLock<Loaded>,
     settings: Settings,
+}
+
+/// The migrations read, and the state of the directory they were read from.
+struct Loaded {
+    migrations: Arc<[Migration]>,
+    fingerprint: Option<DirectoryFingerprint>,
 }
 
 impl Migrator {
@@ -63,16 +72,37 @@ impl Migrator {
 
     /// Connects with resolved settings.
     pub async fn connect(settings: Settings) -> Result<Migrator> {
+        let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
         let (target, migrations) = connect_and_load(&settings).await?;
-        Ok(Migrator { target, migrations, settings })
+        let loaded = Loaded { migrations: migrations.into(), fingerprint };
+        Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
     }
 
     pub fn target(&self) -> &dyn Target {
         self.target.as_ref()
     }
 
-    pub fn migrations(&self) -> &[Migration] {
-        &self.migrations
+    /// The migrations as last read.
+    pub fn migrations(&self) -> Arc<[Migration]> {
+        self.loaded().migrations.clone()
+    }
+
+    fn loaded(&self) -> std::sync::RwLockReadGuard<'_, Loaded> {
+        // A panic while holding the lock cannot leave `Loaded` half-written (it is replaced whole).
+        self.migrations.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the migrations directory again if a file was added, removed or changed since it was
+    /// last read. A broken file is an error and the previous set stays in use.
+    pub fn refresh(&self) -> Result<()> {
+        let now = DirectoryFingerprint::read(&self.settings.migrations_dir);
+        if now.is_some() && now == self.loaded().fingerprint {
+            return Ok(());
+        }
+        let migrations = load_migrations(&self.settings.migrations_dir, self.target.as_ref())?;
+        let mut loaded = self.migrations.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *loaded = Loaded { migrations: migrations.into(), fingerprint: now };
+        Ok(())
     }
 
     pub fn settings(&self) -> &Settings {
@@ -103,7 +133,8 @@ impl Migrator {
         reporter: &dyn Reporter,
         interrupt: Option<tokio::sync::watch::Receiver<bool>>,
     ) -> Result<RunReport> {
-        let runner = Runner { target: self.target(), migrations: &self.migrations, settings, reporter, interrupt };
+        let migrations = self.migrations();
+        let runner = Runner { target: self.target(), migrations: &migrations, settings, reporter, interrupt };
         runner.run(request).await
     }
 
@@ -115,6 +146,15 @@ impl Migrator {
     /// The status report and what the server is, read together.
     pub async fn status_and_server(&self) -> Result<(StatusReport, ServerInfo)> {
         let snapshot = self.target.snapshot().await?;
-        Ok((StatusReport::build(&self.migrations, &snapshot.records, snapshot.lock), snapshot.server))
+        Ok((StatusReport::build(&self.migrations(), &snapshot.records, snapshot.lock), snapshot.server))
+    }
+
+    /// The document `status --json` prints and the service's status endpoint answers: the seed's
+    /// shape (`applied`, `pending`, `failed`, `locked`, `summary`) plus the server and database.
+    pub fn status_document(&self, report: &StatusReport, server: &ServerInfo) -> serde_json::Value {
+        let mut json = report.to_json();
+        json["server"] = serde_json::to_value(server).unwrap_or_default();
+        json["database"] = serde_json::json!(self.target.display_url());
+        json
     }
 }

@@ -13,7 +13,7 @@ const SECOND: Duration = Duration::from_secs(1);
 
 async fn hold(store: &Arc<MemoryLeaseStore>) -> LeaseGuard {
     let claim = other_claim("ours", TTL);
-    match acquire(store.clone(), &claim, TTL, SECOND, async || Ok(true), |_| {}).await {
+    match acquire(store.clone(), &claim, TTL, SECOND, || async { Ok(true) }, |_| {}).await {
         Ok(Acquisition::Acquired(guard)) => guard,
         _ => panic!("a free lease is taken at once"),
     }
@@ -94,7 +94,7 @@ async fn waiting_times_out_naming_the_holder_once() {
         &claim,
         Duration::from_secs(5),
         SECOND,
-        async || Ok(true),
+        || async { Ok(true) },
         |holder| seen.push(holder.owner.clone()),
     );
     let Err(error) = waited.await else { panic!("the lease is held for 10 minutes") };
@@ -118,7 +118,7 @@ async fn an_expired_lease_is_taken_over_at_the_next_poll() {
     assert!(store.try_acquire(&other_claim("crashed", Duration::from_secs(3))).await.unwrap());
     let started = Instant::now();
     let claim = other_claim("ours", TTL);
-    let acquired = acquire(store.clone(), &claim, Duration::from_secs(10), SECOND, async || Ok(true), |_| {});
+    let acquired = acquire(store.clone(), &claim, Duration::from_secs(10), SECOND, || async { Ok(true) }, |_| {});
     let Ok(Acquisition::Acquired(guard)) = acquired.await else { panic!("the lease expires after 3 s") };
     // Expired only once its expiry is past: taken at the poll after 3 s.
     assert_eq!(started.elapsed(), Duration::from_secs(4));
@@ -132,9 +132,10 @@ async fn waiting_ends_without_the_lease_when_the_work_was_done_meanwhile() {
     let store = Arc::new(MemoryLeaseStore::new());
     assert!(store.try_acquire(&other_claim("theirs", Duration::from_secs(600))).await.unwrap());
     let mut asked = 0;
-    let still_needed = async || {
+    let still_needed = || {
         asked += 1;
-        Ok(asked < 3)
+        let needed = asked < 3;
+        async move { Ok(needed) }
     };
     let claim = other_claim("ours", TTL);
     let waited = acquire(store.clone(), &claim, Duration::from_secs(10), SECOND, still_needed, |_| {}).await;

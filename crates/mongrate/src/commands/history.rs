@@ -1,22 +1,15 @@
 //! `mongrate history`: the audit trail, newest first.
 
 use mongrate_core::record::HistoryQuery;
-use mongrate_core::{Error, Result, Version};
+use mongrate_core::{Error, Result};
 
 use crate::cli::HistoryArgs;
 use crate::commands::Context;
 use crate::output::{duration_ms, table};
 
 pub async fn run(context: &Context, args: &HistoryArgs) -> Result<i32> {
-    if args.limit < 1 || args.skip < 0 {
-        return Err(Error::config("--limit must be at least 1 and --skip at least 0"));
-    }
-    let query = HistoryQuery {
-        limit: args.limit,
-        skip: args.skip,
-        status: args.status.as_deref().map(str::parse).transpose().map_err(Error::config)?,
-        version: args.version.as_deref().map(Version::parse).transpose().map_err(Error::config)?,
-    };
+    let query = HistoryQuery::checked(args.limit, args.skip, args.status.as_deref(), args.version.as_deref())
+        .map_err(|why| Error::config(format!("--{why}")))?;
     let target = context.target().await?;
     let entries = target.history(&query).await?;
     context.output.json_value(&entries);

@@ -19,7 +19,7 @@ pub async fn run(context: &Context, args: &MarkArgs) -> Result<i32> {
             let records = target.records().await?;
             let by = AppliedBy::current();
             let edits = if args.applied {
-                mark_applied(migrator.migrations(), &records, version, args.through, &by)?
+                mark_applied(&migrator.migrations(), &records, version, args.through, &by)?
             } else {
                 mark_pending(&records, version, &by)?
             };

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod mark;
 pub mod repair;
 pub mod run;
+pub mod serve;
 pub mod status;
 pub mod validate;
 

@@ -12,7 +12,7 @@ pub async fn run(context: &Context) -> Result<i32> {
     let (repaired, unfixable) = context
         .exclusively(target, "mongrate repair", async || {
             let records = target.records().await?;
-            let (edits, unfixable) = repair(migrator.migrations(), &records, &AppliedBy::current());
+            let (edits, unfixable) = repair(&migrator.migrations(), &records, &AppliedBy::current());
             for (record, history) in &edits {
                 target.write_record(Some(record), history).await?;
             }

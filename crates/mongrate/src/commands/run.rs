@@ -55,8 +55,8 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     }
     let mut settings = migrator.run_settings(run.dry_run);
     settings.group_size = run.group_size as usize;
-    settings.reason =
-        format!("mongrate {} by {}", request_name(&request), mongrate_core::host::AppliedBy::current().user);
+    settings.continue_on_error = run.continue_on_error;
+    settings.reason = format!("mongrate {} by {}", request.name(), mongrate_core::host::AppliedBy::current().user);
     let (stop, interrupt) = watch::channel(false);
     // Ctrl-C stops the running migration (its transaction rolls back) and records it.
     let ctrl_c = tokio::spawn(async move {
@@ -72,14 +72,6 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Resu
     print_report(context, &report, unit);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })
-}
-
-fn request_name(request: &PlanRequest) -> &'static str {
-    match request {
-        PlanRequest::Up { .. } => "up",
-        PlanRequest::Down { .. } => "down",
-        PlanRequest::Migrate { .. } => "migrate",
-    }
 }
 
 fn print_report(context: &Context, report: &RunReport, unit: &str) {

@@ -63,10 +63,7 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     let (report, server) = migrator.status_and_server().await?;
     let summary = report.summary();
     if context.output.json {
-        let mut json = report.to_json();
-        json["server"] = serde_json::to_value(&server).unwrap_or_default();
-        json["database"] = serde_json::json!(migrator.target().display_url());
-        context.output.json_value(&json);
+        context.output.json_value(&migrator.status_document(&report, &server));
         return Ok(if args.exit_code { exit_code(&report) } else { 0 });
     }
 

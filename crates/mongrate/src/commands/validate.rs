@@ -11,13 +11,13 @@ pub async fn run(context: &Context) -> Result<i32> {
     let migrator = context.migrator().await?;
     let records = migrator.target().records().await?;
     let migrations = migrator.migrations();
-    let drift = find_drift(migrations, &records);
+    let drift = find_drift(&migrations, &records);
     if !drift.is_empty() {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
     }
     // Out-of-order files are found by planning an `up`.
     let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
-    let pending = plan(migrations, &records, &request)?.steps.len();
+    let pending = plan(&migrations, &records, &request)?.steps.len();
     let blocking = blocking_records(&records);
     context.output.json_value(&serde_json::json!({
         "valid": true,

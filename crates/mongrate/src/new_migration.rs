@@ -1,0 +1,79 @@
+//! Writing a new migration file from a template: `mongrate create` and `POST /api/migrations`.
+
+use std::path::PathBuf;
+
+use mongrate_core::config::Settings;
+use mongrate_core::naming::new_file_name;
+use mongrate_core::timestamp::now_millis;
+use mongrate_core::{Error, Result, Version};
+use serde::{Deserialize, Serialize};
+
+/// The format of a new migration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    Sql,
+    Yaml,
+    Json,
+    /// migrate-mongo's format, run by the embedded JavaScript engine
+    Js,
+}
+
+/// The file written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CreatedMigration {
+    /// Its path.
+    #[schema(value_type = String)]
+    pub file: PathBuf,
+    /// Its file name (`20250101120000-add-user-index.yaml`).
+    pub name: String,
+}
+
+/// The longest name a new migration may have: file names are limited to 255 bytes.
+const LONGEST_NAME: usize = 200;
+
+/// Writes a new migration called `name` into the migrations directory; without a format, YAML
+/// for a MongoDB database and SQL for the others.
+pub fn create_migration(settings: &Settings, name: &str, format: Option<FileFormat>) -> Result<CreatedMigration> {
+    if name.len() > LONGEST_NAME {
+        return Err(Error::config(format!(
+            "the name is {} bytes long; at most {LONGEST_NAME} are allowed",
+            name.len()
+        )));
+    }
+    let mongodb = settings.url().is_ok_and(mongrate_mongo::MongoTarget::handles);
+    let format = format.unwrap_or(if mongodb { FileFormat::Yaml } else { FileFormat::Sql });
+    let (extension, body) = match format {
+        FileFormat::Sql => ("sql", mongrate_sql::sql_file::template(name)),
+        FileFormat::Yaml => ("yaml", mongrate_mongo::declarative::template(name)),
+        FileFormat::Json => ("json", mongrate_mongo::declarative::json_template(name)),
+        FileFormat::Js => ("js", mongrate_js::template::template(name)),
+    };
+    let dir = &settings.migrations_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    // Versions already used, so the new file sorts after them (a broken file still counts).
+    let existing: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::config(format!("cannot read {}: {e}", dir.display())))?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let (stem, _) = name.rsplit_once('.')?;
+            Version::from_file_stem(stem).ok().map(|(version, _)| version)
+        })
+        .collect();
+    let file_name = new_file_name(now_millis(), &existing, name, extension).map_err(Error::config)?;
+    let path = dir.join(&file_name);
+    // `create_new`: two requests in the same second never overwrite each other's file.
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, body.as_bytes()));
+    match written {
+        Ok(()) => Ok(CreatedMigration { file: path, name: file_name }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Error::refused(format!("{} already exists; wait a second or choose another name", path.display())))
+        }
+        Err(e) => Err(Error::config(format!("cannot write {}: {e}", path.display()))),
+    }
+}
