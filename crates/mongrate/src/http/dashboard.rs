@@ -23,7 +23,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The page and its assets, to merge into the service's router.
+/// The page and its assets, to merge into the service's router. The page names its assets and
+/// the API relative to its own address, so under a prefix it is to be opened with the trailing
+/// slash (`/migrations/`).
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { embedded("text/html; charset=utf-8", INDEX) }))
@@ -54,9 +56,9 @@ fn embedded(media_type: &'static str, content: &'static str) -> Response {
 mod tests {
     use super::*;
 
-    /// Every `/assets/…` address in the page, up to the closing quote.
+    /// Every `assets/…` address in the page, up to the closing quote.
     fn referenced_assets(page: &str) -> Vec<&str> {
-        page.match_indices("\"/assets/")
+        page.match_indices("\"assets/")
             .map(|(at, prefix)| {
                 let rest = &page[at + prefix.len()..];
                 &rest[..rest.find('"').expect("a closing quote")]

@@ -109,8 +109,8 @@ fn chromedriver() -> &'static str {
     })
 }
 
-/// `mongrate serve` on a free loopback port, with an API token; killed when dropped, so that a
-/// failing test leaves no server behind.
+/// `mongrate serve` on a free loopback port; killed when dropped, so that a failing test leaves
+/// no server behind.
 struct Server {
     process: Child,
     origin: String,
@@ -118,16 +118,21 @@ struct Server {
 }
 
 impl Server {
-    fn start(project: &Project, token: &str) -> Server {
+    /// Started with `token` as its API token, or with none.
+    fn start(project: &Project, token: Option<&str>) -> Server {
         let port = free_port();
         let log = project.path().join("serve.log");
         let output = File::create(&log).expect("log file");
-        let process = Command::new(env!("CARGO_BIN_EXE_mongrate"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mongrate"));
+        match token {
+            Some(token) => command.env("MONGRATE_API_TOKEN", token),
+            None => command.env_remove("MONGRATE_API_TOKEN"),
+        };
+        let process = command
             .current_dir(project.path())
             .env_remove("MONGRATE_URL")
             .env_remove("DATABASE_URL")
             .env_remove("MONGO_URI")
-            .env("MONGRATE_API_TOKEN", token)
             .args(["--url", &project.url, "serve", "--listen", &format!("127.0.0.1:{port}")])
             .process_group(0)
             .stdin(Stdio::null())
@@ -142,6 +147,17 @@ impl Server {
             std::fs::read_to_string(&log).unwrap_or_default()
         });
         server
+    }
+
+    /// The message of the JSON error that `method path` answers with `status`, with `token` as
+    /// its bearer token.
+    fn error_message(&self, method: &str, path: &str, token: Option<&str>, status: u16) -> String {
+        let bearer = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = bearer.iter().map(|value| ("Authorization", value.as_str())).collect();
+        let (answered, _, body) = self.request(method, path, &headers);
+        assert_eq!(answered, status, "{method} {path}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+        error["error"]["message"].as_str().unwrap_or_else(|| panic!("no error message: {body}")).to_owned()
     }
 
     /// One HTTP/1.1 request, read to the end: status, headers (names in lower case), body.
@@ -231,6 +247,15 @@ impl Browser {
         })
     }
 
+    /// The text of the element `css` once it contains `words` (case aside).
+    fn text_containing(&self, css: &str, words: &str) -> String {
+        let words = words.to_lowercase();
+        self.wait_until(&format!("{css} to say {words:?}"), || {
+            let text = self.text(css);
+            text.to_lowercase().contains(&words).then_some(text)
+        })
+    }
+
     /// Polls `ready` until it gives a value; fails after `PATIENCE`, showing what the page shows.
     fn wait_until<T>(&self, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
@@ -286,6 +311,11 @@ const POSTS_BY_USER: &str = "-- mongrate:up\nCREATE INDEX posts_by_user ON posts
 
 const TOKEN: &str = "dashboard-test-token";
 
+/// The first line of a message: the page wraps the rest.
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or_default()
+}
+
 fn rows(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     rows.iter().map(|(v, n, s)| (v.to_string(), n.to_string(), s.to_string())).collect()
 }
@@ -298,7 +328,7 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     project.write("20240102000000_posts.sql", POSTS);
     project.write("20240103000000_posts_by_user.sql", POSTS_BY_USER);
     project.run(&["up", "--to", "20240101000000"]).expect(0);
-    let server = Server::start(&project, TOKEN);
+    let server = Server::start(&project, Some(TOKEN));
 
     let (status, headers, _) = server.request("GET", "/", &[]);
     assert_eq!(status, 200);
@@ -306,14 +336,31 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     let policy = policy.expect("the page has a Content-Security-Policy");
     assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"), "{policy}");
 
-    // The real status: the database, the lock, each migration's state, the history.
+    // With a token configured, the API answers nothing without it: the page says so in the
+    // server's words, and a button asks for the token instead of sending a request.
     browser.goto(&format!("{}/", server.origin));
+    let needs_token = server.error_message("GET", "/api/migrations/status", None, 401);
+    browser.text_containing("#load-error", first_line(&needs_token));
+    browser.click("#dry-run");
+    browser.result_containing("token is needed");
+    assert!(!browser.requests().iter().any(|url| url.contains("/api/migrations/up")), "{:#?}", browser.requests());
+
+    // A wrong token: refused, in the server's words.
+    let wrong = server.error_message("GET", "/api/migrations/status", Some("not-the-token"), 401);
+    browser.type_into("#token", "not-the-token");
+    browser.click("#token-form button[type=submit]");
+    browser.text_containing("#load-error", first_line(&wrong));
+
+    // The real status: the database, the lock, each migration's state, the history.
+    browser.type_into("#token", TOKEN);
+    browser.click("#token-form button[type=submit]");
     let pending = rows(&[
         ("20240101000000", "users", "applied"),
         ("20240102000000", "posts", "pending"),
         ("20240103000000", "posts_by_user", "pending"),
     ]);
     browser.wait_until("the migrations table", || (browser.migration_rows() == pending).then_some(()));
+    assert!(browser.text("#load-error").is_empty(), "{}", browser.text("#load-error"));
     assert_eq!(browser.text("#database-url"), project.url);
     assert!(browser.text("#database-server").starts_with("sqlite 3."), "{}", browser.text("#database-server"));
     assert!(browser.text("#lock-state").starts_with("free"), "{}", browser.text("#lock-state"));
@@ -321,24 +368,8 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     assert_eq!(browser.text("#migrations tr[data-version='20240101000000'] td.reversible"), "yes");
     assert!(browser.text("#history tbody").contains("users"), "{}", browser.text("#history"));
 
-    // Without a token the page asks for one and sends nothing; with a wrong one it shows the
-    // server's own words.
-    browser.click("#dry-run");
-    browser.result_containing("token is needed");
-    assert!(!browser.requests().iter().any(|url| url.contains("/api/migrations/up")), "{:#?}", browser.requests());
-    browser.type_into("#token", "not-the-token");
-    browser.click("#dry-run");
-    let (status, _, body) =
-        server.request("POST", "/api/migrations/up?dryRun=true", &[("Authorization", "Bearer not-the-token")]);
-    assert_eq!(status, 401, "{body}");
-    let refusal: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("401 body is not JSON ({e}): {body}"));
-    let message = refusal["error"]["message"].as_str().expect("an error message").to_owned();
-    browser.result_containing(message.lines().next().expect("a line"));
-    assert!(browser.script("return document.getElementById('result').classList.contains('error')") == true);
-
     // Dry-run: the preview of both pending migrations, and the database exactly as before.
     let before = project.dump();
-    browser.type_into("#token", TOKEN);
     browser.click("#dry-run");
     let preview = browser.result_containing("would run");
     for expected in
@@ -405,4 +436,22 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     browser.wait_until("the token filled in again", || {
         (browser.script("return document.getElementById('token').value") == TOKEN).then_some(())
     });
+}
+
+#[test]
+fn without_a_token_the_dashboard_reads_and_its_buttons_show_why_they_cannot_write() {
+    let browser = Browser::open();
+    let project = Project::new(Backend::Sqlite);
+    project.write("20240101000000_users.sql", USERS);
+    let server = Server::start(&project, None);
+    let read_only = server.error_message("POST", "/api/migrations/up?dryRun=false", None, 403);
+
+    browser.goto(&format!("{}/", server.origin));
+    let pending = rows(&[("20240101000000", "users", "pending")]);
+    browser.wait_until("the migrations table", || (browser.migration_rows() == pending).then_some(()));
+    browser.click("#up");
+    let refusal = browser.result_containing(first_line(&read_only));
+    assert!(refusal.contains("not allowed"), "{refusal}");
+    assert!(!project.has_table("users"), "a refused Up changed the database");
+    assert_eq!(browser.migration_rows(), pending);
 }

@@ -77,6 +77,8 @@ class ApiError extends Error {
   }
 }
 
+/** Calls the API. Paths are relative to the page, so that the dashboard works wherever the
+ *  service is mounted (`/`, or `/migrations/` in an app of its own). */
 async function api(method, path) {
   const headers = { Accept: "application/json" };
   const bearer = token();
@@ -252,6 +254,10 @@ function showLoadError(message) {
 
 let refreshes = Promise.resolve();
 
+/** Whether the last status was read without a token: then the server has none, and what it
+ *  answers a button (read-only, how to set a token) says more than asking for one. */
+let readsWithoutToken = false;
+
 /** Reads the status and the history again. Refreshes run one after another, so the one asked for
  *  after an action reads what the action left, not an older answer still on its way. */
 function refresh() {
@@ -262,8 +268,8 @@ function refresh() {
 async function load() {
   try {
     const [status, history] = await Promise.all([
-      api("GET", "/api/migrations/status"),
-      api("GET", `/api/migrations/history?limit=${HISTORY_LIMIT}`),
+      api("GET", "api/migrations/status"),
+      api("GET", `api/migrations/history?limit=${HISTORY_LIMIT}`),
     ]);
     renderDatabase(status);
     renderLock(status.locked);
@@ -271,10 +277,20 @@ async function load() {
     renderMigrations(status);
     renderHistory(history);
     showLoadError("");
+    readsWithoutToken = !token();
     $("refreshed").textContent = `updated ${formatTime(new Date().toISOString()).slice(11)}`;
   } catch (e) {
-    showLoadError(`Could not read the status: ${e.message}`);
+    if (e.status === 401) {
+      refuseToken();
+      showLoadError(`The server needs its API token to show the status: ${e.message.replace(/\.$/, "")}. Enter it above.`);
+    } else {
+      showLoadError(`Could not read the status: ${e.message}`);
+    }
     $("refreshed").textContent = "not up to date";
+    for (const id of ["migrations", "history"]) {
+      const waiting = $(id).querySelector("td.empty");
+      if (waiting) waiting.textContent = "not read yet";
+    }
   }
 }
 
@@ -376,24 +392,25 @@ function showResult(title, ok, parts) {
 function errorTitle(action, error) {
   if (error.status === 401) return `${action}: the API token was refused`;
   if (error.status === 403) return `${action}: not allowed`;
+  if (error.status === 422) return `${action} refused`;
   if (error.status === 409 || error.status === 423) return `${action}: the lock is held`;
   if (error.status === 0) return `${action}: no answer`;
   return `${action} failed`;
 }
 
 const ACTIONS = {
-  "dry-run": { title: "Dry-run", method: "POST", path: "/api/migrations/up?dryRun=true" },
-  up: { title: "Up", method: "POST", path: "/api/migrations/up?dryRun=false" },
+  "dry-run": { title: "Dry-run", method: "POST", path: "api/migrations/up?dryRun=true" },
+  up: { title: "Up", method: "POST", path: "api/migrations/up?dryRun=false" },
   down: {
     title: "Down 1",
     method: "POST",
-    path: "/api/migrations/down?steps=1",
+    path: "api/migrations/down?steps=1",
     confirm: "Revert the newest applied migration?",
   },
   release: {
     title: "Release lock",
     method: "POST",
-    path: "/api/migrations/lock/release",
+    path: "api/migrations/lock/release",
     confirm: "Remove the lock whoever holds it? A run still going on would lose it.",
   },
 };
@@ -412,12 +429,12 @@ function setBusy(busy) {
 
 async function runAction(id) {
   const action = ACTIONS[id];
-  if (!token()) {
+  if (!token() && !readsWithoutToken) {
     const input = $("token");
     input.classList.add("wanted");
     input.focus();
     showResult(`${action.title}: the API token is needed`, false, [
-      el("p", "message", "Enter the API token (MONGRATE_API_TOKEN of the server) above, then click again."),
+      el("p", "message", "Enter the API token (MONGRATE_API_TOKEN of the server) at the top, then click again."),
     ]);
     return;
   }
@@ -432,12 +449,7 @@ async function runAction(id) {
     const parts = [el("p", "message", e.message)];
     if (e.report) parts.push(...failedRunParts(e.report));
     showResult(errorTitle(action.title, e), false, parts);
-    if (e.status === 401) {
-      // A refused token is not kept: a reload would only send it again.
-      sessionStorage.removeItem(TOKEN_KEY);
-      showTokenNote();
-      $("token").classList.add("wanted");
-    }
+    if (e.status === 401) refuseToken();
   } finally {
     setBusy(false);
     await refresh();
@@ -451,6 +463,14 @@ function keepToken() {
   if (typed) sessionStorage.setItem(TOKEN_KEY, typed);
   $("token").classList.remove("wanted");
   showTokenNote();
+}
+
+/** The server refused the token: it is not kept (a reload would only send it again), and the
+ *  field asks for another. */
+function refuseToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showTokenNote();
+  $("token").classList.add("wanted");
 }
 
 function showTokenNote() {
