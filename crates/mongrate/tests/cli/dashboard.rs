@@ -1,7 +1,7 @@
 //! The dashboard of `mongrate serve` in a real headless Chromium, driven through chromedriver
 //! (Debian's `chromium` and `chromium-driver`, installed by tools/setup.sh): the page shows the
-//! real status of a SQLite database, runs a dry-run and `up` with the API token, and loads nothing
-//! from outside the server.
+//! real status of a SQLite database, runs Dry-run, Up, Down 1 and Release lock with the API token,
+//! shows the server's refusals in its own words, and loads nothing from outside the server.
 
 use std::fs::File;
 use std::io::{Read, Write};
