@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Rust: the PostgreSQL server and client (the suite
 # starts its own throw-away cluster with tools/pg-test-server.sh), the sqlite3 client the tests
-# inspect databases with, and Go to build the FerretDB test server. Safe to run again: it
-# installs and builds only what is missing.
+# inspect databases with, Chromium and chromedriver for the dashboard test, and Go to build the
+# FerretDB test server. Safe to run again: it installs and builds only what is missing.
 set -euo pipefail
 
 missing=()
@@ -10,6 +10,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgre
 if ! command -v psql >/dev/null 2>&1 || ! command -v pg_dump >/dev/null 2>&1; then missing+=(postgresql-client); fi
 if ! command -v sqlite3 >/dev/null 2>&1; then missing+=(sqlite3); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
+# The dashboard test drives a headless Chromium through chromedriver, at these paths.
+if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium-driver); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"

@@ -15,6 +15,7 @@
 
 mod api_error;
 mod auth;
+mod dashboard;
 mod docs_page;
 mod metrics;
 mod migrations_api;
@@ -44,6 +45,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(probes::routes())
         .merge(metrics::routes())
         .merge(docs_page::routes())
+        .merge(dashboard::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)

@@ -5,6 +5,7 @@ mod adoption;
 mod bad_input;
 mod concurrency;
 mod config;
+mod dashboard;
 mod differential;
 mod dry_run;
 mod failed_down;
