@@ -7,7 +7,9 @@
 //! use std::sync::Arc;
 //! let migrator = Arc::new(mongrate::Migrator::builder().url("sqlite:app.db").connect().await?);
 //! let service = Arc::new(mongrate::http::Service::new(migrator));
-//! let app = axum::Router::new().nest_service("/migrations", mongrate::http::router(service));
+//! let app = axum::Router::new()
+//!     .route("/hello", axum::routing::get(|| async { "hello" }))
+//!     .merge(mongrate::http::router(service));
 //! # let _ = app; Ok(()) }
 //! ```
 //!
