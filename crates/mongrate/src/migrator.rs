@@ -63,6 +63,9 @@ pub struct Migrator {
 struct Loaded {
     migrations: Arc<[Migration]>,
     fingerprint: Option<DirectoryFingerprint>,
+    /// Why the directory as it is now could not be read (a broken file): every refresh says so
+    /// until the files change.
+    problem: Option<mongrate_core::Error>,
 }
 
 impl Migrator {
@@ -74,8 +77,23 @@ impl Migrator {
     pub async fn connect(settings: Settings) -> Result<Migrator> {
         let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
         let (target, migrations) = connect_and_load(&settings).await?;
-        let loaded = Loaded { migrations: migrations.into(), fingerprint };
+        let loaded = Loaded { migrations: migrations.into(), fingerprint, problem: None };
         Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
+    }
+
+    /// Connects even when a migration file is broken (a service must start to say so): the
+    /// migrations are then empty and every [`Migrator::refresh`] returns the problem until the
+    /// files are mended. An unreachable database is still an error.
+    pub async fn connect_despite_broken_files(settings: Settings) -> Result<Migrator> {
+        match Migrator::connect(settings.clone()).await {
+            Err(error) if error.kind == mongrate_core::ErrorKind::Validation => {
+                let target = crate::connect::connect_target(&settings).await?;
+                let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
+                let loaded = Loaded { migrations: Arc::new([]), fingerprint, problem: Some(error) };
+                Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
+            }
+            other => other,
+        }
     }
 
     pub fn target(&self) -> &dyn Target {
@@ -96,13 +114,26 @@ impl Migrator {
     /// last read. A broken file is an error and the previous set stays in use.
     pub fn refresh(&self) -> Result<()> {
         let now = DirectoryFingerprint::read(&self.settings.migrations_dir);
-        if now.is_some() && now == self.loaded().fingerprint {
-            return Ok(());
+        {
+            let loaded = self.loaded();
+            if now.is_some() && now == loaded.fingerprint {
+                return loaded.problem.clone().map_or(Ok(()), Err);
+            }
         }
-        let migrations = load_migrations(&self.settings.migrations_dir, self.target.as_ref())?;
+        let read = load_migrations(&self.settings.migrations_dir, self.target.as_ref());
         let mut loaded = self.migrations.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *loaded = Loaded { migrations: migrations.into(), fingerprint: now };
-        Ok(())
+        match read {
+            Ok(migrations) => {
+                *loaded = Loaded { migrations: migrations.into(), fingerprint: now, problem: None };
+                Ok(())
+            }
+            Err(error) => {
+                // The last good set stays for reads; runs refuse until the files are mended.
+                loaded.fingerprint = now;
+                loaded.problem = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     pub fn settings(&self) -> &Settings {

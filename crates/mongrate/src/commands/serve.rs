@@ -37,7 +37,8 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<i32> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| Error::config(format!("cannot listen on {address} (from {source}): {e}")))?;
-    let migrator = Arc::new(context.migrator().await?);
+    // A broken file does not stop the service: status, /readyz and the dashboard say what it is.
+    let migrator = Arc::new(mongrate::Migrator::connect_despite_broken_files(context.settings.clone()).await?);
     let service = Arc::new(Service::new(migrator).with_token(token).with_reporter(Arc::new(context.reporter())));
     if auto_run.enabled {
         service.expect_auto_run();

@@ -90,16 +90,7 @@ pub struct DownParams {
 /// Applies pending migrations under the lock.
 #[utoipa::path(post, path = "/api/migrations/up", tag = "migrations", params(UpParams),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "What ran (or, for a dry-run, the preview)", body = RunReport),
-        (status = 400, description = "A bad parameter, named in the message", body = ErrorBody),
-        (status = 401, description = "The token is missing or wrong", body = ErrorBody),
-        (status = 403, description = "The server has no token: its API is read-only", body = ErrorBody),
-        (status = 409, description = "Another run holds the lock (its holder is in `holder`)", body = ErrorBody),
-        (status = 422, description = "Drift, a malformed file, or a refused plan", body = ErrorBody),
-        (status = 500, description = "A migration or the database failed; `report` says what was applied", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached, or the server is stopping", body = ErrorBody),
-    ))]
+    responses(RunResponses))]
 pub async fn up(
     State(service): State<Arc<Service>>,
     params: Result<Query<UpParams>, QueryRejection>,
@@ -123,16 +114,7 @@ pub async fn up(
 /// Reverts applied migrations, newest first.
 #[utoipa::path(post, path = "/api/migrations/down", tag = "migrations", params(DownParams),
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "What was reverted (or, for a dry-run, the preview)", body = RunReport),
-        (status = 400, description = "A bad parameter, named in the message", body = ErrorBody),
-        (status = 401, description = "The token is missing or wrong", body = ErrorBody),
-        (status = 403, description = "The server has no token: its API is read-only", body = ErrorBody),
-        (status = 409, description = "Another run holds the lock (its holder is in `holder`)", body = ErrorBody),
-        (status = 422, description = "Irreversible migration, drift, or a refused plan", body = ErrorBody),
-        (status = 500, description = "A revert or the database failed; `report` says what was reverted", body = ErrorBody),
-        (status = 503, description = "The database cannot be reached, or the server is stopping", body = ErrorBody),
-    ))]
+    responses(RunResponses))]
 pub async fn down(
     State(service): State<Arc<Service>>,
     params: Result<Query<DownParams>, QueryRejection>,
@@ -149,6 +131,36 @@ pub async fn down(
         lock_timeout: params.lock_timeout,
     };
     run(&service, request, options).await
+}
+
+/// What `up` and `down` answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only its documentation is used: the handlers answer through `ApiError`.
+enum RunResponses {
+    /// What ran (or, for a dry-run, the preview).
+    #[response(status = 200)]
+    Ran(RunReport),
+    /// A bad parameter, named in the message.
+    #[response(status = 400)]
+    BadParameter(ErrorBody),
+    /// The token is missing or wrong.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The server has no token: its API is read-only.
+    #[response(status = 403)]
+    ReadOnly(ErrorBody),
+    /// Another run holds the lock (its holder is in `holder`).
+    #[response(status = 409)]
+    LockHeld(ErrorBody),
+    /// Drift, a malformed file, an irreversible revert, or a refused plan.
+    #[response(status = 422)]
+    Refused(ErrorBody),
+    /// A migration or the database failed; `report` says what was done and every failure.
+    #[response(status = 500)]
+    Failed(ErrorBody),
+    /// The database cannot be reached, or the server is stopping.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 struct RunOptions {

@@ -51,6 +51,9 @@ async fn not_ready_because(service: &Service) -> Option<String> {
         AutoRunState::Failed(why) => return Some(format!("the start-up migrations failed: {why}")),
         AutoRunState::NotRequested | AutoRunState::Finished => {}
     }
+    if let Err(error) = service.migrator().refresh() {
+        return Some(format!("the migration files cannot be read: {}", error.message));
+    }
     let report = match service.migrator().status().await {
         Ok(report) => report,
         Err(error) => return Some(format!("the database does not answer: {}", error.message)),

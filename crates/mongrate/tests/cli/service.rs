@@ -469,3 +469,25 @@ fn readyz_says_when_the_database_is_gone() {
     assert!(status.status >= 500, "{}", status.body);
     assert!(status.json()["error"]["message"].is_string());
 }
+
+#[test]
+fn a_broken_file_does_not_stop_the_service_it_says_what_is_wrong() {
+    let project = Project::new(Backend::Sqlite);
+    two_migrations(&project);
+    project.write("20250101000200-broken.sql", "-- mongrate:up\n");
+    let server = serve(&project);
+    let status = server.get("/api/migrations/status", Some(TOKEN));
+    assert_eq!((status.status, status.error_kind().as_str()), (422, "validation"), "{}", status.body);
+    assert!(status.body.contains("20250101000200-broken.sql"), "{}", status.body);
+    let ready = server.get("/readyz", None);
+    assert_eq!(ready.status, 503);
+    assert!(ready.json()["reason"].as_str().unwrap().contains("20250101000200-broken.sql"), "{}", ready.body);
+    let up = server.post("/api/migrations/up", Some(TOKEN));
+    assert_eq!(up.status, 422, "{}", up.body);
+    assert_eq!(project.run(&["history", "--json"]).expect(0).json(), json!([]));
+    // Mended on disk: the next request reads it again.
+    project.write("20250101000200-broken.sql", "-- mongrate:up\nCREATE TABLE fixed (id INTEGER);\n");
+    assert_eq!(server.get("/api/migrations/status", Some(TOKEN)).json()["summary"]["pending"], 3);
+    assert_eq!(server.post("/api/migrations/up", Some(TOKEN)).status, 200);
+    server.wait_for("/readyz", 200, Duration::from_secs(5));
+}
