@@ -21,6 +21,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("mongrate:bson", include_str!("prelude/bson.js")),
     ("mongrate:driver", include_str!("prelude/driver.js")),
     ("mongrate:runtime", include_str!("prelude/runtime.js")),
+    ("mongrate:module", include_str!("prelude/mongrate_module.js")),
 ];
 
 /// A runtime whose running code stops once `stop` says so.

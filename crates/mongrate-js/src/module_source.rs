@@ -118,7 +118,12 @@ fn mongodb_module_source() -> String {
     source
 }
 
-/// Resolves `import` specifiers: `mongodb`, and paths relative to the importing file.
+/// Source of the `mongrate` module (`eachBatch`, `MigrationHelper`, `MigrationBase`) for `import`.
+const MONGRATE_MODULE_SOURCE: &str = "const m = globalThis.__mongrate.mongrateModule;\nexport default m;\n\
+export const eachBatch = m.eachBatch;\nexport const MigrationHelper = m.MigrationHelper;\n\
+export const MigrationBase = m.MigrationBase;\n";
+
+/// Resolves `import` specifiers: `mongodb`, `mongrate`, and paths relative to the importing file.
 pub struct MigrationResolver;
 
 impl Resolver for MigrationResolver {
@@ -132,6 +137,9 @@ impl Resolver for MigrationResolver {
         if name == "mongodb" || name == "bson" {
             return Ok("mongodb".to_owned());
         }
+        if name == "mongrate" {
+            return Ok("mongrate".to_owned());
+        }
         if name.starts_with("./") || name.starts_with("../") || name.starts_with('/') {
             let dir = Path::new(base).parent().unwrap_or(Path::new("."));
             return resolve_relative(dir, name)
@@ -141,7 +149,7 @@ impl Resolver for MigrationResolver {
         Err(rquickjs::Error::new_resolving_message(
             base,
             name,
-            "mongrate runs migrations without Node.js, so a migration can import only 'mongodb' and files of the project by relative path (./ or ../)",
+            "mongrate runs migrations without Node.js, so a migration can import only 'mongodb', 'mongrate' and files of the project by relative path (./ or ../)",
         ))
     }
 }
@@ -159,6 +167,9 @@ impl Loader for MigrationLoader {
     ) -> rquickjs::Result<Module<'js, Declared>> {
         if name == "mongodb" {
             return Module::declare(ctx.clone(), name, mongodb_module_source());
+        }
+        if name == "mongrate" {
+            return Module::declare(ctx.clone(), name, MONGRATE_MODULE_SOURCE);
         }
         let path = Path::new(name);
         let source = read_module(path).map_err(|why| rquickjs::Error::new_loading_message(name, why))?;

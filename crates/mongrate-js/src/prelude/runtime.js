@@ -98,12 +98,13 @@
   const cache = new Map();
   M.requireFrom = (dir) => (specifier) => {
     if (specifier === 'mongodb' || specifier === 'bson') return M.mongodbModule;
+    if (specifier === 'mongrate') return M.mongrateModule;
     if (specifier === 'dotenv' || specifier === 'dotenv/config') return M.dotenv(specifier);
     if (typeof specifier === 'string' && (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/'))) {
       return M.loadCommonJs(native.resolveModule(dir, specifier));
     }
     throw new Error(`Cannot find module '${specifier}': mongrate runs migrations without Node.js, so a migration can ` +
-      "require only 'mongodb' and files of the project by relative path (./ or ../)");
+      "require only 'mongodb', 'mongrate' and files of the project by relative path (./ or ../)");
   };
 
   M.loadCommonJs = (file) => {
@@ -164,9 +165,15 @@
   // ---- a migration's exports ----
   // The object holding `up`/`down`: the module itself, its default export, or (seed 004) a
   // `migration` export.
+  // Seed 003's class form: the export is a class (extending `MigrationBase`) whose instance has
+  // `up()`/`down()` and sets `version`, `description`, `author` in its constructor.
+  const isMigrationClass = (candidate) => typeof candidate === 'function' && candidate.prototype &&
+    (typeof candidate.prototype.up === 'function' || typeof candidate.prototype.down === 'function');
+
   M.migrationOf = (exports) => {
     const candidates = [exports, exports && exports.default, exports && exports.migration];
     for (const candidate of candidates) {
+      if (isMigrationClass(candidate)) return new candidate(globalThis.mongoose);
       if (candidate && (typeof candidate.up === 'function' || typeof candidate.down === 'function')) return candidate;
     }
     return exports || {};
@@ -190,18 +197,21 @@
   };
 
   M.run = async (exports, direction) => {
-    const migration = M.migrationOf(exports);
-    const fn = migration[direction];
-    if (typeof fn !== 'function') throw new Error(`the migration exports no ${direction} function`);
     const client = new M.driver.MongoClient(native.databaseName);
     const db = client.db();
+    M.currentDb = db;
     globalThis.mongoose = {
       connection: { db, client, getClient: () => client, readyState: 1, name: native.databaseName },
       startSession: async (options) => client.startSession(options),
       connect: async () => globalThis.mongoose,
       disconnect: async () => {},
       Types: { ObjectId: M.bson.ObjectId, Decimal128: M.bson.Decimal128, Long: M.bson.Long },
+      model: (name) => new M.mongrateModule.MigrationBase(globalThis.mongoose).models[name],
     };
+    // A class is instantiated with the connection in place (its constructor reads `this.db`).
+    const migration = M.migrationOf(exports);
+    const fn = migration[direction];
+    if (typeof fn !== 'function') throw new Error(`the migration exports no ${direction} function`);
     await fn.call(migration, db, client);
   };
 })(globalThis.__mongrate);

@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod config;
 mod dashboard;
+mod data_helpers;
 mod differential;
 mod dry_run;
 mod failed_down;

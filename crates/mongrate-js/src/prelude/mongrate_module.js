@@ -1,0 +1,426 @@
+// The `mongrate` module a migration requires: `eachBatch` (a collection in `_id` order, a batch at
+// a time, throttled), seed 003's `MigrationHelper` and `MigrationBase`, and Mongoose-style models.
+(function (M) {
+  'use strict';
+  const native = M.native;
+  const sleep = (ms) => (ms > 0 ? native.sleep(ms) : Promise.resolve());
+
+  // The database of the migration that runs now (set by `M.run`).
+  const currentDb = () => {
+    if (!M.currentDb) throw new Error("require('mongrate') helpers work inside a migration's up or down");
+    return M.currentDb;
+  };
+
+  // A collection object, a collection name, or a Mongoose-style model with a `.collection`.
+  function collectionOf(target) {
+    if (typeof target === 'string') return currentDb().collection(target);
+    if (target && target.collection && typeof target.collection === 'object' && target.collection.collectionName) {
+      return target.collection;
+    }
+    if (target && typeof target.collectionName === 'string' && typeof target.find === 'function') return target;
+    throw new TypeError('expected a collection, a collection name or a model with a .collection, got ' +
+      (target === null ? 'null' : typeof target));
+  }
+
+  function positiveInteger(value, name, fallback) {
+    if (value === undefined || value === null) return fallback;
+    if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive whole number, got ${value}`);
+    return value;
+  }
+
+  function nonNegative(value, name) {
+    if (value === undefined || value === null) return 0;
+    if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`${name} must be a number of 0 or more, got ${value}`);
+    return value;
+  }
+
+  // `_id` must come back: it is where the next batch starts.
+  function withId(projection) {
+    if (!projection) return undefined;
+    const values = Object.entries(projection).filter(([key]) => key !== '_id').map(([, v]) => v);
+    const inclusion = values.some((v) => v === 1 || v === true);
+    const result = { ...projection };
+    if (inclusion) result._id = 1; else delete result._id;
+    return result;
+  }
+
+  // Holds a loop to `maxPerSecond` documents a second and pauses `pauseMs` between batches.
+  function throttle(options) {
+    const pauseMs = nonNegative(options.pauseMs, 'pauseMs');
+    const maxPerSecond = options.maxPerSecond === undefined || options.maxPerSecond === null
+      ? null : positiveInteger(options.maxPerSecond, 'maxPerSecond');
+    const started = Date.now();
+    return async (processed) => {
+      let wait = pauseMs;
+      if (maxPerSecond !== null) wait = Math.max(wait, (processed * 1000) / maxPerSecond - (Date.now() - started));
+      await sleep(Math.ceil(wait));
+    };
+  }
+
+  // Reads the matching documents in `_id` order, `batchSize` at a time; runs the bulk operations
+  // the callback returns (the driver's bulkWrite models) on the same collection.
+  async function eachBatch(target, options, callback) {
+    if (typeof options === 'function') [options, callback] = [{}, options];
+    options = options || {};
+    if (typeof callback !== 'function') throw new TypeError('eachBatch(collection, options, callback): the callback is missing');
+    const collection = collectionOf(target);
+    const filter = options.filter || {};
+    const batchSize = positiveInteger(options.batchSize, 'batchSize', 1000);
+    const projection = withId(options.projection);
+    const pace = throttle(options);
+    const totals = { processed: 0, matched: 0, modified: 0, inserted: 0, deleted: 0, upserted: 0, batches: 0 };
+    let lastId;
+    for (;;) {
+      const page = lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] };
+      const docs = await collection.find(page, { sort: { _id: 1 }, limit: batchSize, ...(projection ? { projection } : {}) }).toArray();
+      if (docs.length === 0) break;
+      lastId = docs[docs.length - 1]._id;
+      const operations = await callback(docs);
+      if (Array.isArray(operations) && operations.length > 0) {
+        const result = await collection.bulkWrite(operations, { ordered: true });
+        totals.matched += result.matchedCount;
+        totals.modified += result.modifiedCount;
+        totals.inserted += result.insertedCount;
+        totals.deleted += result.deletedCount;
+        totals.upserted += result.upsertedCount;
+      } else if (operations !== undefined && operations !== null && !Array.isArray(operations)) {
+        throw new TypeError('the eachBatch callback must return an array of bulkWrite operations (or nothing)');
+      }
+      totals.processed += docs.length;
+      totals.batches += 1;
+      if (docs.length < batchSize) break;
+      await pace(totals.processed);
+    }
+    return totals;
+  }
+
+  // `_id` boundaries splitting the matching documents into ranges of `size`: only `_id`s travel.
+  async function* idRanges(collection, filter, size) {
+    let from;
+    for (;;) {
+      const after = from === undefined ? filter : { $and: [filter, { _id: { $gt: from } }] };
+      const [edge] = await collection.find(after, { sort: { _id: 1 }, skip: size - 1, limit: 1, projection: { _id: 1 } }).toArray();
+      const range = { ...(from === undefined ? {} : { $gt: from }), ...(edge ? { $lte: edge._id } : {}) };
+      yield Object.keys(range).length === 0 ? filter : { $and: [filter, { _id: range }] };
+      if (!edge) return;
+      from = edge._id;
+    }
+  }
+
+  // An update run on the server, one `_id` range at a time (never pulling documents).
+  async function updateInRanges(target, filter, update, options) {
+    options = options || {};
+    const collection = collectionOf(target);
+    const size = positiveInteger(options.batchSize, 'batchSize', 1000);
+    const pace = throttle(options);
+    const totals = { matched: 0, modified: 0 };
+    for await (const range of idRanges(collection, filter, size)) {
+      const result = await collection.updateMany(range, update);
+      totals.matched += result.matchedCount;
+      totals.modified += result.modifiedCount;
+      await pace(totals.matched);
+    }
+    return totals;
+  }
+
+  function fieldName(value, what) {
+    if (typeof value !== 'string' || value === '' || value.startsWith('$')) {
+      throw new TypeError(`${what} must be a field name (a non-empty string not starting with $), got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  const same = (a, b) => {
+    if (a === b) return true;
+    if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+    if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+    if (typeof a.equals === 'function') return a.equals(b);
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => same(a[k], b[k]));
+  };
+
+  // The `$set`/`$unset` that turn `before` into `after` (top-level fields), or null when equal.
+  function difference(before, after) {
+    const $set = {};
+    const $unset = {};
+    for (const [key, value] of Object.entries(after)) {
+      if (key !== '_id' && !same(before[key], value)) $set[key] = value;
+    }
+    for (const key of Object.keys(before)) if (!(key in after) && key !== '_id') $unset[key] = '';
+    const update = {};
+    if (Object.keys($set).length) update.$set = $set;
+    if (Object.keys($unset).length) update.$unset = $unset;
+    return Object.keys(update).length ? update : null;
+  }
+
+  // A deep copy the transform may change freely (BSON values are immutable and kept as they are).
+  function copy(value) {
+    if (Array.isArray(value)) return value.map(copy);
+    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+    }
+    if (value instanceof Date) return new Date(value.getTime());
+    return value;
+  }
+
+  const keyOf = (doc, fields) => fields.map((f) => doc[f]);
+
+  // Groups of documents sharing `fields`, streamed in key order (memory: one group).
+  async function* duplicateGroups(collection, fields) {
+    const sort = Object.fromEntries([...fields.map((f) => [f, 1]), ['_id', 1]]);
+    const projection = Object.fromEntries(fields.map((f) => [f, 1]));
+    let group = [];
+    for await (const doc of collection.find({}, { sort, projection })) {
+      if (group.length && !same(keyOf(group[0], fields), keyOf(doc, fields))) {
+        if (group.length > 1) yield group;
+        group = [];
+      }
+      group.push(doc);
+    }
+    if (group.length > 1) yield group;
+  }
+
+  const fieldsOf = (field) => (Array.isArray(field) ? field : [field]).map((f) => fieldName(f, 'field'));
+
+  const MigrationHelper = {
+    async addField(target, field, defaultValue = null, options) {
+      fieldName(field, 'field');
+      const filter = { ...((options && options.filter) || {}), [field]: { $exists: false } };
+      return updateInRanges(target, filter, { $set: { [field]: defaultValue } }, options);
+    },
+    async removeField(target, field, options) {
+      fieldName(field, 'field');
+      const filter = { ...((options && options.filter) || {}), [field]: { $exists: true } };
+      return updateInRanges(target, filter, { $unset: { [field]: '' } }, options);
+    },
+    async renameField(target, from, to, options) {
+      fieldName(from, 'from');
+      fieldName(to, 'to');
+      const filter = { ...((options && options.filter) || {}), [from]: { $exists: true } };
+      return updateInRanges(target, filter, { $rename: { [from]: to } }, options);
+    },
+    // Runs client-side in batches: servers without update pipelines (FerretDB) cannot copy a
+    // field in an update.
+    async copyField(target, source, destination, options) {
+      fieldName(source, 'source');
+      fieldName(destination, 'target');
+      const filter = { ...((options && options.filter) || {}), [source]: { $exists: true } };
+      const projection = { [source]: 1, [destination]: 1 };
+      const totals = await eachBatch(target, { ...options, filter, projection }, (docs) => docs
+        .filter((doc) => !same(doc[source], doc[destination]))
+        .map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: { [destination]: doc[source] } } } })));
+      return { matched: totals.processed, modified: totals.modified };
+    },
+    // `fn(document)` returns the document changed (only the changed fields are written) or null.
+    async transformData(target, filter, fn, options) {
+      if (typeof fn !== 'function') throw new TypeError('transformData(collection, filter, fn): fn is missing');
+      const totals = await eachBatch(target, { ...options, filter: filter || {} }, async (docs) => {
+        const operations = [];
+        for (const doc of docs) {
+          const after = await fn(copy(doc));
+          if (after === null || after === undefined) continue;
+          const update = difference(doc, after);
+          if (update) operations.push({ updateOne: { filter: { _id: doc._id }, update } });
+        }
+        return operations;
+      });
+      return { matched: totals.processed, modified: totals.modified };
+    },
+    // `updates`: bulkWrite models, or `{ filter, update }` pairs (each an updateMany).
+    async bulkUpdate(target, updates, options) {
+      if (!Array.isArray(updates)) throw new TypeError('bulkUpdate(collection, updates): updates must be an array');
+      const collection = collectionOf(target);
+      const size = positiveInteger(options && options.batchSize, 'batchSize', 1000);
+      const models = updates.map((u) => (u && u.filter && u.update ? { updateMany: { filter: u.filter, update: u.update } } : u));
+      const totals = { matched: 0, modified: 0 };
+      for (let i = 0; i < models.length; i += size) {
+        const result = await collection.bulkWrite(models.slice(i, i + size), { ordered: true });
+        totals.matched += result.matchedCount;
+        totals.modified += result.modifiedCount;
+      }
+      return totals;
+    },
+    async removeDuplicates(target, field, options) {
+      const collection = collectionOf(target);
+      const fields = fieldsOf(field);
+      const keep = (options && options.keep) || 'first';
+      if (keep !== 'first' && keep !== 'last') throw new TypeError(`keep must be 'first' or 'last', got ${JSON.stringify(keep)}`);
+      let doomed = [];
+      let removed = 0;
+      let groups = 0;
+      const flush = async () => {
+        if (doomed.length) removed += (await collection.deleteMany({ _id: { $in: doomed } })).deletedCount;
+        doomed = [];
+      };
+      for await (const group of duplicateGroups(collection, fields)) {
+        groups += 1;
+        const ids = group.map((doc) => doc._id);
+        doomed.push(...(keep === 'first' ? ids.slice(1) : ids.slice(0, -1)));
+        if (doomed.length >= 1000) await flush();
+      }
+      await flush();
+      return { groups, removed };
+    },
+    // Trims and collapses whitespace in string fields.
+    async sanitizeStringFields(target, fields, options) {
+      const names = fieldsOf(fields);
+      const projection = Object.fromEntries(names.map((f) => [f, 1]));
+      const totals = await eachBatch(target, { ...options, projection }, (docs) => {
+        const operations = [];
+        for (const doc of docs) {
+          const $set = {};
+          for (const name of names) {
+            if (typeof doc[name] !== 'string') continue;
+            const clean = doc[name].trim().replace(/\s+/g, ' ');
+            if (clean !== doc[name]) $set[name] = clean;
+          }
+          if (Object.keys($set).length) operations.push({ updateOne: { filter: { _id: doc._id }, update: { $set } } });
+        }
+        return operations;
+      });
+      return { matched: totals.processed, modified: totals.modified };
+    },
+    async createIndex(target, spec, options) { return collectionOf(target).createIndex(spec, options); },
+    async dropIndex(target, name) { return collectionOf(target).dropIndex(name); },
+    // Refuses, naming the duplicates (a few, with their `_id`s), before the index build would.
+    async createUniqueConstraint(target, spec, options) {
+      const collection = collectionOf(target);
+      const fields = Object.keys(spec || {}).map((f) => fieldName(f, 'index field'));
+      if (fields.length === 0) throw new TypeError('createUniqueConstraint(collection, { field: 1 }): no field given');
+      const found = [];
+      let groups = 0;
+      for await (const group of duplicateGroups(collection, fields)) {
+        groups += 1;
+        if (found.length < 5) found.push(`${JSON.stringify(keyOf(group[0], fields))} on _id ${group.map((d) => String(d._id)).join(', ')}`);
+      }
+      if (groups > 0) {
+        throw new Error(`cannot make ${fields.join(', ')} unique on ${collection.collectionName}: ${groups} value(s) are ` +
+          `shared by several documents, e.g. ${found.join('; ')}. Remove the duplicates first ` +
+          '(MigrationHelper.removeDuplicates) or fix them by hand');
+      }
+      return collection.createIndex(spec, { ...(options || {}), unique: true });
+    },
+    // Copies every document of `source` (through `fn`, which may return null to skip) into `target`.
+    async migrateCollection(source, target, fn, options) {
+      const into = collectionOf(target);
+      let inserted = 0;
+      const totals = await eachBatch(source, options || {}, async (docs) => {
+        const out = [];
+        for (const doc of docs) {
+          const mapped = fn ? await fn(copy(doc)) : doc;
+          if (mapped !== null && mapped !== undefined) out.push(mapped);
+        }
+        if (out.length) inserted += (await into.insertMany(out, { ordered: true })).insertedCount;
+        return [];
+      });
+      return { processed: totals.processed, inserted };
+    },
+    // Moves documents whose `field` is before `cutoffDate` into `archive`.
+    async archiveOldDocuments(target, archive, cutoffDate, field = 'createdAt', options) {
+      fieldName(field, 'field');
+      if (!(cutoffDate instanceof Date) || Number.isNaN(cutoffDate.getTime())) throw new TypeError('cutoffDate must be a valid Date');
+      const from = collectionOf(target);
+      const into = collectionOf(archive);
+      let archived = 0;
+      await eachBatch(from, { ...(options || {}), filter: { [field]: { $lt: cutoffDate } } }, async (docs) => {
+        await into.insertMany(docs, { ordered: true });
+        archived += (await from.deleteMany({ _id: { $in: docs.map((d) => d._id) } })).deletedCount;
+        return [];
+      });
+      return { archived };
+    },
+    async updateReferences(target, field, oldId, newId, options) {
+      fieldName(field, 'field');
+      return updateInRanges(target, { [field]: oldId }, { $set: { [field]: newId } }, options);
+    },
+    async collectionExists(name) {
+      const db = currentDb();
+      const found = await db.listCollections({ name: typeof name === 'string' ? name : collectionOf(name).collectionName }, { nameOnly: true }).toArray();
+      return found.length > 0;
+    },
+    async getCollectionStats(target) {
+      const collection = collectionOf(target);
+      const indexes = await collection.indexes().catch(() => []);
+      return { name: collection.collectionName, count: await collection.countDocuments({}), indexes: indexes.length };
+    },
+  };
+
+  // Mongoose's collection name for a model name: lower case, pluralised as Mongoose does for
+  // common English (`User` → `users`, `Patient` → `patients`, `Category` → `categories`).
+  const uncountable = new Set(['data', 'information', 'equipment', 'news', 'series', 'species', 'media']);
+  const irregular = { person: 'people', child: 'children', man: 'men', woman: 'women', mouse: 'mice', tooth: 'teeth', foot: 'feet' };
+  function collectionNameOf(model) {
+    const name = String(model).toLowerCase();
+    if (uncountable.has(name) || name.endsWith('s')) return name;
+    if (irregular[name]) return irregular[name];
+    if (/[^aeiou]y$/.test(name)) return `${name.slice(0, -1)}ies`;
+    if (/(x|ch|sh|z)$/.test(name)) return `${name}es`;
+    return `${name}s`;
+  }
+
+  // A Mongoose-style model over a collection: the collection's methods, `.collection`, and a
+  // `find` that can be awaited directly.
+  function modelOf(db, modelName) {
+    const collection = db.collection(collectionNameOf(modelName));
+    return new Proxy(collection, {
+      get(target, property) {
+        if (property === 'collection') return target;
+        if (property === 'modelName') return modelName;
+        if (property === 'find') {
+          return (filter, projection, options) => {
+            const cursor = target.find(filter || {}, { ...(options || {}), ...(projection ? { projection } : {}) });
+            cursor.then = (resolve, reject) => cursor.toArray().then(resolve, reject);
+            cursor.exec = () => cursor.toArray();
+            cursor.lean = () => cursor;
+            return cursor;
+          };
+        }
+        const value = target[property];
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  class MigrationBase {
+    constructor(mongoose) {
+      this.mongoose = mongoose || globalThis.mongoose;
+      const connection = (this.mongoose && this.mongoose.connection) || {};
+      this.db = connection.db;
+      this.client = connection.client;
+      const models = new Map();
+      this.models = new Proxy({}, {
+        get: (_, name) => {
+          if (typeof name !== 'string' || !this.db) return undefined;
+          if (!models.has(name)) models.set(name, modelOf(this.db, name));
+          return models.get(name);
+        },
+      });
+      this.version = undefined;
+      this.description = undefined;
+      this.author = undefined;
+    }
+
+    log(message, type = 'info') {
+      const level = { error: 'error', warn: 'warn', warning: 'warn', success: 'info', debug: 'debug' }[type] || 'info';
+      native.log(level, String(message));
+    }
+
+    // Runs `fn` on every item, `batchSize` at a time (the items of a batch concurrently).
+    async executeBatch(items, fn, batchSize = 100) {
+      const size = positiveInteger(batchSize, 'batchSize', 100);
+      const list = Array.from(items || []);
+      const results = [];
+      for (let i = 0; i < list.length; i += size) {
+        results.push(...(await Promise.all(list.slice(i, i + size).map((item, offset) => fn(item, i + offset)))));
+      }
+      return { processed: list.length, results };
+    }
+
+    async collectionExists(name) { return MigrationHelper.collectionExists(name); }
+    async getCollectionStats(name) { return MigrationHelper.getCollectionStats(name); }
+  }
+
+  M.mongrateModule = Object.freeze({ eachBatch, MigrationHelper, MigrationBase, collectionNameOf, default: undefined });
+  M.collectionNameOf = collectionNameOf;
+})(globalThis.__mongrate);
