@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Rust: the PostgreSQL server and client (the suite
 # starts its own throw-away cluster with tools/pg-test-server.sh), the sqlite3 client the tests
-# inspect databases with, Chromium and chromedriver for the dashboard test, and Go to build the
-# FerretDB test server. Safe to run again: it installs and builds only what is missing.
+# inspect databases with, Chromium and chromedriver for the dashboard test, Go to build the
+# FerretDB test server, and schemathesis for the API fuzz test. Safe to run again: it installs
+# and builds only what is missing.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgre
 if ! command -v psql >/dev/null 2>&1 || ! command -v pg_dump >/dev/null 2>&1; then missing+=(postgresql-client); fi
 if ! command -v sqlite3 >/dev/null 2>&1; then missing+=(sqlite3); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
 # The dashboard test drives a headless Chromium through chromedriver, at these paths.
 if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium-driver); fi
@@ -50,5 +52,17 @@ if [ ! -x "$(dirname "$0")/node/node_modules/.bin/migrate-mongo" ]; then
   fi
   echo "setup: installing migrate-mongo into tools/node"
   npm ci --prefix "$(dirname "$0")/node" --no-audit --no-fund
+fi
+# schemathesis, which the API fuzz test runs, pinned with its dependencies in
+# tools/python/requirements.txt and installed from PyPI into a virtualenv; installed again when
+# the pins change.
+python_dir="$(dirname "$0")/python"
+if ! cmp -s "$python_dir/requirements.txt" "$python_dir/venv/installed-requirements.txt" \
+    || [ ! -x "$python_dir/venv/bin/st" ]; then
+  echo "setup: installing schemathesis into tools/python/venv"
+  rm -rf "$python_dir/venv"
+  python3 -m venv "$python_dir/venv"
+  "$python_dir/venv/bin/pip" install --quiet --disable-pip-version-check -r "$python_dir/requirements.txt"
+  cp "$python_dir/requirements.txt" "$python_dir/venv/installed-requirements.txt"
 fi
 echo "setup: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/ / sqlite /')"

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use mongrate_core::lease::LeaseInfo;
 use mongrate_core::plan::{DownScope, PlanRequest};
-use mongrate_core::record::{HistoryEntry, HistoryQuery};
+use mongrate_core::record::{HistoryEntry, HistoryOutcome, HistoryQuery};
 use mongrate_core::runner::RunReport;
 use mongrate_core::{ErrorKind, Version};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,10 @@ pub fn routes() -> Router<Arc<Service>> {
 
 /// Where every migration stands: exactly what `mongrate status --json` prints.
 #[utoipa::path(get, path = "/api/migrations/status", tag = "migrations",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The status document: applied, pending, failed, drift, locked, summary, server, database", body = Object),
+        (status = 401, description = "The server has a token and the request lacks it, or has a wrong one", body = ErrorBody),
         (status = 422, description = "A migration file is malformed", body = ErrorBody),
         (status = 503, description = "The database cannot be reached", body = ErrorBody),
     ))]
@@ -62,9 +64,11 @@ pub struct UpParams {
     #[serde(default)]
     continue_on_error: bool,
     /// Apply only up to and including this version.
+    #[param(pattern = r"^0*[0-9]{1,18}$")]
     to: Option<String>,
     /// Seconds to wait for the migration lock before answering 409 (at most 600).
     #[serde(default)]
+    #[param(maximum = 600)] // LONGEST_LOCK_WAIT
     lock_timeout: u64,
 }
 
@@ -74,7 +78,8 @@ pub struct UpParams {
 #[into_params(parameter_in = Query)]
 pub struct DownParams {
     /// How many applied migrations to revert, newest first.
-    #[param(minimum = 1)]
+    // Declared as int64: utoipa's int32 for u32 would say 2^31 and above are invalid.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     steps: Option<u32>,
     /// Report what would run, changing nothing.
     #[serde(default)]
@@ -84,6 +89,7 @@ pub struct DownParams {
     continue_on_error: bool,
     /// Seconds to wait for the migration lock before answering 409 (at most 600).
     #[serde(default)]
+    #[param(maximum = 600)] // LONGEST_LOCK_WAIT
     lock_timeout: u64,
 }
 
@@ -208,16 +214,20 @@ pub struct HistoryParams {
     #[param(minimum = 0)]
     skip: Option<i64>,
     /// Only entries with this status: `completed` or `failed`.
+    #[param(value_type = Option<HistoryOutcome>, inline)]
     status: Option<String>,
     /// Only entries of this version.
+    #[param(pattern = r"^0*[0-9]{1,18}$")]
     version: Option<String>,
 }
 
 /// The audit trail of every attempt, newest first: what `mongrate history --json` prints.
 #[utoipa::path(get, path = "/api/migrations/history", tag = "migrations", params(HistoryParams),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "History entries, newest first", body = Vec<HistoryEntry>),
         (status = 400, description = "A bad parameter, named in the message", body = ErrorBody),
+        (status = 401, description = "The server has a token and the request lacks it, or has a wrong one", body = ErrorBody),
         (status = 503, description = "The database cannot be reached", body = ErrorBody),
     ))]
 pub async fn history(
@@ -239,7 +249,8 @@ pub async fn history(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    /// What the migration does, e.g. "Add User Index".
+    /// What the migration does, e.g. "Add User Index": at most 200 bytes, with a letter or digit.
+    #[schema(min_length = 1, max_length = 200, pattern = "[A-Za-z0-9]")]
     name: String,
     /// The file's format [default: yaml for MongoDB, else sql].
     format: Option<FileFormat>,
@@ -273,8 +284,10 @@ pub struct LockStatus {
 
 /// Who holds the migration lock: what `mongrate lock status --json` prints.
 #[utoipa::path(get, path = "/api/migrations/lock/status", tag = "lock",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The lock", body = LockStatus),
+        (status = 401, description = "The server has a token and the request lacks it, or has a wrong one", body = ErrorBody),
         (status = 503, description = "The database cannot be reached", body = ErrorBody),
     ))]
 pub async fn lock_status(State(service): State<Arc<Service>>) -> Result<Json<LockStatus>, ApiError> {

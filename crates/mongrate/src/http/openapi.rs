@@ -10,6 +10,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::api_error::ErrorBody;
 use super::service::Service;
 use super::{api_error, metrics, migrations_api, probes};
 
@@ -47,7 +48,11 @@ pub fn routes() -> Router<Arc<Service>> {
 
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "migrations",
-    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", body = Object),
+        (status = 401, description = "The server has a token and the request lacks it, or has a wrong one", body = ErrorBody),
+    ))]
 pub async fn openapi_json() -> impl IntoResponse {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     let document = DOCUMENT.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());

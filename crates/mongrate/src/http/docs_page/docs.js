@@ -19,7 +19,11 @@ function render(doc) {
         element("div", {}, element("span", { class: `method ${method}` }, method), " ", element("code", {}, path)),
         element("p", {}, operation.summary || ""));
       if (operation.description) box.append(element("p", {}, operation.description));
-      if (operation.security) box.append(element("p", {}, "Needs the API token."));
+      if (operation.security) {
+        // An empty requirement makes the token optional: reads need it only on a server with one.
+        const optional = operation.security.some((requirement) => Object.keys(requirement).length === 0);
+        box.append(element("p", {}, optional ? "Needs the API token when the server has one." : "Needs the API token."));
+      }
       const parameters = operation.parameters || [];
       if (parameters.length) {
         const table = element("table", {}, element("tr", {}, element("th", {}, "parameter"), element("th", {}, "type"), element("th", {}, "meaning")));
