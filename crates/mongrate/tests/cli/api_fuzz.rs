@@ -133,10 +133,11 @@ fn fuzzing_the_api_on_sqlite_finds_nothing() {
 
     // Then everything, `create` too: its files are SQL templates without statements, so from the
     // first one on status and runs answer 422, and those answers are checked as well. A valid
-    // request may be refused then, so `positive_data_acceptance` is left out.
+    // request may be refused then, so `positive_data_acceptance` is left out. `/readyz` is left
+    // out too: with a broken file it answers its documented 503, which is no server error.
     let before = project.migrations().read_dir().expect("migrations dir").count();
     let workdir = tempfile::tempdir().expect("temp dir");
-    fuzz(&server, workdir.path(), &["--checks", CHECKS]);
+    fuzz(&server, workdir.path(), &["--checks", CHECKS, "--exclude-path", "/readyz"]);
     let after = project.migrations().read_dir().expect("migrations dir").count();
     assert!(after > before, "the fuzz run created no migration file");
     let status = server.get("/api/migrations/status", Some(TOKEN));
