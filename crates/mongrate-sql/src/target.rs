@@ -33,6 +33,8 @@ pub struct SqlOptions {
     pub base_dir: PathBuf,
     pub names: ChangelogNames,
     pub connect_timeout: Duration,
+    /// `[backup]`: how many backups to keep (PostgreSQL).
+    pub backup: mongrate_core::backup::BackupPolicy,
 }
 
 /// A PostgreSQL or SQLite database.

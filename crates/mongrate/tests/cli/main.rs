@@ -2,6 +2,7 @@
 //! PostgreSQL cluster that the suite starts itself.
 
 mod adoption;
+mod backup;
 mod bad_input;
 mod concurrency;
 mod config;
