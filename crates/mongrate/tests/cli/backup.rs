@@ -293,3 +293,120 @@ fn server_side_backups_keep_options_and_restore_after_a_failure() {
     project.run(&["backup", "restore", &name]).expect(0);
     assert_eq!(exact_dump(&project.mongo()), before);
 }
+
+/// The tables `users`, `teams` and the sequences of `users` as pg_dump writes them: columns,
+/// defaults, identity, generated columns, constraints and indexes with their names, rows, and
+/// each sequence's state.
+fn pg_dump_users(project: &Project) -> String {
+    let output = std::process::Command::new("pg_dump")
+        .args(["--no-owner", "--restrict-key=mongratetest", "-t", "users", "-t", "users_*_seq", "-t", "teams"])
+        .arg(&project.url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(output.status.success(), "pg_dump: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn seed_postgres(project: &Project) {
+    project.sql(
+        "CREATE TABLE teams (id int PRIMARY KEY);
+         INSERT INTO teams VALUES (1);
+         CREATE TABLE users (
+           id serial PRIMARY KEY,
+           email text NOT NULL,
+           age int CHECK (age > 0),
+           code bigint GENERATED ALWAYS AS IDENTITY,
+           shout text GENERATED ALWAYS AS (upper(email)) STORED,
+           prefs jsonb DEFAULT '{}'::jsonb,
+           team_id int REFERENCES teams (id),
+           joined timestamptz DEFAULT now(),
+           CONSTRAINT users_email_unique UNIQUE (email));
+         CREATE INDEX by_age ON users (age DESC) WHERE age IS NOT NULL;
+         COMMENT ON COLUMN users.email IS 'where we write';
+         INSERT INTO users (email, age, prefs, team_id, joined) VALUES
+           ('a@x', 30, '{\"theme\": \"dark\"}', 1, '2024-01-15T10:30:00Z'),
+           ('b@x', 40, '{}', NULL, '2024-01-16T10:30:00Z'),
+           ('c@x', NULL, '[1, 2.5]', 1, '2024-01-17T10:30:00Z');",
+    );
+}
+
+#[test]
+fn postgres_a_failed_migration_without_a_transaction_gets_its_tables_restored_exactly() {
+    let project = Project::new(Backend::Postgres);
+    seed_postgres(&project);
+    let before = pg_dump_users(&project);
+    for part in [
+        "CREATE INDEX by_age",
+        "users_email_unique",
+        "users_team_id_fkey",
+        "setval('public.users_id_seq', 3, true)",
+        "a@x\t",
+    ] {
+        assert!(before.contains(part), "the dump shows {part}:\n{before}");
+    }
+    project.write(
+        "1_strip.sql",
+        "-- mongrate:backup users\n-- mongrate:no-transaction\n-- mongrate:up\n\
+         ALTER TABLE users DROP COLUMN age;\n\
+         DELETE FROM users WHERE email = 'a@x';\n\
+         INSERT INTO users (email) VALUES ('b@x');\n",
+    );
+    let failed = project.run(&["up"]).expect(1);
+    assert!(failed.stderr.contains("Its backups of users were restored"), "{}", failed.stderr);
+    assert_eq!(pg_dump_users(&project), before, "columns, constraints, indexes, rows and sequences as before");
+    let history = project.run(&["history", "--json"]).expect(0).json();
+    assert_eq!(history[1]["action"], "restore", "{history}");
+    assert_eq!(history[1]["status"], "completed", "{history}");
+    // The next row gets the next id, as before the migration.
+    project.sql("INSERT INTO users (email) VALUES ('d@x')");
+    assert_eq!(project.sql("SELECT id || ',' || code FROM users WHERE email = 'd@x'"), "4,4");
+}
+
+#[test]
+fn postgres_backups_restore_after_success_and_are_listed_dropped_and_pruned() {
+    let project = Project::new(Backend::Postgres);
+    seed_postgres(&project);
+    let before = pg_dump_users(&project);
+    // A migration that drops the table it backed up: the backup must not depend on it.
+    project.write("1_drop.sql", "-- mongrate:backup users\n-- mongrate:up\nDROP TABLE users;\n");
+    let preview = project.run(&["up", "--dry-run", "--json"]).expect(0).json();
+    let first = preview["preview"][0]["operations"][0]["summary"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("backup users (3 rows, "), "{first}");
+    project.run(&["up"]).expect(0);
+    assert!(!project.has_table("users"));
+
+    let backups = project.run(&["backup", "list", "--json"]).expect(0).json();
+    assert_eq!(backups[0]["collection"], "users");
+    assert_eq!(backups[0]["documents"], 3);
+    assert_eq!(backups[0]["method"], "sql-copy");
+    let name = backups[0]["name"].as_str().unwrap().to_owned();
+    project.run(&["backup", "restore", &name]).expect(0);
+    assert_eq!(pg_dump_users(&project), before);
+
+    let copy = project.run(&["backup", "restore", &name, "--to", "users_copy", "--json"]).expect(0).json();
+    assert_eq!(copy["documents"], 3);
+    assert_eq!(project.sql("SELECT string_agg(email, ',' ORDER BY id) FROM users_copy"), "a@x,b@x,c@x");
+
+    for _ in 0..2 {
+        project.run(&["backup", "create", "users"]).expect(0);
+    }
+    let pruned = project.run(&["backup", "prune", "--keep", "1", "--json"]).expect(0).json();
+    assert_eq!(pruned["pruned"].as_array().unwrap().len(), 2, "{pruned}");
+    let left = project.run(&["backup", "list", "--json"]).expect(0).json();
+    let left_name = left[0]["name"].as_str().unwrap().to_owned();
+    assert!(!project.has_table(&name), "the pruned backup's table is dropped");
+    project.run(&["backup", "drop", &left_name]).expect(0);
+    assert_eq!(project.run(&["backup", "list"]).expect(0).stdout.trim(), "no backups");
+    let no_prune = project.run(&["backup", "prune"]).expect(2);
+    assert!(no_prune.stderr.contains("--keep"), "{}", no_prune.stderr);
+}
+
+#[test]
+fn sqlite_refuses_backups_in_words() {
+    let project = Project::new(Backend::Sqlite);
+    project.write("1_x.sql", "-- mongrate:backup users\n-- mongrate:up\nCREATE TABLE t (id int);\n");
+    let refused = project.run(&["up"]).expect(4);
+    assert!(refused.stderr.contains("`-- mongrate:backup` is for PostgreSQL"), "{}", refused.stderr);
+    let list = project.run(&["backup", "list"]).expect(2);
+    assert!(list.stderr.contains("backups are taken on MongoDB and PostgreSQL"), "{}", list.stderr);
+}
