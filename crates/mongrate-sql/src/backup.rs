@@ -187,22 +187,22 @@ impl SqlBackups<'_> {
         };
         let mut name = format!("{schema}{}", backup_name(bare, millis, LONGEST_NAME));
         let mut next = millis;
-        while exists(&mut *tx, &name).await? {
+        while exists(&mut tx, &name).await? {
             next += 1;
             name = format!("{schema}{}", backup_name(bare, next, LONGEST_NAME));
         }
-        let (method, rows, size, rebuild) = if exists(&mut *tx, table).await? {
-            let rebuild = read_rebuild(&mut *tx, table).await?;
+        let (method, rows, size, rebuild) = if exists(&mut tx, table).await? {
+            let rebuild = read_rebuild(&mut tx, table).await?;
             let doing = format!("backing up {table}");
-            run(&mut *tx, format!("CREATE TABLE {name} (LIKE {table} INCLUDING ALL)"), &doing).await?;
+            run(&mut tx, format!("CREATE TABLE {name} (LIKE {table} INCLUDING ALL)"), &doing).await?;
             // The copy must not hold on to the source's sequences: a migration may drop the source.
             for serial in &rebuild.serials {
                 let drop_default = format!("ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT", quoted(&serial.column));
-                run(&mut *tx, drop_default, &doing).await?;
+                run(&mut tx, drop_default, &doing).await?;
             }
-            let columns = value_columns(&mut *tx, table).await?;
+            let columns = value_columns(&mut tx, table).await?;
             let copy = format!("INSERT INTO {name} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {table}");
-            let rows = run(&mut *tx, copy, &doing).await?;
+            let rows = run(&mut tx, copy, &doing).await?;
             let size_sql = format!("SELECT pg_table_size({}::regclass) AS size", literal(&name));
             let size_row = sqlx::query(AssertSqlSafe(size_sql)).fetch_one(&mut *tx).await.map_err(db_error(&doing))?;
             let size = size_row.try_get::<i64, _>("size").ok().and_then(|n| u64::try_from(n).ok());
@@ -254,7 +254,7 @@ impl SqlBackups<'_> {
         let doing = format!("restoring {target} from {name}");
         let mut tx = conn.begin().await.map_err(db_error(&doing))?;
         let mut rows = 0;
-        if exists(&mut *tx, &target).await? {
+        if exists(&mut tx, &target).await? {
             // Sequences owned by the table would go with it; the restored table owns them again.
             let owned = format!(
                 "SELECT s.oid::regclass::text AS sequence FROM pg_depend d JOIN pg_class s ON s.oid = d.objid \
@@ -264,43 +264,43 @@ impl SqlBackups<'_> {
             let sequences = sqlx::query(AssertSqlSafe(owned)).fetch_all(&mut *tx).await.map_err(db_error(&doing))?;
             for row in sequences {
                 let sequence: String = row.try_get("sequence").map_err(db_error(&doing))?;
-                run(&mut *tx, format!("ALTER SEQUENCE {sequence} OWNED BY NONE"), &doing).await?;
+                run(&mut tx, format!("ALTER SEQUENCE {sequence} OWNED BY NONE"), &doing).await?;
             }
-            run(&mut *tx, format!("DROP TABLE {target}"), &doing).await?;
+            run(&mut tx, format!("DROP TABLE {target}"), &doing).await?;
         }
         if info.method != BackupMethod::Absent {
-            if !exists(&mut *tx, name).await? {
+            if !exists(&mut tx, name).await? {
                 return Err(Error::database(format!(
                     "the table of backup {name} is gone; its record remains (`mongrate backup drop {name}` removes it)"
                 )));
             }
             let like = if exact { "INCLUDING ALL EXCLUDING INDEXES" } else { "INCLUDING ALL" };
-            run(&mut *tx, format!("CREATE TABLE {target} (LIKE {name} {like})"), &doing).await?;
-            let columns = value_columns(&mut *tx, name).await?;
+            run(&mut tx, format!("CREATE TABLE {target} (LIKE {name} {like})"), &doing).await?;
+            let columns = value_columns(&mut tx, name).await?;
             let copy = format!("INSERT INTO {target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {name}");
-            rows = run(&mut *tx, copy, &doing).await?;
+            rows = run(&mut tx, copy, &doing).await?;
             if exact {
                 for serial in &rebuild.serials {
-                    run(&mut *tx, serial.create.clone(), &doing).await?;
+                    run(&mut tx, serial.create.clone(), &doing).await?;
                     let state = format!(
                         "SELECT setval({}, {}, {})",
                         literal(&serial.sequence),
                         serial.last_value,
                         serial.is_called
                     );
-                    run(&mut *tx, state, &doing).await?;
+                    run(&mut tx, state, &doing).await?;
                     let column = quoted(&serial.column);
                     run(
-                        &mut *tx,
+                        &mut tx,
                         format!("ALTER TABLE {target} ALTER COLUMN {column} SET DEFAULT {}", serial.default),
                         &doing,
                     )
                     .await?;
-                    run(&mut *tx, format!("ALTER SEQUENCE {} OWNED BY {target}.{column}", serial.sequence), &doing)
+                    run(&mut tx, format!("ALTER SEQUENCE {} OWNED BY {target}.{column}", serial.sequence), &doing)
                         .await?;
                 }
                 for statement in rebuild.indexes.iter().chain(&rebuild.foreign_keys) {
-                    run(&mut *tx, statement.replace("{table}", &target), &doing).await?;
+                    run(&mut tx, statement.replace("{table}", &target), &doing).await?;
                 }
             }
             // Identity sequences are the new table's: they continue after the restored rows.
@@ -319,7 +319,7 @@ impl SqlBackups<'_> {
                     literal(&target),
                     literal(&raw)
                 );
-                run(&mut *tx, sql, &doing).await?;
+                run(&mut tx, sql, &doing).await?;
             }
         }
         let mark = format!("UPDATE {} SET restored_at = $1 WHERE name = $2", self.records);
@@ -338,7 +338,7 @@ impl SqlBackups<'_> {
         let (info, _) = self.find(conn, name).await?;
         let mut tx = conn.begin().await.map_err(db_error("dropping a backup"))?;
         if info.method != BackupMethod::Absent {
-            run(&mut *tx, format!("DROP TABLE IF EXISTS {name}"), "dropping a backup").await?;
+            run(&mut tx, format!("DROP TABLE IF EXISTS {name}"), "dropping a backup").await?;
         }
         let delete = format!("DELETE FROM {} WHERE name = $1", self.records);
         sqlx::query(AssertSqlSafe(delete))

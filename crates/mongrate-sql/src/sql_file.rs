@@ -270,6 +270,21 @@ mod tests {
     }
 
     #[test]
+    fn backup_directives_list_tables() {
+        let text =
+            "-- mongrate:backup users, app.orders\n-- mongrate:up\nDELETE FROM users;\n-- mongrate:backup audit\n";
+        let parsed = SqlMigration::parse(&file(text)).unwrap();
+        assert_eq!(parsed.backup, ["users", "app.orders", "audit"]);
+        assert_eq!(SqlMigration::inspect(&file(text)).unwrap().backup, ["users", "app.orders", "audit"]);
+        assert_eq!(parsed.up.len(), 1);
+        for bad in ["-- mongrate:backup\n", "-- mongrate:backup users; drop\n", "-- mongrate:backup mongrate_history\n"]
+        {
+            let error = SqlMigration::parse(&file(&format!("{bad}-- mongrate:up\nSELECT 1;\n"))).unwrap_err();
+            assert!(error.message.contains(":1:"), "{}", error.message);
+        }
+    }
+
+    #[test]
     fn parses_sections_and_description() {
         let parsed = SqlMigration::parse(&file(
             "-- Users table\n\n-- mongrate:up\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1);\n-- mongrate:down\nDROP TABLE users;\n",

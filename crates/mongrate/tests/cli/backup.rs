@@ -169,9 +169,11 @@ fn a_backup_restores_after_a_successful_migration_and_into_another_collection() 
     let restored = project.run(&["backup", "restore", &name, "--json"]).expect(0).json();
     assert_eq!(restored, json!({ "backup": name, "collection": "users", "documents": 3 }));
     assert_eq!(exact_dump(&project.mongo()), before);
+    // Entries of one second from two processes may list in either order.
     let history = project.run(&["history", "--json"]).expect(0).json();
-    assert_eq!(history[0]["action"], "restore");
-    assert_eq!(history[0]["status"], "completed");
+    let restore = history.as_array().unwrap().iter().find(|e| e["action"] == "restore").expect("a restore entry");
+    assert_eq!(restore["status"], "completed", "{history}");
+    assert_eq!(restore["name"], format!("backup {name} → users"), "{history}");
 
     project.run(&["backup", "restore", &name, "--to", "users_copy"]).expect(0);
     let dump = exact_dump(&project.mongo());
@@ -409,4 +411,19 @@ fn sqlite_refuses_backups_in_words() {
     assert!(refused.stderr.contains("`-- mongrate:backup` is for PostgreSQL"), "{}", refused.stderr);
     let list = project.run(&["backup", "list"]).expect(2);
     assert!(list.stderr.contains("backups are taken on MongoDB and PostgreSQL"), "{}", list.stderr);
+}
+
+#[test]
+fn a_javascript_migration_declares_its_backups_and_gets_them_restored() {
+    let project = Project::new(Backend::Mongo);
+    seed_users(&project);
+    let before = exact_dump(&project.mongo());
+    project.write(
+        "1-js.js",
+        "module.exports = {\n  backup: ['users'],\n  async up(db) {\n    await db.collection('users').deleteMany({});\n    throw new Error('halfway');\n  },\n};\n",
+    );
+    let failed = project.run(&["up"]).expect(1);
+    assert!(failed.stderr.contains("halfway"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("Its backups of users were restored"), "{}", failed.stderr);
+    assert_eq!(exact_dump(&project.mongo()), before);
 }
