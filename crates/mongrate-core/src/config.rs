@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::backup::BackupPolicy;
 use crate::error::{Error, Result};
 use crate::interpolation::interpolate;
 use crate::secret::Secret;
@@ -83,6 +84,8 @@ pub struct ChangelogNames {
     pub migrations: String,
     pub history: String,
     pub lock: String,
+    /// What is recorded of each backup (see [`crate::backup`]).
+    pub backups: String,
 }
 
 impl Default for ChangelogNames {
@@ -91,6 +94,7 @@ impl Default for ChangelogNames {
             migrations: "mongrate_migrations".into(),
             history: "mongrate_history".into(),
             lock: "mongrate_lock".into(),
+            backups: "mongrate_backups".into(),
         }
     }
 }
@@ -106,6 +110,7 @@ struct ConfigFile {
     tables: Option<NamesSection>,
     lock: Option<LockSection>,
     serve: Option<ServeSection>,
+    backup: Option<BackupSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +119,14 @@ struct NamesSection {
     migrations: Option<String>,
     history: Option<String>,
     lock: Option<String>,
+    backups: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackupSection {
+    auto: Option<bool>,
+    retain: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -171,6 +184,8 @@ pub struct Settings {
     /// Set when the settings came from a migrate-mongo project: its changelog can be imported.
     pub migrate_mongo: Option<MigrateMongoCollections>,
     pub serve: ServeSettings,
+    /// `[backup]`: automatic backups and how many to keep.
+    pub backup: BackupPolicy,
 }
 
 impl Settings {
@@ -271,10 +286,14 @@ impl Settings {
             migrations: expand("tables.migrations", names_section.migrations)?.unwrap_or(defaults.migrations),
             history: expand("tables.history", names_section.history)?.unwrap_or(defaults.history),
             lock: expand("tables.lock", names_section.lock)?.unwrap_or(defaults.lock),
+            backups: expand("tables.backups", names_section.backups)?.unwrap_or(defaults.backups),
         };
-        for (key, name) in
-            [("migrations", &mut names.migrations), ("history", &mut names.history), ("lock", &mut names.lock)]
-        {
+        for (key, name) in [
+            ("migrations", &mut names.migrations),
+            ("history", &mut names.history),
+            ("lock", &mut names.lock),
+            ("backups", &mut names.backups),
+        ] {
             *name = name.trim().to_owned();
             check_name(key, name).map_err(|why| Error::config(format!("{shown}: {why}")))?;
         }
@@ -284,6 +303,17 @@ impl Settings {
         let file_token = expand("serve.token", serve_section.token)?;
         let token = env(API_TOKEN_VARIABLE).or(file_token).filter(|token| !token.is_empty()).map(Secret::new);
         let serve = ServeSettings { listen: expand("serve.listen", serve_section.listen)?, token };
+        let backup_section = file.backup.unwrap_or_default();
+        let retain = match backup_section.retain {
+            None => None,
+            Some(n) if n >= 1 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            Some(n) => {
+                return Err(Error::config(format!(
+                    "{shown}: backup.retain = {n}: keep at least 1 backup of each collection (or leave retain out to keep all)"
+                )));
+            }
+        };
+        let backup = BackupPolicy { auto: backup_section.auto.unwrap_or(false), retain };
         let seconds = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             url,
@@ -298,6 +328,7 @@ impl Settings {
             config_file,
             migrate_mongo,
             serve,
+            backup,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));
@@ -421,6 +452,19 @@ mod tests {
         assert_eq!(settings.serve.token.as_ref().map(Secret::expose), Some("env-token"));
         let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
         assert!(error.message.contains("serve.token"), "{}", error.message);
+    }
+
+    #[test]
+    fn the_backup_section_reads_auto_and_retain() {
+        let (_dir, path) = write_config("[backup]\nauto = true\nretain = 3\n");
+        let settings = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        assert_eq!(settings.backup, BackupPolicy { auto: true, retain: Some(3) });
+        let (_dir, path) = write_config("[backup]\nretain = 0\n");
+        let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(error.message.contains("backup.retain"), "{}", error.message);
+        let defaults = Settings::resolve(None, &no_env, Overrides::default()).unwrap();
+        assert_eq!(defaults.backup, BackupPolicy::default());
+        assert_eq!(defaults.names.backups, "mongrate_backups");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub enum FailureEffect {
     /// It ran without a transaction and may have changed part of what it meant to: such a
     /// failure blocks the next run until someone decides.
     Partial,
+    /// It ran without a transaction, failed, and its backups were restored: the collections it
+    /// changed are as they were before it, and it changed nothing else.
+    Restored,
 }
 
 impl FailureEffect {

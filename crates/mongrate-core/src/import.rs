@@ -127,6 +127,7 @@ mod tests {
                 description: None,
                 reversible: true,
                 transactional: false,
+                backup: Vec::new(),
             },
         }
     }

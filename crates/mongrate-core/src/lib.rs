@@ -3,6 +3,7 @@
 //! Files are discovered and checksummed here, the plan is computed here as a pure function, and
 //! the runner drives any [`Target`] (a database) through the plan under a lease lock.
 
+pub mod backup;
 pub mod checksum;
 pub mod config;
 pub mod discovery;

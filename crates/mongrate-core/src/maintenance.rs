@@ -138,7 +138,13 @@ mod tests {
                 content: String::new(),
                 checksum: format!("new{version}"),
             },
-            meta: MigrationMeta { name: "m".into(), description: None, reversible: true, transactional: true },
+            meta: MigrationMeta {
+                name: "m".into(),
+                description: None,
+                reversible: true,
+                transactional: true,
+                backup: Vec::new(),
+            },
         }
     }
 

@@ -29,6 +29,8 @@ pub struct MigrationMeta {
     pub reversible: bool,
     /// Whether the migration runs inside a transaction together with its changelog update.
     pub transactional: bool,
+    /// Collections (tables) to back up before it runs (`backup: [users, orders]`).
+    pub backup: Vec<String>,
 }
 
 /// A file together with its parsed metadata.

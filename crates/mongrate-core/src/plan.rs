@@ -270,7 +270,13 @@ mod tests {
                 content: format!("content {version}"),
                 checksum: format!("sum{version}"),
             },
-            meta: MigrationMeta { name: "m".into(), description: None, reversible, transactional: true },
+            meta: MigrationMeta {
+                name: "m".into(),
+                description: None,
+                reversible,
+                transactional: true,
+                backup: Vec::new(),
+            },
         }
     }
 

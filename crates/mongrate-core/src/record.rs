@@ -130,6 +130,9 @@ pub enum HistoryAction {
     MarkPending,
     Repair,
     Import,
+    /// Backups put back: after a failed migration that ran without a transaction, or by
+    /// `mongrate backup restore`.
+    Restore,
 }
 
 impl HistoryAction {
@@ -141,6 +144,7 @@ impl HistoryAction {
             HistoryAction::MarkPending => "mark-pending",
             HistoryAction::Repair => "repair",
             HistoryAction::Import => "import",
+            HistoryAction::Restore => "restore",
         }
     }
 }
@@ -155,6 +159,7 @@ impl FromStr for HistoryAction {
             "mark-pending" => HistoryAction::MarkPending,
             "repair" => HistoryAction::Repair,
             "import" => HistoryAction::Import,
+            "restore" => HistoryAction::Restore,
             other => return Err(format!("unknown history action '{other}'")),
         })
     }

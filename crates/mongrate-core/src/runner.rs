@@ -331,6 +331,8 @@ pub fn what_remains(direction: Direction, effect: FailureEffect) -> &'static str
             "It ran outside a transaction, so part of it may be applied. Later migrations were not run; \
              `mongrate status` shows the choices."
         }
+        (Direction::Up, FailureEffect::Restored) => "Later migrations were not run.",
+        (Direction::Down, FailureEffect::Restored) => "It is still applied.",
         (Direction::Down, FailureEffect::RolledBack) => {
             "Its transaction was rolled back: nothing of it was reverted, and it is still applied."
         }

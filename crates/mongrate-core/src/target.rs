@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::backup::{BackupInfo, RestoreReport};
+use crate::error::{Error, Result};
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
 use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
 use crate::lease::{LeaseInfo, LeaseStore};
@@ -192,4 +193,39 @@ pub trait Target: Send + Sync {
     /// Asks the server to stop the statement a step that was just interrupted left running, so
     /// recording the interrupt does not wait for it to end. Where a server cannot, nothing.
     async fn cancel_running(&self) {}
+
+    /// Every recorded backup, oldest first.
+    async fn backups(&self) -> Result<Vec<BackupInfo>> {
+        Err(no_backups(self.kind()))
+    }
+
+    /// Backs up one collection (table) now, outside any migration.
+    async fn create_backup(&self, _collection: &str) -> Result<BackupInfo> {
+        Err(no_backups(self.kind()))
+    }
+
+    /// Replaces `to` (default: the backup's own collection) with the backup: its documents,
+    /// indexes and options as they were; records the restore in the history.
+    async fn restore_backup(&self, _name: &str, _to: Option<&str>) -> Result<RestoreReport> {
+        Err(no_backups(self.kind()))
+    }
+
+    /// Drops a backup and its record.
+    async fn drop_backup(&self, _name: &str) -> Result<BackupInfo> {
+        Err(no_backups(self.kind()))
+    }
+
+    /// Drops all but the newest `keep` backups of each collection; returns those dropped.
+    async fn prune_backups(&self, keep: usize) -> Result<Vec<BackupInfo>> {
+        let pruned = crate::backup::beyond_retention(&self.backups().await?, keep);
+        for backup in &pruned {
+            self.drop_backup(&backup.name).await?;
+        }
+        Ok(pruned)
+    }
+}
+
+/// The error of a database kind without backups.
+pub fn no_backups(kind: TargetKind) -> Error {
+    Error::config(format!("backups are taken on MongoDB and PostgreSQL; this is a {kind} database"))
 }

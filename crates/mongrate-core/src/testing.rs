@@ -34,7 +34,13 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             content: format!("-- step {version}"),
             checksum: format!("sum{version}"),
         },
-        meta: MigrationMeta { name: "step".into(), description: None, reversible: true, transactional },
+        meta: MigrationMeta {
+            name: "step".into(),
+            description: None,
+            reversible: true,
+            transactional,
+            backup: Vec::new(),
+        },
     }
 }
 

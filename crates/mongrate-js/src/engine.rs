@@ -61,6 +61,7 @@ impl ScriptEngine for JsEngine {
             // `transaction: true` asks for one (where the server has them); by default, as with
             // migrate-mongo, a migration runs outside one and what it wrote stays if it fails.
             transactional: declaration.transaction == Some(true),
+            backup: declaration.backup,
         })
     }
 

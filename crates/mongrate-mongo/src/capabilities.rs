@@ -16,6 +16,9 @@ pub struct Capabilities {
     pub transactions: bool,
     /// Update pipelines (`updateMany` with a list of stages).
     pub update_pipelines: bool,
+    /// Aggregations ending in `$out` and `$merge` (MongoDB 4.2 and later): backups are copied on
+    /// the server. FerretDB has neither, so backups are streamed through mongrate there.
+    pub server_side_copy: bool,
     /// Milliseconds to add to this machine's clock to get the server's (from `hello.localTime`).
     pub clock_offset_ms: i64,
 }
@@ -40,12 +43,15 @@ pub async fn detect(admin: &Database) -> Result<Capabilities> {
         Some(Bson::DateTime(at)) => at.timestamp_millis().saturating_sub((sent + received) / 2),
         _ => 0,
     };
-    let major = version.split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+    let mut numbers = version.split('.').map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = numbers.next().unwrap_or(0);
+    let minor = numbers.next().unwrap_or(0);
     Ok(Capabilities {
         version,
         ferretdb,
         transactions: replicated && !ferretdb,
         update_pipelines: !ferretdb && major >= 4,
+        server_side_copy: !ferretdb && (major, minor) >= (4, 2),
         clock_offset_ms,
     })
 }

@@ -19,9 +19,20 @@ struct FileSpec {
     /// `false` opts out of running in a transaction where the server has them.
     #[serde(default)]
     transaction: Option<bool>,
+    /// Collections to back up before the migration runs: `backup: [users, orders]` or `backup: users`.
+    #[serde(default)]
+    backup: Option<BackupList>,
     up: Vec<Operation>,
     #[serde(default)]
     down: Option<Vec<Operation>>,
+}
+
+/// `backup: users` or `backup: [users, orders]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BackupList {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// A parsed declarative migration.
@@ -31,6 +42,8 @@ pub struct DeclarativeMigration {
     pub description: Option<String>,
     pub author: Option<String>,
     pub transaction: bool,
+    /// Collections to back up before it runs.
+    pub backup: Vec<String>,
     pub up: Vec<Operation>,
     /// The explicit `down`, else the inverses of `up` in reverse order; `None`: irreversible.
     pub down: Option<Vec<Operation>>,
@@ -51,6 +64,13 @@ impl DeclarativeMigration {
             ))
             .map_err(|e| explain(&path.to_string(), &e.to_string()))?,
         };
+        let backup = match spec.backup {
+            None => Vec::new(),
+            Some(BackupList::One(name)) => vec![name],
+            Some(BackupList::Many(names)) => names,
+        };
+        let backup: Vec<String> = backup.into_iter().map(|name| name.trim().to_owned()).collect();
+        mongrate_core::backup::check_backup_list(&backup).map_err(|why| Error::validation(format!("{path}: {why}")))?;
         if spec.up.is_empty() {
             return Err(Error::validation(format!("{path}: `up` has no operations")));
         }
@@ -70,6 +90,7 @@ impl DeclarativeMigration {
             description: spec.description,
             author: spec.author,
             transaction: spec.transaction.unwrap_or(true),
+            backup,
             up: spec.up,
             down,
             derived_down,
@@ -83,6 +104,7 @@ impl DeclarativeMigration {
             reversible: self.down.is_some(),
             // Collection and index definitions cannot share a transaction with data changes.
             transactional: self.transaction && self.up.iter().all(|op| !op.is_ddl()),
+            backup: self.backup.clone(),
         }
     }
 }
@@ -244,6 +266,18 @@ up:\n\
         let explicit = format!("{lossy}down:\n  - addField: {{ collection: users, field: legacy, value: null }}\n");
         let parsed = DeclarativeMigration::parse(&file("1_m.yml", &explicit)).unwrap();
         assert!(parsed.down.is_some() && !parsed.derived_down);
+    }
+
+    #[test]
+    fn a_backup_key_names_one_or_several_collections() {
+        let several = "backup: [users, orders]\nup:\n  - removeField: { collection: users, field: legacy }\n";
+        let parsed = DeclarativeMigration::parse(&file("1_m.yaml", several)).unwrap();
+        assert_eq!(parsed.meta(&file("1_m.yaml", several)).backup, ["users", "orders"]);
+        let one = "backup: users\nup:\n  - removeField: { collection: users, field: legacy }\n";
+        assert_eq!(DeclarativeMigration::parse(&file("1_m.yaml", one)).unwrap().backup, ["users"]);
+        let own = "backup: [mongrate_history]\nup:\n  - removeField: { collection: users, field: legacy }\n";
+        let error = DeclarativeMigration::parse(&file("1_m.yaml", own)).unwrap_err();
+        assert!(error.message.contains("mongrate_history"), "{}", error.message);
     }
 
     #[test]

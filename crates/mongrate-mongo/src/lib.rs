@@ -1,5 +1,6 @@
 //! mongrate-mongo: the MongoDB target of mongrate and the declarative YAML/JSON migration format.
 
+pub mod backup;
 pub mod bson_value;
 pub mod capabilities;
 pub mod changelog;

@@ -245,6 +245,45 @@ impl Operation {
         ) || matches!(self, Operation::Archive(op) if op.drop_if_empty)
     }
 
+    /// The collections whose documents this operation may destroy or change in place (what
+    /// `[backup] auto = true` backs up): removeField, dropCollection, deleteMany, updateMany,
+    /// renameField, archive (both sides) and removeDuplicates.
+    pub fn destructive_collections(&self) -> Vec<String> {
+        match self {
+            Operation::RemoveField(op) => vec![op.collection.clone()],
+            Operation::DropCollection(op) => vec![op.collection.clone()],
+            Operation::DeleteMany(op) => vec![op.collection.clone()],
+            Operation::UpdateMany(op) => vec![op.collection.clone()],
+            Operation::RenameField(op) => vec![op.collection.clone()],
+            Operation::Archive(op) => vec![op.collection.clone(), op.to.clone()],
+            Operation::RemoveDuplicates(op) => vec![op.collection.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every collection this operation may change; `None` for a raw command, which may change
+    /// anything.
+    pub fn touched_collections(&self) -> Option<Vec<String>> {
+        Some(match self {
+            Operation::CreateCollection(op) => vec![op.collection.clone()],
+            Operation::DropCollection(op) => vec![op.collection.clone()],
+            Operation::RenameCollection(op) => vec![op.from.clone(), op.to.clone()],
+            Operation::CreateIndex(op) => vec![op.collection.clone()],
+            Operation::DropIndex(op) => vec![op.collection.clone()],
+            Operation::AddField(op) => vec![op.collection.clone()],
+            Operation::RemoveField(op) => vec![op.collection.clone()],
+            Operation::RenameField(op) | Operation::CopyField(op) => vec![op.collection.clone()],
+            Operation::UpdateMany(op) => vec![op.collection.clone()],
+            Operation::InsertMany(op) => vec![op.collection.clone()],
+            Operation::DeleteMany(op) => vec![op.collection.clone()],
+            Operation::Archive(op) => vec![op.collection.clone(), op.to.clone()],
+            Operation::RemoveDuplicates(op) => vec![op.collection.clone()],
+            Operation::SetSchemaVersion(op) => vec![op.collection.clone()],
+            Operation::SetValidator(op) => vec![op.collection.clone()],
+            Operation::Command(_) => return None,
+        })
+    }
+
     /// The operation that exactly undoes this one, where there is one.
     pub fn inverse(&self) -> Option<Operation> {
         Some(match self {
@@ -350,6 +389,16 @@ mod tests {
         );
         assert!(parse(r#"{"removeField": {"collection": "u", "field": "x"}}"#).inverse().is_none());
         assert!(parse(r#"{"updateMany": {"collection": "u", "update": {"$set": {"a": 1}}}}"#).inverse().is_none());
+    }
+
+    #[test]
+    fn destructive_operations_name_their_collections() {
+        let archive = parse(r#"{"archive": {"collection": "orders", "to": "old_orders", "filter": {}}}"#);
+        assert_eq!(archive.destructive_collections(), ["orders", "old_orders"]);
+        let index = parse(r#"{"createIndex": {"collection": "users", "keys": {"email": 1}}}"#);
+        assert!(index.destructive_collections().is_empty());
+        assert_eq!(index.touched_collections(), Some(vec!["users".to_owned()]));
+        assert_eq!(parse(r#"{"command": {"command": {"ping": 1}}}"#).touched_collections(), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
+use mongrate_core::backup::{BackupInfo, BackupPolicy, RestoreReport};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
@@ -15,6 +16,7 @@ use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
+use crate::backup::MongoBackups;
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
 use crate::connection::{connect, is_mongodb_url, redact};
@@ -24,6 +26,7 @@ use crate::lease_store::MongoLeaseStore;
 use crate::operation::Operation;
 use crate::script::{ScriptEngine, ScriptRun};
 
+mod backups;
 mod transaction;
 
 use transaction::Work;
@@ -39,6 +42,8 @@ pub struct MongoOptions {
     pub connect_timeout: Duration,
     /// Runs migrations written as programs (`.js`); without one, such files are refused.
     pub scripts: Option<Arc<dyn ScriptEngine>>,
+    /// `[backup]`: automatic backups and how many to keep.
+    pub backup: BackupPolicy,
 }
 
 /// A MongoDB database (or a server speaking its protocol: FerretDB, DocumentDB, Cosmos DB).
@@ -51,6 +56,7 @@ pub struct MongoTarget {
     capabilities: Capabilities,
     shown_url: String,
     scripts: Option<Arc<dyn ScriptEngine>>,
+    backups: MongoBackups,
 }
 
 impl MongoTarget {
@@ -70,6 +76,12 @@ impl MongoTarget {
             ))
         })?;
         let db = client.database(&database);
+        let backups = MongoBackups {
+            db: db.clone(),
+            records_name: options.names.backups.clone(),
+            server_side: capabilities.server_side_copy,
+            policy: options.backup,
+        };
         let changelog = MongoChangelog { db: db.clone(), names: options.names };
         let lease =
             Arc::new(MongoLeaseStore { changelog: changelog.clone(), clock_offset_ms: capabilities.clock_offset_ms });
@@ -82,6 +94,7 @@ impl MongoTarget {
             capabilities,
             shown_url,
             scripts: options.scripts,
+            backups,
         })
     }
 
@@ -300,16 +313,22 @@ impl Target for MongoTarget {
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let started = Instant::now();
         let (work, in_transaction) = self.work_of(execution).map_err(not_started)?;
+        let taken = self.take_backups(execution, &work).await.map_err(not_started)?;
         if in_transaction {
             return self.in_transaction(execution, work).await;
         }
         let running = execution.running_record();
         self.changelog.mark_running(&running).await.map_err(not_started)?;
-        let reports = match work {
-            Work::Script(file, engine) => {
-                engine.run(self.script_run(file, execution.step.direction, false)).await?.operations
-            }
-            Work::Operations(operations) => self.run_operations(execution, &operations, &self.executor()).await?,
+        let ran = match &work {
+            Work::Script(file, engine) => engine
+                .run(self.script_run(file, execution.step.direction, false))
+                .await
+                .map(|outcome| outcome.operations),
+            Work::Operations(operations) => self.run_operations(execution, operations, &self.executor()).await,
+        };
+        let reports = match ran {
+            Ok(reports) => reports,
+            Err(failure) => return Err(self.restore_after_failure(execution, failure, &taken, &work).await),
         };
         let (record, history) = execution.completed(started.elapsed());
         let recorded = async {
@@ -336,7 +355,10 @@ impl Target for MongoTarget {
         let mut works = Vec::with_capacity(executions.len());
         for execution in executions {
             match self.work_of(execution) {
-                Ok((work, true)) => works.push(work),
+                // A step with backups takes them before its own transaction.
+                Ok((work, true)) if self.backup_collections(execution.step, &work).is_ok_and(|c| c.is_empty()) => {
+                    works.push(work)
+                }
                 _ => break,
             }
         }
@@ -363,6 +385,11 @@ impl Target for MongoTarget {
                 operations: Vec::new(),
                 error: None,
             };
+            self.preview_backups(step, &mut report).await?;
+            if report.error.is_some() {
+                reports.push(report);
+                continue;
+            }
             match self.script_engine(file) {
                 Some(engine) => match engine.run(self.script_run(file, step.direction, true)).await {
                     Ok(outcome) => report.operations = outcome.operations,
@@ -377,5 +404,23 @@ impl Target for MongoTarget {
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
         self.lease.clone()
+    }
+
+    async fn backups(&self) -> Result<Vec<BackupInfo>> {
+        self.backups.list().await
+    }
+
+    async fn create_backup(&self, collection: &str) -> Result<BackupInfo> {
+        let taken = self.backups.take(collection, None).await?;
+        self.backups.apply_retention(collection).await?;
+        Ok(taken)
+    }
+
+    async fn restore_backup(&self, name: &str, to: Option<&str>) -> Result<RestoreReport> {
+        self.restore_by_hand(name, to).await
+    }
+
+    async fn drop_backup(&self, name: &str) -> Result<BackupInfo> {
+        self.backups.drop_backup(name).await
     }
 }

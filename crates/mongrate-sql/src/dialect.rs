@@ -56,7 +56,7 @@ impl Dialect {
             // sqlx's Any driver reads SQLite integers, not its BOOLEAN affinity.
             Dialect::Sqlite => ("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         };
-        let ChangelogNames { migrations, history, lock } = names;
+        let ChangelogNames { migrations, history, lock, .. } = names;
         let history_index = format!("{}_version_idx", unqualified(history));
         vec![
             format!(

@@ -1,5 +1,6 @@
 //! mongrate-sql: the PostgreSQL and SQLite target of mongrate, and the `.sql` migration format.
 
+pub mod backup;
 pub mod changelog;
 pub mod connection;
 pub mod dialect;

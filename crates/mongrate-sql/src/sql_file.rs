@@ -8,7 +8,7 @@ use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
-const DIRECTIVES: &[&str] = &["up", "down", "no-transaction"];
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup"];
 
 /// A parsed `.sql` migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct SqlMigration {
     pub transactional: bool,
     /// The comment lines before `-- mongrate:up`.
     pub description: Option<String>,
+    /// Tables to back up before it runs (`-- mongrate:backup users, orders`).
+    pub backup: Vec<String>,
 }
 
 /// A file cut into its sections, before any statement is split.
@@ -28,6 +30,7 @@ struct Sections {
     down: Option<(usize, String)>,
     transactional: bool,
     description: Option<String>,
+    backup: Vec<String>,
 }
 
 impl Sections {
@@ -38,6 +41,7 @@ impl Sections {
         let mut down: Option<(usize, String)> = None;
         let mut transactional = true;
         let mut description = Vec::new();
+        let mut backup: Vec<String> = Vec::new();
         let mut section: Option<&'static str> = None;
         for (index, line) in file.content.lines().enumerate() {
             let number = index + 1;
@@ -53,6 +57,30 @@ impl Sections {
                         }
                         *slot = Some((number + 1, String::new()));
                         section = Some(if directive == "up" { "up" } else { "down" });
+                    }
+                    "backup" => {
+                        let list = trimmed.split_once("mongrate:backup").map_or("", |(_, rest)| rest);
+                        let names: Vec<String> =
+                            list.split([',', ' ', '\t']).filter(|name| !name.is_empty()).map(str::to_owned).collect();
+                        let valid = names.iter().all(|name| {
+                            name.split('.').all(|part| {
+                                part.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            })
+                        });
+                        if names.is_empty() || !valid {
+                            return Err(Error::validation(format!(
+                                "{name}:{number}: `-- mongrate:backup` takes table names separated by commas, e.g. `-- mongrate:backup users, orders`"
+                            )));
+                        }
+                        mongrate_core::backup::check_backup_list(&names)
+                            .map_err(|why| Error::validation(format!("{name}:{number}: {why}")))?;
+                        backup.extend(names);
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
                     }
                     "no-transaction" => {
                         transactional = false;
@@ -92,7 +120,7 @@ impl Sections {
             )));
         };
         let description = description.into_iter().filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
-        Ok(Sections { up, down, transactional, description: (!description.is_empty()).then_some(description) })
+        Ok(Sections { up, down, transactional, description: (!description.is_empty()).then_some(description), backup })
     }
 
     /// Whether the sections can be judged without splitting them into statements: no block
@@ -129,7 +157,7 @@ impl SqlMigration {
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, transactional, description } = sections;
+        let Sections { up: (up_line, up_text), down, transactional, description, backup } = sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
@@ -148,7 +176,7 @@ impl SqlMigration {
                 }
             }
         }
-        Ok(SqlMigration { up, down, transactional, description })
+        Ok(SqlMigration { up, down, transactional, description, backup })
     }
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
@@ -166,6 +194,7 @@ impl SqlMigration {
             description: sections.description,
             reversible: sections.down.is_some_and(|(_, text)| has_statement_by_lines(&text)),
             transactional: sections.transactional,
+            backup: sections.backup,
         })
     }
 
@@ -184,6 +213,7 @@ impl SqlMigration {
             description: self.description.clone(),
             reversible: self.down.is_some(),
             transactional: self.transactional,
+            backup: self.backup.clone(),
         }
     }
 }
@@ -236,6 +266,21 @@ mod tests {
             path: "migrations/001_users.sql".into(),
             content: content.into(),
             checksum: String::new(),
+        }
+    }
+
+    #[test]
+    fn backup_directives_list_tables() {
+        let text =
+            "-- mongrate:backup users, app.orders\n-- mongrate:up\nDELETE FROM users;\n-- mongrate:backup audit\n";
+        let parsed = SqlMigration::parse(&file(text)).unwrap();
+        assert_eq!(parsed.backup, ["users", "app.orders", "audit"]);
+        assert_eq!(SqlMigration::inspect(&file(text)).unwrap().backup, ["users", "app.orders", "audit"]);
+        assert_eq!(parsed.up.len(), 1);
+        for bad in ["-- mongrate:backup\n", "-- mongrate:backup users; drop\n", "-- mongrate:backup mongrate_history\n"]
+        {
+            let error = SqlMigration::parse(&file(&format!("{bad}-- mongrate:up\nSELECT 1;\n"))).unwrap_err();
+            assert!(error.message.contains(":1:"), "{}", error.message);
         }
     }
 

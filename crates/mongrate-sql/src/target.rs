@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use mongrate_core::backup::{BackupInfo, BackupPolicy, RestoreReport, merged};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
@@ -16,6 +17,7 @@ use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each, snap
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
+use crate::backup::{SqlBackups, restore_after_failure, restore_by_hand};
 use crate::changelog::{Changelog, db_error};
 use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
 use crate::dialect::Dialect;
@@ -33,6 +35,8 @@ pub struct SqlOptions {
     pub base_dir: PathBuf,
     pub names: ChangelogNames,
     pub connect_timeout: Duration,
+    /// `[backup]`: how many backups to keep (PostgreSQL).
+    pub backup: mongrate_core::backup::BackupPolicy,
 }
 
 /// A PostgreSQL or SQLite database.
@@ -46,6 +50,7 @@ pub struct SqlTarget {
     shown_url: String,
     /// PostgreSQL's process id of the primary connection, to cancel its statement on Ctrl-C.
     backend_pid: Option<i32>,
+    backup_policy: BackupPolicy,
 }
 
 impl SqlTarget {
@@ -83,7 +88,37 @@ impl SqlTarget {
             lease,
             shown_url: redact(&options.url),
             backend_pid,
+            backup_policy: options.backup,
         })
+    }
+
+    /// The backups of this database: PostgreSQL only.
+    fn backup_store(&self) -> Result<SqlBackups<'_>> {
+        match self.dialect {
+            Dialect::Postgres => Ok(SqlBackups { records: &self.changelog.names.backups, policy: &self.backup_policy }),
+            Dialect::Sqlite => Err(mongrate_core::target::no_backups(self.kind())),
+        }
+    }
+
+    /// Takes the step's backups (its `-- mongrate:backup` tables), each followed by the
+    /// retention of its table.
+    async fn take_backups(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        execution: &StepExecution<'_>,
+    ) -> Result<Vec<BackupInfo>> {
+        let migration = &execution.step.migration;
+        let tables = merged(&migration.meta.backup, Vec::new(), false)?;
+        if tables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let store = self.backup_store()?;
+        let mut taken = Vec::new();
+        for table in tables {
+            taken.push(store.take(conn, &table, Some((migration.version(), migration.name()))).await?);
+            store.apply_retention(conn, &table).await?;
+        }
+        Ok(taken)
     }
 
     /// Whether the changelog tables exist, asking the database until they do.
@@ -116,7 +151,14 @@ impl Target for SqlTarget {
                 self.dialect.kind()
             )));
         }
-        SqlMigration::inspect(file)
+        let meta = SqlMigration::inspect(file)?;
+        if self.dialect == Dialect::Sqlite && !meta.backup.is_empty() {
+            return Err(Error::validation(format!(
+                "{}: `-- mongrate:backup` is for PostgreSQL (and `backup:` for MongoDB); SQLite has no backups: copy the file",
+                file.path.display()
+            )));
+        }
+        Ok(meta)
     }
 
     async fn server_info(&self) -> Result<ServerInfo> {
@@ -194,10 +236,17 @@ impl Target for SqlTarget {
         let statements =
             statements_of(&parsed, execution.step.direction, &file.path.display().to_string()).map_err(as_failure)?;
         let mut conn = self.primary.lock().await;
-        if parsed.transactional {
+        let taken = self.take_backups(&mut conn, execution).await.map_err(as_failure)?;
+        let outcome = if parsed.transactional {
             in_transaction(&mut conn, &self.changelog, execution, statements).await
         } else {
             outside_transaction(&mut conn, &self.changelog, execution, statements).await
+        };
+        match (outcome, self.backup_store()) {
+            (Err(failure), Ok(store)) => {
+                Err(restore_after_failure(&store, &mut conn, &self.changelog, execution, failure, &taken).await)
+            }
+            (outcome, _) => outcome,
         }
     }
 
@@ -211,8 +260,11 @@ impl Target for SqlTarget {
         let mut parsed = Vec::with_capacity(executions.len());
         for execution in executions {
             match SqlMigration::parse(&execution.step.migration.file) {
+                // A step with backups takes them before its own transaction.
                 Ok(migration)
-                    if migration.transactional && migration.statements(execution.step.direction).is_some() =>
+                    if migration.transactional
+                        && migration.backup.is_empty()
+                        && migration.statements(execution.step.direction).is_some() =>
                 {
                     parsed.push(migration)
                 }
@@ -238,11 +290,54 @@ impl Target for SqlTarget {
 
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
         let mut conn = self.primary.lock().await;
-        crate::dry_run::dry_run(&mut conn, self.dialect, steps).await
+        let mut reports = crate::dry_run::dry_run(&mut conn, self.dialect, steps).await?;
+        if let Ok(store) = self.backup_store() {
+            for (step, report) in steps.iter().zip(reports.iter_mut()) {
+                let mut lines = Vec::new();
+                for table in &step.migration.meta.backup {
+                    let planned = store.plan(&mut conn, table).await?;
+                    lines.push(mongrate_core::execution::OperationReport {
+                        line: 0,
+                        summary: planned.summary("row"),
+                        affected: planned.exists.then_some(planned.documents),
+                        note: None,
+                    });
+                }
+                lines.append(&mut report.operations);
+                report.operations = lines;
+            }
+        }
+        Ok(reports)
     }
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
         self.lease.clone()
+    }
+
+    async fn backups(&self) -> Result<Vec<BackupInfo>> {
+        let store = self.backup_store()?;
+        let mut conn = self.primary.lock().await;
+        store.list(&mut conn).await
+    }
+
+    async fn create_backup(&self, table: &str) -> Result<BackupInfo> {
+        let store = self.backup_store()?;
+        let mut conn = self.primary.lock().await;
+        let taken = store.take(&mut conn, table, None).await?;
+        store.apply_retention(&mut conn, table).await?;
+        Ok(taken)
+    }
+
+    async fn restore_backup(&self, name: &str, to: Option<&str>) -> Result<RestoreReport> {
+        let store = self.backup_store()?;
+        let mut conn = self.primary.lock().await;
+        restore_by_hand(&store, &mut conn, &self.changelog, name, to).await
+    }
+
+    async fn drop_backup(&self, name: &str) -> Result<BackupInfo> {
+        let store = self.backup_store()?;
+        let mut conn = self.primary.lock().await;
+        store.drop_backup(&mut conn, name).await
     }
 
     async fn cancel_running(&self) {

@@ -87,6 +87,41 @@ pub enum Command {
         #[command(subcommand)]
         command: LockCommand,
     },
+    /// List, take, restore, drop and prune backups of collections (tables)
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// List the recorded backups, oldest first
+    List,
+    /// Back up a collection (a table on PostgreSQL) now
+    Create {
+        /// The collection (table) to copy
+        collection: String,
+    },
+    /// Replace a collection with a backup: its documents, indexes and options as they were
+    Restore {
+        /// The backup's name, as `backup list` shows it
+        name: String,
+        /// Restore into this collection instead of the one it was taken of
+        #[arg(long, value_name = "COLLECTION")]
+        to: Option<String>,
+    },
+    /// Drop a backup and its record
+    Drop {
+        /// The backup's name, as `backup list` shows it
+        name: String,
+    },
+    /// Drop all but the newest N backups of each collection
+    Prune {
+        /// How many to keep of each collection [default: retain in the [backup] section of mongrate.toml]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +304,9 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "backup", "restore", "b", "--to", "users_copy", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "backup", "prune", "--keep", "0"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
             base_dir: settings.base_dir.clone(),
             names: settings.names.clone(),
             connect_timeout: settings.connect_timeout,
+            backup: settings.backup.clone(),
         })
         .await?;
         return Ok(Box::new(target));
@@ -51,6 +52,7 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
         names: settings.names.clone(),
         connect_timeout: settings.connect_timeout,
         scripts: Some(Arc::new(JsEngine::default())),
+        backup: settings.backup.clone(),
     })
     .await
 }

@@ -11,7 +11,7 @@ use clap::Parser;
 use mongrate_core::Result;
 use mongrate_core::config::Overrides;
 
-use crate::cli::{Cli, Command, LockCommand, LogFormat};
+use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat};
 use crate::commands::Context;
 use crate::output::Output;
 
@@ -73,5 +73,12 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::Lock { command: LockCommand::Release { confirm } } => {
             commands::lock::release(&context, *confirm).await
         }
+        Command::Backup { command } => match command {
+            BackupCommand::List => commands::backup::list(&context).await,
+            BackupCommand::Create { collection } => commands::backup::create(&context, collection).await,
+            BackupCommand::Restore { name, to } => commands::backup::restore(&context, name, to.as_deref()).await,
+            BackupCommand::Drop { name } => commands::backup::drop(&context, name).await,
+            BackupCommand::Prune { keep } => commands::backup::prune(&context, *keep).await,
+        },
     }
 }

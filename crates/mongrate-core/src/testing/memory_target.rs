@@ -124,7 +124,13 @@ impl Target for MemoryTarget {
     }
 
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {
-        Ok(MigrationMeta { name: file.slug.clone(), description: None, reversible: true, transactional: true })
+        Ok(MigrationMeta {
+            name: file.slug.clone(),
+            description: None,
+            reversible: true,
+            transactional: true,
+            backup: Vec::new(),
+        })
     }
 
     async fn server_info(&self) -> Result<ServerInfo> {

@@ -1,5 +1,6 @@
 //! One file per command.
 
+pub mod backup;
 pub mod create;
 pub mod history;
 pub mod import;

@@ -3,6 +3,7 @@
 
 mod adoption;
 mod api_fuzz;
+mod backup;
 mod bad_input;
 mod concurrency;
 mod config;

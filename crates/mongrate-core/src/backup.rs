@@ -1,0 +1,301 @@
+//! Backups of collections (tables on SQL) taken before a migration runs: the policy from
+//! `[backup]` in mongrate.toml, what is recorded of each backup, and the pure decisions about
+//! them (names, which to prune, what a restore says). The copying is each target's.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::host::AppliedBy;
+use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome};
+use crate::timestamp::{compact_utc, now_rfc3339};
+use crate::version::Version;
+
+/// `[backup]` in mongrate.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupPolicy {
+    /// Back up every collection a destructive declarative operation touches, without a `backup:`
+    /// list in the file.
+    pub auto: bool,
+    /// Keep the newest N backups of each collection; older ones are dropped after a new one is
+    /// taken. `None`: keep all.
+    pub retain: Option<usize>,
+}
+
+/// How a backup was copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum BackupMethod {
+    /// On the server, by an aggregation ending in `$out`.
+    #[serde(rename = "$out")]
+    ServerSide,
+    /// Read and written back in batches (servers without `$out`, such as FerretDB).
+    Streamed,
+    /// `CREATE TABLE … (LIKE … INCLUDING ALL)` and `INSERT … SELECT`.
+    SqlCopy,
+    /// The collection did not exist: restoring it drops what the migration created.
+    Absent,
+}
+
+impl BackupMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupMethod::ServerSide => "$out",
+            BackupMethod::Streamed => "streamed",
+            BackupMethod::SqlCopy => "sql-copy",
+            BackupMethod::Absent => "absent",
+        }
+    }
+
+    pub fn parse(text: &str) -> BackupMethod {
+        match text {
+            "$out" => BackupMethod::ServerSide,
+            "sql-copy" => BackupMethod::SqlCopy,
+            "absent" => BackupMethod::Absent,
+            _ => BackupMethod::Streamed,
+        }
+    }
+}
+
+/// One backup, as `mongrate_backups` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackupInfo {
+    /// The backup's own collection (table).
+    pub name: String,
+    /// The collection (table) it is a copy of.
+    pub collection: String,
+    /// The migration it was taken for; `None` for `backup create`.
+    pub version: Option<String>,
+    pub migration: Option<String>,
+    /// RFC 3339 with milliseconds, so that the text orders as the time.
+    pub created_at: String,
+    pub documents: u64,
+    /// Bytes of data (BSON on MongoDB), where the server says.
+    pub size_bytes: Option<u64>,
+    pub method: BackupMethod,
+    /// When it was last restored.
+    pub restored_at: Option<String>,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreReport {
+    pub backup: String,
+    /// The collection (table) written.
+    pub collection: String,
+    pub documents: u64,
+}
+
+/// What a dry-run says of a backup a run would take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBackup {
+    pub collection: String,
+    pub exists: bool,
+    pub documents: u64,
+    pub size_bytes: Option<u64>,
+}
+
+impl PlannedBackup {
+    /// `backup users (1200 documents, 96.0 kB)`.
+    pub fn summary(&self, unit: &str) -> String {
+        if !self.exists {
+            return format!("backup {} (absent now: a failure would drop what the migration creates)", self.collection);
+        }
+        let plural = if self.documents == 1 { "" } else { "s" };
+        match self.size_bytes {
+            Some(bytes) => {
+                format!("backup {} ({} {unit}{plural}, {})", self.collection, self.documents, human_size(bytes))
+            }
+            None => format!("backup {} ({} {unit}{plural})", self.collection, self.documents),
+        }
+    }
+}
+
+/// `96.0 kB`, `12 B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// The prefix of every backup's name: `mongrate_backup_<collection>_<UTC time>`.
+pub const BACKUP_PREFIX: &str = "mongrate_backup_";
+
+/// A new backup's name: `mongrate_backup_users_20261122093000123`, the collection part shortened
+/// so the whole stays within `max_len` bytes (PostgreSQL cuts names at 63).
+pub fn backup_name(collection: &str, millis: i64, max_len: usize) -> String {
+    let stamp = format!("{}{:03}", compact_utc(millis), millis.rem_euclid(1000));
+    let room = max_len.saturating_sub(BACKUP_PREFIX.len() + 1 + stamp.len());
+    let mut part: String = collection.chars().map(|c| if c == '.' { '_' } else { c }).collect();
+    while part.len() > room {
+        part.pop();
+    }
+    format!("{BACKUP_PREFIX}{part}_{stamp}")
+}
+
+/// Collection names a backup list may hold: not empty, not mongrate's own.
+pub fn check_backup_list(collections: &[String]) -> std::result::Result<(), String> {
+    for name in collections {
+        if name.trim().is_empty() {
+            return Err("`backup` lists an empty name".to_owned());
+        }
+        if name.starts_with("mongrate_") {
+            return Err(format!("`backup` lists {name}: mongrate's own collections and backups are not backed up"));
+        }
+    }
+    Ok(())
+}
+
+/// The backups beyond the newest `keep` of each collection, oldest last.
+pub fn beyond_retention(backups: &[BackupInfo], keep: usize) -> Vec<BackupInfo> {
+    let mut by_collection: BTreeMap<&str, Vec<&BackupInfo>> = BTreeMap::new();
+    for backup in backups {
+        by_collection.entry(backup.collection.as_str()).or_default().push(backup);
+    }
+    let mut pruned = Vec::new();
+    for (_, mut list) in by_collection {
+        // Newest first; the name breaks ties (it ends with the time too).
+        list.sort_by(|a, b| (&b.created_at, &b.name).cmp(&(&a.created_at, &a.name)));
+        pruned.extend(list.into_iter().skip(keep).cloned());
+    }
+    pruned
+}
+
+/// The error for a backup name that is not recorded.
+pub fn unknown_backup(name: &str) -> Error {
+    Error::config(format!("there is no backup named {name}: `mongrate backup list` shows them"))
+}
+
+/// What a failure message adds after its backups were restored.
+pub fn restored_sentence(collections: &[String], everything: bool) -> String {
+    let names = collections.join(", ");
+    if everything {
+        format!(
+            "Its backups of {names} were restored (documents, indexes and options as before the migration), \
+             and it changed nothing else: nothing of it remains."
+        )
+    } else {
+        format!(
+            "Its backups of {names} were restored (documents, indexes and options as before the migration); \
+             what it changed elsewhere may remain."
+        )
+    }
+}
+
+/// What a failure message adds when restoring its backups failed.
+pub fn restore_failed_sentence(error: &Error, names: &[String]) -> String {
+    format!(
+        "Restoring its backups failed: {}. The backups are kept: `mongrate backup restore {}`.",
+        error.message,
+        names.join("` / `mongrate backup restore ")
+    )
+}
+
+/// The history entry of a restore: after a failed migration (its version and name) or by hand
+/// (the backup's version, or 0, and `backup <name> → <collection>`).
+pub fn restore_entry(
+    version: Version,
+    name: String,
+    elapsed_ms: i64,
+    error: Option<String>,
+    applied_by: AppliedBy,
+) -> HistoryEntry {
+    HistoryEntry {
+        id: 0,
+        version,
+        name,
+        action: HistoryAction::Restore,
+        status: if error.is_some() { HistoryOutcome::Failed } else { HistoryOutcome::Completed },
+        at: now_rfc3339(),
+        execution_time: Some(elapsed_ms),
+        error,
+        checksum: None,
+        batch: None,
+        applied_by,
+    }
+}
+
+/// The collections a policy and a declared list give, in order, each once.
+pub fn merged(declared: &[String], automatic: impl IntoIterator<Item = String>, auto: bool) -> Result<Vec<String>> {
+    check_backup_list(declared).map_err(Error::validation)?;
+    let mut all: Vec<String> = Vec::new();
+    let automatic: Vec<String> = if auto { automatic.into_iter().collect() } else { Vec::new() };
+    for name in declared.iter().cloned().chain(automatic) {
+        if !name.starts_with("mongrate_") && !all.contains(&name) {
+            all.push(name);
+        }
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(collection: &str, created_at: &str) -> BackupInfo {
+        BackupInfo {
+            name: format!("{BACKUP_PREFIX}{collection}_{created_at}"),
+            collection: collection.into(),
+            version: None,
+            migration: None,
+            created_at: created_at.into(),
+            documents: 0,
+            size_bytes: None,
+            method: BackupMethod::Streamed,
+            restored_at: None,
+        }
+    }
+
+    #[test]
+    fn names_sort_by_time_and_fit() {
+        let name = backup_name("users", 1_700_000_000_123, 255);
+        assert_eq!(name, "mongrate_backup_users_20231114221320123");
+        let long = backup_name(&"x".repeat(100), 1_700_000_000_123, 63);
+        assert_eq!(long.len(), 63);
+        assert!(long.ends_with("_20231114221320123"));
+        assert_eq!(backup_name("app.users", 0, 255), "mongrate_backup_app_users_19700101000000000");
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_of_each_collection() {
+        let all = vec![
+            info("users", "2026-01-01T00:00:00.000Z"),
+            info("users", "2026-01-03T00:00:00.000Z"),
+            info("orders", "2026-01-01T00:00:00.000Z"),
+            info("users", "2026-01-02T00:00:00.000Z"),
+        ];
+        let pruned = beyond_retention(&all, 2);
+        assert_eq!(pruned, vec![info("users", "2026-01-01T00:00:00.000Z")]);
+        assert_eq!(beyond_retention(&all, 1).len(), 2);
+        assert!(beyond_retention(&all, 3).is_empty());
+    }
+
+    #[test]
+    fn lists_merge_without_repeats_or_own_collections() {
+        let declared = vec!["users".to_owned()];
+        let auto = vec!["orders".to_owned(), "users".to_owned()];
+        assert_eq!(merged(&declared, auto.clone(), true).unwrap(), ["users", "orders"]);
+        assert_eq!(merged(&declared, auto, false).unwrap(), ["users"]);
+        assert!(merged(&["mongrate_history".to_owned()], Vec::new(), false).is_err());
+        assert!(merged(&[" ".to_owned()], Vec::new(), false).is_err());
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(12), "12 B");
+        assert_eq!(human_size(96_000), "96.0 kB");
+        assert_eq!(human_size(3_400_000_000), "3.4 GB");
+        let planned = PlannedBackup { collection: "users".into(), exists: true, documents: 1, size_bytes: Some(40) };
+        assert_eq!(planned.summary("document"), "backup users (1 document, 40 B)");
+    }
+}

@@ -1,0 +1,167 @@
+//! Backups around a step: taken before it runs, restored when it fails without a transaction
+//! (recorded in the history as a `restore`), previewed with their sizes by a dry-run.
+
+use std::time::Instant;
+
+use mongrate_core::backup::{
+    BackupInfo, RestoreReport, merged, restore_entry, restore_failed_sentence, restored_sentence,
+};
+use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
+use mongrate_core::host::AppliedBy;
+use mongrate_core::plan::Step;
+use mongrate_core::target::DryRunStep;
+use mongrate_core::{Result, Version};
+
+use super::transaction::Work;
+use super::{MongoTarget, operations_of};
+use crate::declarative::DeclarativeMigration;
+use crate::operation::Operation;
+
+impl MongoTarget {
+    /// The collections to back up before `step`: its `backup` list, and with `[backup] auto`
+    /// every collection its destructive declarative operations touch.
+    pub(super) fn backup_collections(&self, step: &Step, work: &Work<'_>) -> Result<Vec<String>> {
+        let operations: &[Operation] = match work {
+            Work::Operations(operations) => operations,
+            Work::Script(..) => &[],
+        };
+        let automatic = operations.iter().flat_map(Operation::destructive_collections);
+        merged(&step.migration.meta.backup, automatic, self.backups.policy.auto)
+    }
+
+    /// Takes the step's backups, each followed by the retention of its collection.
+    pub(super) async fn take_backups(&self, execution: &StepExecution<'_>, work: &Work<'_>) -> Result<Vec<BackupInfo>> {
+        let migration = &execution.step.migration;
+        let mut taken = Vec::new();
+        for collection in self.backup_collections(execution.step, work)? {
+            let backup = self.backups.take(&collection, Some((migration.version(), migration.name()))).await?;
+            self.backups.apply_retention(&collection).await?;
+            taken.push(backup);
+        }
+        Ok(taken)
+    }
+
+    /// A step that failed without a transaction after changing something: its backups are
+    /// restored, the restore recorded, and the failure says so. When every collection it could
+    /// have changed was restored, nothing of it remains.
+    pub(super) async fn restore_after_failure(
+        &self,
+        execution: &StepExecution<'_>,
+        failure: StepFailure,
+        taken: &[BackupInfo],
+        work: &Work<'_>,
+    ) -> StepFailure {
+        if taken.is_empty() || !failure.effect.is_partial() {
+            return failure;
+        }
+        let started = Instant::now();
+        let mut restored: Vec<String> = Vec::new();
+        let mut problem = None;
+        for backup in taken {
+            match self.backups.restore(&backup.name, None).await {
+                Ok(report) => restored.push(report.collection),
+                Err(error) => {
+                    problem = Some(error);
+                    break;
+                }
+            }
+        }
+        let migration = &execution.step.migration;
+        let entry = restore_entry(
+            migration.version(),
+            migration.name().to_owned(),
+            started.elapsed().as_millis() as i64,
+            problem.as_ref().map(|e| e.message.clone()),
+            execution.applied_by.clone(),
+        );
+        let recorded = self.changelog.append(&entry, None).await;
+        let (sentence, effect) = match &problem {
+            None => {
+                let everything = changes_only(work, &restored);
+                let effect = if everything { FailureEffect::Restored } else { FailureEffect::Partial };
+                (restored_sentence(&restored, everything), effect)
+            }
+            Some(error) => {
+                let left: Vec<String> = taken[restored.len()..].iter().map(|b| b.name.clone()).collect();
+                let mut sentence = restore_failed_sentence(error, &left);
+                if !restored.is_empty() {
+                    sentence = format!("Its backups of {} were restored. {sentence}", restored.join(", "));
+                }
+                (sentence, FailureEffect::Partial)
+            }
+        };
+        let sentence = match recorded {
+            Ok(()) => sentence,
+            Err(error) => format!("{sentence} The restore could not be recorded in the history: {}", error.message),
+        };
+        StepFailure::new(failure.error.map_message(|message| format!("{message}\n{sentence}")), effect)
+    }
+
+    /// `mongrate backup restore`: restores and records it in the history.
+    pub(super) async fn restore_by_hand(&self, name: &str, to: Option<&str>) -> Result<RestoreReport> {
+        let version = self
+            .backups
+            .list()
+            .await?
+            .into_iter()
+            .find(|b| b.name == name)
+            .and_then(|b| b.version)
+            .and_then(|v| Version::parse(&v).ok())
+            .unwrap_or(Version(0));
+        let started = Instant::now();
+        let restored = self.backups.restore(name, to).await;
+        let label = match &restored {
+            Ok(report) => format!("backup {name} → {}", report.collection),
+            Err(_) => format!("backup {name}"),
+        };
+        let error = restored.as_ref().err().map(|e| e.message.clone());
+        let entry = restore_entry(version, label, started.elapsed().as_millis() as i64, error, AppliedBy::current());
+        let recorded = self.changelog.append(&entry, None).await;
+        let report = restored?;
+        recorded?;
+        Ok(report)
+    }
+
+    /// A dry-run's lines for the backups a step would take, with their sizes.
+    pub(super) async fn preview_backups(&self, step: &Step, report: &mut DryRunStep) -> Result<()> {
+        let file = &step.migration.file;
+        let operations = match self.script_engine(file) {
+            Some(_) => Vec::new(),
+            None => match DeclarativeMigration::parse(file)
+                .and_then(|parsed| operations_of(&parsed, step.direction, file))
+            {
+                Ok(operations) => operations,
+                // The operations' preview reports it.
+                Err(_) => return Ok(()),
+            },
+        };
+        let collections = match self.backup_collections(step, &Work::Operations(operations)) {
+            Ok(collections) => collections,
+            Err(error) => {
+                report.error = Some(error.message);
+                return Ok(());
+            }
+        };
+        for collection in collections {
+            let planned = self.backups.plan(&collection).await?;
+            report.operations.push(OperationReport {
+                line: 0,
+                summary: planned.summary("document"),
+                affected: planned.exists.then_some(planned.documents),
+                note: None,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether every collection the step could change is among `restored` (declarative operations
+/// only: a program or a raw command may change anything).
+fn changes_only(work: &Work<'_>, restored: &[String]) -> bool {
+    match work {
+        Work::Script(..) => false,
+        Work::Operations(operations) => operations.iter().all(|operation| {
+            operation.touched_collections().is_some_and(|touched| touched.iter().all(|c| restored.contains(c)))
+        }),
+    }
+}
