@@ -359,16 +359,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
 /// Table and collection names are interpolated into statements, so only plain identifiers
 /// (optionally `schema.table`) are accepted.
 fn check_name(key: &str, name: &str) -> std::result::Result<(), String> {
-    let plain = |part: &str| {
-        let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let ok = match name.split_once('.') {
-        Some((schema, table)) => plain(schema) && plain(table),
-        None => plain(name),
-    };
-    if ok {
+    if crate::naming::is_plain_identifier(name) {
         Ok(())
     } else {
         Err(format!(

@@ -41,6 +41,20 @@ pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extensio
     Ok(format!("{version}-{slug}.{extension}"))
 }
 
+/// Whether `name` is a plain identifier (letters, digits, underscores, not starting with a digit),
+/// optionally `schema.name`: the only table and collection names mongrate puts into statements.
+pub fn is_plain_identifier(name: &str) -> bool {
+    let plain = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match name.split_once('.') {
+        Some((schema, table)) => plain(schema) && plain(table),
+        None => plain(name),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

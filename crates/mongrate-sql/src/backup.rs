@@ -56,16 +56,7 @@ pub struct SqlBackups<'a> {
 
 /// A table name as mongrate accepts it: `table` or `schema.table`, plain identifiers.
 pub fn check_table(name: &str) -> Result<()> {
-    let plain = |part: &str| {
-        let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let ok = match name.split_once('.') {
-        Some((schema, table)) => plain(schema) && plain(table),
-        None => plain(name),
-    };
-    if ok {
+    if mongrate_core::naming::is_plain_identifier(name) {
         Ok(())
     } else {
         Err(Error::config(format!(
