@@ -148,7 +148,7 @@ pub struct CreateArgs {
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
     /// Start from a working example (add-field, transform, seed-data, …; see --list-templates)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "TEMPLATE")]
     pub template: Option<String>,
     /// List the templates, their formats and what each does
     #[arg(long, conflicts_with_all = ["name", "template", "format"])]

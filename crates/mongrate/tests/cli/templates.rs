@@ -171,6 +171,24 @@ fn transform() {
         );
         assert!(users.iter().all(|d| !d.contains_key("name")));
     });
+
+    // Resumable: a run stopped half way left some documents transformed; the next run does the
+    // rest and leaves those alone, and the down restores them all.
+    let project = users_project();
+    let users = project.mongo().collection::<Document>("users");
+    let before = dump(&project.mongo());
+    let half_done = doc! { "$set": { "firstName": "Ada", "lastName": "Lovelace" }, "$unset": { "name": "" } };
+    block_on(users.update_one(doc! { "_id": 1 }, half_done)).expect("update");
+    create(&project, "transform", "js");
+    project.run(&["up"]).expect(0);
+    assert_eq!(
+        count(&project.mongo(), "users", doc! { "firstName": { "$type": "string" }, "name": { "$exists": false } }),
+        3
+    );
+    assert_eq!(count(&project.mongo(), "users", doc! { "lastName": "Lovelace" }), 1);
+    project.run(&["down"]).expect(0);
+    assert_eq!(dump(&project.mongo()), before, "the down restored every document, the ones done before too");
+
     let refused = project.run(&["create", "x", "--template", "transform", "--format", "yaml"]).expect(2);
     assert!(refused.stderr.contains("no YAML form") && refused.stderr.contains("--format js"), "{}", refused.stderr);
 }
