@@ -141,10 +141,18 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// What the migration does, e.g. "add user index"
-    pub name: String,
-    /// File format: sql, yaml, json or js [default: yaml for a mongodb:// URL, else sql]
+    #[arg(required_unless_present = "list_templates")]
+    pub name: Option<String>,
+    /// File format: sql, yaml, json or js [default: yaml for a mongodb:// URL, else sql; with
+    /// --template: yaml where the template has a YAML form, else js]
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
+    /// Start from a working example (add-field, transform, seed-data, …; see --list-templates)
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<String>,
+    /// List the templates, their formats and what each does
+    #[arg(long, conflicts_with_all = ["name", "template", "format"])]
+    pub list_templates: bool,
 }
 
 pub use mongrate::new_migration::FileFormat;

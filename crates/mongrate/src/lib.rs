@@ -22,6 +22,7 @@ pub mod http;
 pub mod migrator;
 pub mod new_migration;
 pub mod settings;
+pub mod templates;
 
 pub use connect::{connect_target, load_migrations};
 pub use migrator::{Migrator, MigratorBuilder};

@@ -35,12 +35,7 @@ const LONGEST_NAME: usize = 200;
 /// Writes a new migration called `name` into the migrations directory; without a format, YAML
 /// for a MongoDB database and SQL for the others.
 pub fn create_migration(settings: &Settings, name: &str, format: Option<FileFormat>) -> Result<CreatedMigration> {
-    if name.len() > LONGEST_NAME {
-        return Err(Error::config(format!(
-            "the name is {} bytes long; at most {LONGEST_NAME} are allowed",
-            name.len()
-        )));
-    }
+    check_name(name)?;
     let mongodb = settings.url().is_ok_and(mongrate_mongo::MongoTarget::handles);
     let format = format.unwrap_or(if mongodb { FileFormat::Yaml } else { FileFormat::Sql });
     let (extension, body) = match format {
@@ -49,6 +44,44 @@ pub fn create_migration(settings: &Settings, name: &str, format: Option<FileForm
         FileFormat::Json => ("json", mongrate_mongo::declarative::json_template(name)),
         FileFormat::Js => ("js", mongrate_js::template::template(name)),
     };
+    write_new_file(settings, name, extension, &body)
+}
+
+/// Writes a new migration called `name` from the template called `template` (see
+/// [`crate::templates`]); without a format, YAML where the template has a YAML form, else
+/// JavaScript. Templates are MongoDB migrations: a SQL database's project is refused.
+pub fn create_from_template(
+    settings: &Settings,
+    name: &str,
+    template: &str,
+    format: Option<FileFormat>,
+) -> Result<CreatedMigration> {
+    check_name(name)?;
+    let template = crate::templates::find(template)?;
+    if let Ok(url) = settings.url()
+        && !mongrate_mongo::MongoTarget::handles(url)
+    {
+        return Err(Error::config(format!(
+            "the {} template is a MongoDB migration and this project's database is not MongoDB",
+            template.name
+        )));
+    }
+    let (extension, body) = template.render(format, name)?;
+    write_new_file(settings, name, extension, &body)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.len() > LONGEST_NAME {
+        return Err(Error::config(format!(
+            "the name is {} bytes long; at most {LONGEST_NAME} are allowed",
+            name.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `body` as the next version's file, never overwriting one.
+fn write_new_file(settings: &Settings, name: &str, extension: &str, body: &str) -> Result<CreatedMigration> {
     let dir = &settings.migrations_dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
     // Versions already used, so the new file sorts after them (a broken file still counts).

@@ -22,4 +22,5 @@ mod mongo_dump;
 mod service;
 mod service_support;
 mod support;
+mod templates;
 mod transaction_control;
