@@ -145,7 +145,7 @@
     const $set = {};
     const $unset = {};
     for (const [key, value] of Object.entries(after)) {
-      if (key !== '_id' && !same(before[key], value)) $set[key] = value;
+      if (key !== '_id' && !same(before[key], value)) $set[key] = typedValue(after, key, value);
     }
     for (const key of Object.keys(before)) if (!(key in after) && key !== '_id') $unset[key] = '';
     const update = {};
@@ -154,11 +154,29 @@
     return Object.keys(update).length ? update : null;
   }
 
+  // A read document's hidden note of which numbers were Int64 (`l`) or Double (`d`): the engine
+  // writes a document back with those types, and a copy or a single value must keep them too.
+  const HINTS = '__bsontypes';
+
+  function keepHints(from, to) {
+    if (from[HINTS]) Object.defineProperty(to, HINTS, { value: { ...from[HINTS] }, enumerable: false });
+    return to;
+  }
+
+  // `owner[key]` as the BSON type it was read as (a number alone would be written as Int32).
+  function typedValue(owner, key, value) {
+    if (typeof value !== 'number' || !owner || !owner[HINTS]) return value;
+    const hint = owner[HINTS][key];
+    if (hint === 'l') return M.bson.Long.fromNumber(value);
+    if (hint === 'd') return new M.bson.Double(value);
+    return value;
+  }
+
   // A deep copy the transform may change freely (BSON values are immutable and kept as they are).
   function copy(value) {
-    if (Array.isArray(value)) return value.map(copy);
+    if (Array.isArray(value)) return keepHints(value, value.map(copy));
     if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+      return keepHints(value, Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)])));
     }
     if (value instanceof Date) return new Date(value.getTime());
     return value;
@@ -209,7 +227,7 @@
       const projection = { [source]: 1, [destination]: 1 };
       const totals = await eachBatch(target, { ...options, filter, projection }, (docs) => docs
         .filter((doc) => !same(doc[source], doc[destination]))
-        .map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: { [destination]: doc[source] } } } })));
+        .map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: { [destination]: typedValue(doc, source, doc[source]) } } } })));
       return { matched: totals.processed, modified: totals.modified };
     },
     // `fn(document)` returns the document changed (only the changed fields are written) or null.

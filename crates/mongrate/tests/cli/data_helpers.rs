@@ -217,3 +217,36 @@ module.exports = AddUserAvatarField;
     project.run(&["down"]).expect(0);
     assert_eq!(count(&project.mongo(), "users", doc! {"avatar": {"$exists": true}}), 0);
 }
+
+#[test]
+fn copied_and_transformed_numbers_keep_their_bson_types() {
+    let project = Project::new(Backend::Mongo);
+    insert(
+        &project.mongo(),
+        "accounts",
+        json!([{ "_id": 1, "balance": { "$numberLong": "5" }, "rate": 2.0, "limits": { "daily": { "$numberLong": "7" } } }]),
+    );
+    project.write(
+        "001_types.js",
+        r#"const { MigrationHelper: H } = require('mongrate');
+module.exports = {
+  async up() {
+    await H.copyField('accounts', 'balance', 'balanceCopy');
+    await H.copyField('accounts', 'rate', 'rateCopy');
+    await H.transformData('accounts', {}, (a) => { a.limits.weekly = 1; a.note = 'x'; return a; });
+  },
+  async down() {},
+};
+"#,
+    );
+    project.run(&["up"]).expect(0);
+    let account = &documents(&project, "accounts")[0];
+    assert_eq!(account.get("balanceCopy"), Some(&bson::Bson::Int64(5)), "{account}");
+    assert_eq!(account.get("rateCopy"), Some(&bson::Bson::Double(2.0)), "{account}");
+    let limits = account.get_document("limits").expect("limits");
+    assert_eq!(
+        limits.get("daily"),
+        Some(&bson::Bson::Int64(7)),
+        "an untouched Int64 in a changed subdocument: {account}"
+    );
+}
