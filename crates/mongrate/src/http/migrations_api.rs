@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::api_error::{ApiError, ErrorBody};
 use super::service::Service;
-use crate::new_migration::{CreatedMigration, FileFormat, create_migration};
+use crate::new_migration::{CreatedMigration, FileFormat, create_from_template, create_migration};
 
 /// The longest a request may wait for the lock: an HTTP client rarely waits longer.
 const LONGEST_LOCK_WAIT: u64 = 600;
@@ -252,8 +252,10 @@ pub struct CreateBody {
     /// What the migration does, e.g. "Add User Index": at most 200 bytes, with a letter or digit.
     #[schema(min_length = 1, max_length = 200, pattern = "[A-Za-z0-9]")]
     name: String,
-    /// The file's format [default: yaml for MongoDB, else sql].
+    /// The file's format [default: yaml for MongoDB, else sql; for a template, yaml where it has one].
     format: Option<FileFormat>,
+    /// Start from this template (`mongrate create --list-templates`; MongoDB only), e.g. `add-field`.
+    template: Option<String>,
 }
 
 /// Writes a new migration file from the template, as `mongrate create` does.
@@ -271,7 +273,11 @@ pub async fn create(
     body: Result<Json<CreateBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedMigration>), ApiError> {
     let Json(body) = body?;
-    let created = create_migration(service.migrator().settings(), &body.name, body.format)?;
+    let settings = service.migrator().settings();
+    let created = match &body.template {
+        Some(template) => create_from_template(settings, &body.name, template, body.format)?,
+        None => create_migration(settings, &body.name, body.format)?,
+    };
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -114,6 +114,16 @@ fn every_endpoint(project: Project) {
     }
     let pending = server.get("/api/migrations/status", token).json()["pending"].clone();
     assert_eq!(pending.as_array().map(Vec::len), Some(2), "{pending}");
+    if project.backend == Backend::Mongo {
+        let from_template = json!({"name": "index users", "template": "index"}).to_string();
+        let created = server.post_json("/api/migrations", token, &from_template);
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert!(created.json()["name"].as_str().unwrap().ends_with("-index-users.yaml"), "{}", created.body);
+        let unknown = server.post_json("/api/migrations", token, &json!({"name": "x", "template": "nope"}).to_string());
+        assert_eq!(unknown.status, 400, "{}", unknown.body);
+        assert!(unknown.body.contains("add-field"), "the known templates are listed: {}", unknown.body);
+        std::fs::remove_file(project.migrations().join(created.json()["name"].as_str().unwrap())).unwrap();
+    }
 
     // The lock: free, and releasing a free lock says so.
     assert_eq!(server.get("/api/migrations/lock/status", token).json(), json!({"locked": null}));
