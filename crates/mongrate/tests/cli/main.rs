@@ -8,6 +8,7 @@ mod config;
 mod dashboard;
 mod differential;
 mod dry_run;
+mod example_service;
 mod failed_down;
 mod failures;
 mod group_commit;
