@@ -9,9 +9,12 @@
 # applied, then for each endpoint in ENDPOINTS runs:
 #   open loop   wrk with CLIENTS connections on THREADS threads for DURATION seconds, as fast as
 #               the server answers (the throughput at saturation and its latencies)
-#   fixed rate  hey with CLIENTS workers, each held to RATE/CLIENTS requests per second (RATE=0
-#               skips it). hey waits for each answer before the next request of a worker: below
-#               saturation it keeps RATE, past it the achieved rate is lower and says so.
+#   fixed rate  hey with FIXED_CLIENTS workers, each held to RATE/FIXED_CLIENTS requests per
+#               second (RATE=0 skips it). hey waits for each answer before a worker's next request:
+#               below saturation it keeps RATE, past it the achieved rate is lower and shows so.
+#               hey's workers tick together, so the requests come in bursts of FIXED_CLIENTS; the
+#               default 5 keeps the arrivals near even (with 50, bursts of 50 every 100 ms measure
+#               the queue of a burst: a p50 of ~5 ms instead of ~1 ms on an idle 2-core machine).
 # and samples the server's resident memory (VmRSS of /proc/PID/status) every second: before the
 # run, its peak during it, and after it (and once when the server is ready, before any load). A
 # summary table ends the output.
@@ -19,7 +22,8 @@
 # The load generator and the server share this machine's cores: the figures are for both on one
 # box, loopback only.
 #
-# Knobs (environment): DURATION=30 (seconds per run) CLIENTS=50 THREADS=2 RATE=500 N=20
+# Knobs (environment): DURATION=30 (seconds per run) CLIENTS=50 THREADS=2 RATE=500 FIXED_CLIENTS=5
+#                      N=20
 #                      WARMUP=3 (seconds of untimed load before each server's runs; 0: none)
 #                      COOLDOWN=5 (seconds of rest between runs) BACKENDS="sqlite postgres"
 #                      ENDPOINTS="/api/migrations/status /metrics"
@@ -31,6 +35,7 @@ DURATION=${DURATION:-30}
 CLIENTS=${CLIENTS:-50}
 THREADS=${THREADS:-2}
 RATE=${RATE:-500}
+FIXED_CLIENTS=${FIXED_CLIENTS:-5}
 N=${N:-20}
 WARMUP=${WARMUP:-3}
 COOLDOWN=${COOLDOWN:-5}
@@ -45,7 +50,7 @@ bench_name=serve_load
 # shellcheck source=bench/common.sh
 . "$bench_dir/common.sh"
 require_tools cargo python3 curl
-for value in DURATION CLIENTS THREADS N; do
+for value in DURATION CLIENTS THREADS FIXED_CLIENTS N; do
   [[ ${!value} =~ ^[1-9][0-9]*$ ]] || die "$value must be 1 or more"
 done
 [[ $RATE =~ ^[0-9]+$ && $WARMUP =~ ^[0-9]+$ && $COOLDOWN =~ ^[0-9]+$ ]] || die "RATE, WARMUP and COOLDOWN must be numbers"
@@ -112,6 +117,7 @@ for ((i = 1; i <= N; i++)); do
     "$v" "$v" "'x'" "$v" >"$tmp/migrations/${v}_t.sql"
 done
 
+per_client=$(python3 -c "print($RATE / $FIXED_CLIENTS)")
 token="serve-load-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 auth="Authorization: Bearer $token"
 
@@ -177,11 +183,11 @@ measure() {
   local rss_start rss_end summary status=0
   rss_start=$(rss_kib "$server_pid")
   start_sampler "$server_pid" "$rss"
-  note "$backend $endpoint $mode: $DURATION s, $CLIENTS clients"
+  note "$backend $endpoint $mode: $DURATION s, $([ "$mode" = open-loop ] && echo "$CLIENTS" || echo "$FIXED_CLIENTS") clients"
   case "$mode" in
     open-loop) wrk -t"$THREADS" -c"$CLIENTS" -d"${DURATION}s" --latency -H "$auth" "$url" >"$log" 2>&1 || status=$? ;;
     fixed-rate)
-      hey -z "${DURATION}s" -c "$CLIENTS" -q "$(python3 -c "print($RATE / $CLIENTS)")" -H "$auth" "$url" >"$log" 2>&1 \
+      hey -z "${DURATION}s" -c "$FIXED_CLIENTS" -q "$per_client" -H "$auth" "$url" >"$log" 2>&1 \
         || status=$?
       ;;
   esac
@@ -259,8 +265,8 @@ done
 echo
 echo "mongrate serve under load: $(build_line "$mongrate")"
 echo "machine: $(nproc) cores, $(uname -sr); load generator and server on the same machine (loopback)"
-echo "$N applied migrations; $CLIENTS clients for $DURATION s per run; open loop: wrk -t$THREADS -c$CLIENTS --latency;" \
-  "fixed rate: hey -c $CLIENTS at $RATE requests/s in all"
+echo "$N applied migrations; $DURATION s per run; open loop: wrk -t$THREADS -c$CLIENTS --latency;" \
+  "fixed rate: hey -c $FIXED_CLIENTS -q $per_client ($RATE requests/s in all)"
 print_loads
 echo
 python3 - "$results" "$RATE" <<'EOF'
