@@ -11,6 +11,7 @@ mod dashboard;
 mod data_helpers;
 mod differential;
 mod dry_run;
+mod example_service;
 mod failed_down;
 mod failures;
 mod group_commit;

@@ -53,13 +53,14 @@ impl Server {
 
     /// Starts it, or returns how it ended when it exited before listening.
     pub fn try_start(mut command: Mongrate) -> Result<Server, Run> {
-        let mut child = command
-            .0
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mongrate serve starts");
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        Server::try_spawn(command.0)
+    }
+
+    /// Starts any server that prints `listening on http://ADDRESS` on standard error (the example
+    /// service too), or returns how it ended when it exited before that.
+    pub fn try_spawn(mut command: std::process::Command) -> Result<Server, Run> {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the server starts");
         let stderr = Arc::new(Mutex::new(String::new()));
         let (found, listening) = std::sync::mpsc::channel();
         let reader = BufReader::new(child.stderr.take().expect("stderr piped"));
@@ -92,7 +93,7 @@ impl Server {
                 run.stderr = stderr.lock().unwrap().clone();
                 return Err(run);
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "mongrate serve did not listen within 60 s");
+            assert!(started.elapsed() < Duration::from_secs(60), "the server did not listen within 60 s");
         }
     }
 
