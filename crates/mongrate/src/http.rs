@@ -24,6 +24,7 @@ mod migrations_api;
 mod openapi;
 mod probes;
 mod service;
+mod shutdown;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ use axum::middleware::from_fn_with_state;
 pub use api_error::{ApiError, ErrorBody};
 pub use openapi::ApiDoc;
 pub use service::{AutoRunState, RunCounters, Service};
+pub use shutdown::shutdown_signal;
 
 use api_error::HttpErrorKind;
 

@@ -58,15 +58,9 @@ async fn run() -> Result<(), String> {
     }
     eprintln!("example service: listening on http://{address}");
 
-    let stopping = service.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                stopping.stop_runs();
-            })
-            .await
-    });
+    // SIGTERM or Ctrl-C stops a running migration (recorded, lock released), then the server.
+    let server =
+        tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(service.clone().stop_on_signal()).into_future());
 
     match service.auto_run(auto_run).await {
         Ok(AutoRunOutcome::Disabled) => {}
@@ -89,20 +83,4 @@ async fn run() -> Result<(), String> {
 /// The service's own route.
 async fn hello() -> &'static str {
     "hello from the example service\n"
-}
-
-/// SIGTERM (an orchestrator stopping the service) or Ctrl-C.
-async fn shutdown_signal() {
-    let terminate = async {
-        #[cfg(unix)]
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
-            return;
-        }
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
 }

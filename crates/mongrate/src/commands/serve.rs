@@ -52,17 +52,8 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<i32> {
     );
 
     let app = router(service.clone()).layer(from_fn(log_request(context.output)));
-    let stopping = service.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                // Running migrations stop as on Ctrl-C (recorded, lease released); their requests
-                // then answer and the server ends.
-                stopping.stop_runs();
-            })
-            .await
-    });
+    let server =
+        tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(service.clone().stop_on_signal()).into_future());
 
     if auto_run.enabled {
         match service.auto_run(auto_run).await {
@@ -109,28 +100,6 @@ async fn resolve(listen: &str, source: &str) -> Result<SocketAddr> {
     }
     let mut found = tokio::net::lookup_host(listen).await.map_err(|e| bad(e.to_string()))?;
     found.next().ok_or_else(|| bad("the name has no address".to_owned()))
-}
-
-/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
 }
 
 /// One line per request on standard error: method, path, status, time. Never a header (the token).
