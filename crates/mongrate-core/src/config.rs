@@ -164,6 +164,8 @@ pub struct Overrides {
     pub lock_ttl: Option<Duration>,
     pub lock_timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+    /// `--max-per-second`: caps every batch loop of a run.
+    pub max_per_second: Option<u32>,
 }
 
 /// Everything resolved.
@@ -186,6 +188,8 @@ pub struct Settings {
     pub serve: ServeSettings,
     /// `[backup]`: automatic backups and how many to keep.
     pub backup: BackupPolicy,
+    /// Documents a second every batch loop of a run may process at most (`--max-per-second`).
+    pub max_per_second: Option<u32>,
 }
 
 impl Settings {
@@ -329,6 +333,7 @@ impl Settings {
             migrate_mongo,
             serve,
             backup,
+            max_per_second: overrides.max_per_second,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));

@@ -22,12 +22,20 @@ pub struct JsEngine {
     console: Arc<dyn ConsoleSink>,
     inspector: Inspector,
     io: IoThread,
+    max_per_second: Option<u32>,
 }
 
 impl JsEngine {
     /// An engine whose migrations' console output goes to `console`.
     pub fn new(console: Arc<dyn ConsoleSink>) -> Self {
-        JsEngine { inspector: Inspector::new(console.clone()), console, io: IoThread::default() }
+        JsEngine { inspector: Inspector::new(console.clone()), console, io: IoThread::default(), max_per_second: None }
+    }
+
+    /// Caps every batch loop (`eachBatch` and the helpers built on it) of the run at `limit`
+    /// documents a second, whatever the files say: production safety without editing them.
+    pub fn with_max_per_second(mut self, limit: Option<u32>) -> Self {
+        self.max_per_second = limit;
+        self
     }
 }
 
@@ -76,6 +84,7 @@ impl ScriptEngine for JsEngine {
             dry_run: run.dry_run,
             console: self.console.clone(),
             transaction: run.transaction,
+            max_per_second: self.max_per_second,
         };
         run_step(job, &self.io).await
     }

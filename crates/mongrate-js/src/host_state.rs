@@ -40,6 +40,8 @@ pub struct HostState {
     pub ambient_session: u32,
     /// The migration being run (or inspected), for naming console lines.
     pub migration_path: RefCell<PathBuf>,
+    /// The run's cap on documents a second for every batch loop (`--max-per-second`).
+    pub max_per_second: Option<u32>,
 }
 
 impl HostState {
@@ -60,6 +62,7 @@ impl HostState {
             console,
             migration_path: RefCell::new(migration_path),
             ambient_session: 0,
+            max_per_second: None,
         }
     }
 

@@ -431,6 +431,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     )?;
     native.set("dryRun", state.dry_run.is_some())?;
     native.set("ambientSession", state.ambient_session)?;
+    native.set("maxPerSecond", state.max_per_second)?;
     native.set("maxWritesPerCommand", state.max_writes_per_command())?;
     native.set("maxInsertsPerCommand", 1000)?;
     let database_name = state.database.as_ref().map(|d| d.name().to_owned()).unwrap_or_default();

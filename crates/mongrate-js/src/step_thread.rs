@@ -40,6 +40,8 @@ pub struct StepJob {
     pub console: Arc<dyn ConsoleSink>,
     /// The migration's transaction, when it runs in one.
     pub transaction: Option<ClientSession>,
+    /// The run's cap on documents a second for every batch loop.
+    pub max_per_second: Option<u32>,
 }
 
 /// Sets the stop flag when the caller stops waiting (Ctrl-C drops the step's future).
@@ -110,6 +112,7 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     if let Some(session) = job.transaction {
         state = state.with_ambient_session(session);
     }
+    state.max_per_second = job.max_per_second;
     let state = Rc::new(state);
     let (runtime, context) = new_runtime({
         let stop = stop.clone();

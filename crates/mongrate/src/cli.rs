@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// Seconds to wait for the database to answer when connecting [default: 10]
     #[arg(long, global = true, value_name = "SECONDS")]
     pub connect_timeout: Option<u64>,
+    /// Cap every batch loop of JavaScript migrations (eachBatch, MigrationHelper) at N documents a second
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -51,7 +51,7 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
         database: settings.database.clone(),
         names: settings.names.clone(),
         connect_timeout: settings.connect_timeout,
-        scripts: Some(Arc::new(JsEngine::default())),
+        scripts: Some(Arc::new(JsEngine::default().with_max_per_second(settings.max_per_second))),
         backup: settings.backup.clone(),
     })
     .await

@@ -52,6 +52,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         lock_ttl: seconds(global.lock_ttl),
         lock_timeout: seconds(global.lock_timeout),
         connect_timeout: seconds(global.connect_timeout),
+        max_per_second: global.max_per_second,
     };
     let settings = mongrate::settings::load_settings(global.config.as_deref(), overrides)?;
     let context = Context { settings, output };

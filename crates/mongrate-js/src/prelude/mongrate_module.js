@@ -45,10 +45,13 @@
   }
 
   // Holds a loop to `maxPerSecond` documents a second and pauses `pauseMs` between batches.
+  // The run's `--max-per-second` caps every loop, below what the file asks for.
   function throttle(options) {
     const pauseMs = nonNegative(options.pauseMs, 'pauseMs');
-    const maxPerSecond = options.maxPerSecond === undefined || options.maxPerSecond === null
+    const asked = options.maxPerSecond === undefined || options.maxPerSecond === null
       ? null : positiveInteger(options.maxPerSecond, 'maxPerSecond');
+    const cap = typeof native.maxPerSecond === 'number' ? native.maxPerSecond : null;
+    const maxPerSecond = asked === null ? cap : cap === null ? asked : Math.min(asked, cap);
     const started = Date.now();
     return async (processed) => {
       let wait = pauseMs;
@@ -63,6 +66,10 @@
     if (typeof options === 'function') [options, callback] = [{}, options];
     options = options || {};
     if (typeof callback !== 'function') throw new TypeError('eachBatch(collection, options, callback): the callback is missing');
+    if (native.ambientSession !== 0) {
+      throw new Error('eachBatch cannot run inside the migration\'s transaction (transaction: true): a transaction ' +
+        'cannot hold a long batch loop; remove `transaction: true` from this migration');
+    }
     const collection = collectionOf(target);
     const filter = options.filter || {};
     const batchSize = positiveInteger(options.batchSize, 'batchSize', 1000);
