@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use std::time::Instant;
+
 use crate::error::{Error, Result};
+use crate::execution::{FailureEffect, StepExecution, StepFailure};
 use crate::host::AppliedBy;
 use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome};
 use crate::timestamp::{compact_utc, now_rfc3339};
@@ -199,6 +202,103 @@ pub fn restore_failed_sentence(error: &Error, names: &[String]) -> String {
         error.message,
         names.join("` / `mongrate backup restore ")
     )
+}
+
+/// The restores after a failed step, one backup after the other until one fails: what was
+/// restored, the history entry, and the failure's words. Each target does the copying.
+pub struct RestoreAfterFailure {
+    started: Instant,
+    restored: Vec<String>,
+    problem: Option<Error>,
+}
+
+impl RestoreAfterFailure {
+    pub fn start() -> Self {
+        RestoreAfterFailure { started: Instant::now(), restored: Vec::new(), problem: None }
+    }
+
+    /// Notes one restore; `false` when it failed and the rest are not to be tried.
+    pub fn note(&mut self, outcome: Result<RestoreReport>) -> bool {
+        match outcome {
+            Ok(report) => {
+                self.restored.push(report.collection);
+                true
+            }
+            Err(error) => {
+                self.problem = Some(error);
+                false
+            }
+        }
+    }
+
+    /// The collections (tables) restored so far.
+    pub fn restored(&self) -> &[String] {
+        &self.restored
+    }
+
+    /// The history entry of these restores, under the failed step's version and name.
+    pub fn history_entry(&self, execution: &StepExecution<'_>) -> HistoryEntry {
+        let migration = &execution.step.migration;
+        restore_entry(
+            migration.version(),
+            migration.name().to_owned(),
+            self.started.elapsed().as_millis() as i64,
+            self.problem.as_ref().map(|e| e.message.clone()),
+            execution.applied_by.clone(),
+        )
+    }
+
+    /// `failure` with what the restores did. `everything`: the step can have changed nothing but
+    /// what was restored, so (when every restore succeeded) nothing of it remains.
+    pub fn failure(
+        self,
+        failure: StepFailure,
+        taken: &[BackupInfo],
+        everything: bool,
+        recorded: Result<()>,
+    ) -> StepFailure {
+        let (sentence, effect) = match &self.problem {
+            None if everything => (restored_sentence(&self.restored, true), FailureEffect::Restored),
+            None => (restored_sentence(&self.restored, false), FailureEffect::Partial),
+            Some(error) => {
+                let left: Vec<String> = taken[self.restored.len()..].iter().map(|b| b.name.clone()).collect();
+                let sentence = restore_failed_sentence(error, &left);
+                let sentence = if self.restored.is_empty() {
+                    sentence
+                } else {
+                    format!("Its backups of {} were restored. {sentence}", self.restored.join(", "))
+                };
+                (sentence, FailureEffect::Partial)
+            }
+        };
+        let sentence = match recorded {
+            Ok(()) => sentence,
+            Err(error) => format!("{sentence} The restore could not be recorded in the history: {}", error.message),
+        };
+        StepFailure::new(failure.error.map_message(|message| format!("{message}\n{sentence}")), effect)
+    }
+}
+
+/// The history entry of `backup restore <name>` by hand: under the backup's version (0 for one
+/// taken by `backup create`), named `backup <name> → <collection>`.
+pub fn hand_restore_entry(
+    backups: &[BackupInfo],
+    name: &str,
+    restored: &Result<RestoreReport>,
+    elapsed: std::time::Duration,
+) -> HistoryEntry {
+    let version = backups
+        .iter()
+        .find(|b| b.name == name)
+        .and_then(|b| b.version.as_deref())
+        .and_then(|v| Version::parse(v).ok())
+        .unwrap_or(Version(0));
+    let label = match restored {
+        Ok(report) => format!("backup {name} → {}", report.collection),
+        Err(_) => format!("backup {name}"),
+    };
+    let error = restored.as_ref().err().map(|e| e.message.clone());
+    restore_entry(version, label, elapsed.as_millis() as i64, error, AppliedBy::current())
 }
 
 /// The history entry of a restore: after a failed migration (its version and name) or by hand

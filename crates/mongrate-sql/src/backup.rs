@@ -11,11 +11,10 @@
 //! names PostgreSQL gives. Triggers, policies and grants are not copied.
 
 use mongrate_core::backup::{
-    BackupInfo, BackupMethod, BackupPolicy, PlannedBackup, RestoreReport, backup_name, beyond_retention, restore_entry,
-    restore_failed_sentence, restored_sentence, unknown_backup,
+    BackupInfo, BackupMethod, BackupPolicy, PlannedBackup, RestoreAfterFailure, RestoreReport, backup_name,
+    beyond_retention, hand_restore_entry, unknown_backup,
 };
-use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure};
-use mongrate_core::host::AppliedBy;
+use mongrate_core::execution::{StepExecution, StepFailure};
 use mongrate_core::timestamp::{now_millis, now_rfc3339, rfc3339_millis};
 use mongrate_core::{Error, Result, Version};
 use serde::{Deserialize, Serialize};
@@ -457,43 +456,15 @@ pub async fn restore_after_failure(
     if taken.is_empty() || !failure.effect.is_partial() {
         return failure;
     }
-    let started = std::time::Instant::now();
-    let mut restored: Vec<String> = Vec::new();
-    let mut problem = None;
+    let mut restores = RestoreAfterFailure::start();
     for backup in taken {
-        match backups.restore(conn, &backup.name, None).await {
-            Ok(report) => restored.push(report.collection),
-            Err(error) => {
-                problem = Some(error);
-                break;
-            }
+        if !restores.note(backups.restore(conn, &backup.name, None).await) {
+            break;
         }
     }
-    let migration = &execution.step.migration;
-    let entry = restore_entry(
-        migration.version(),
-        migration.name().to_owned(),
-        started.elapsed().as_millis() as i64,
-        problem.as_ref().map(|e| e.message.clone()),
-        execution.applied_by.clone(),
-    );
-    let recorded = changelog.append(conn, &entry).await;
-    let mut sentence = match &problem {
-        None => restored_sentence(&restored, false),
-        Some(error) => {
-            let left: Vec<String> = taken[restored.len()..].iter().map(|b| b.name.clone()).collect();
-            let sentence = restore_failed_sentence(error, &left);
-            if restored.is_empty() {
-                sentence
-            } else {
-                format!("Its backups of {} were restored. {sentence}", restored.join(", "))
-            }
-        }
-    };
-    if let Err(error) = recorded {
-        sentence.push_str(&format!(" The restore could not be recorded in the history: {}", error.message));
-    }
-    StepFailure::new(failure.error.map_message(|message| format!("{message}\n{sentence}")), FailureEffect::Partial)
+    let recorded = changelog.append(conn, &restores.history_entry(execution)).await;
+    // A SQL migration's statements may have changed more than its backed-up tables.
+    restores.failure(failure, taken, false, recorded)
 }
 
 /// `mongrate backup restore`: restores and records it in the history.
@@ -504,22 +475,10 @@ pub async fn restore_by_hand(
     name: &str,
     to: Option<&str>,
 ) -> Result<RestoreReport> {
-    let version = backups
-        .list(conn)
-        .await?
-        .into_iter()
-        .find(|b| b.name == name)
-        .and_then(|b| b.version)
-        .and_then(|v| Version::parse(&v).ok())
-        .unwrap_or(Version(0));
+    let list = backups.list(conn).await?;
     let started = std::time::Instant::now();
     let restored = backups.restore(conn, name, to).await;
-    let label = match &restored {
-        Ok(report) => format!("backup {name} → {}", report.collection),
-        Err(_) => format!("backup {name}"),
-    };
-    let error = restored.as_ref().err().map(|e| e.message.clone());
-    let entry = restore_entry(version, label, started.elapsed().as_millis() as i64, error, AppliedBy::current());
+    let entry = hand_restore_entry(&list, name, &restored, started.elapsed());
     let recorded = changelog.append(conn, &entry).await;
     let report = restored?;
     recorded?;

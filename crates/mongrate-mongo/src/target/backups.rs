@@ -3,14 +3,11 @@
 
 use std::time::Instant;
 
-use mongrate_core::backup::{
-    BackupInfo, RestoreReport, merged, restore_entry, restore_failed_sentence, restored_sentence,
-};
-use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure};
-use mongrate_core::host::AppliedBy;
+use mongrate_core::Result;
+use mongrate_core::backup::{BackupInfo, RestoreAfterFailure, RestoreReport, hand_restore_entry, merged};
+use mongrate_core::execution::{OperationReport, StepExecution, StepFailure};
 use mongrate_core::plan::Step;
 use mongrate_core::target::DryRunStep;
-use mongrate_core::{Result, Version};
 
 use super::transaction::Work;
 use super::{MongoTarget, operations_of};
@@ -54,68 +51,23 @@ impl MongoTarget {
         if taken.is_empty() || !failure.effect.is_partial() {
             return failure;
         }
-        let started = Instant::now();
-        let mut restored: Vec<String> = Vec::new();
-        let mut problem = None;
+        let mut restores = RestoreAfterFailure::start();
         for backup in taken {
-            match self.backups.restore(&backup.name, None).await {
-                Ok(report) => restored.push(report.collection),
-                Err(error) => {
-                    problem = Some(error);
-                    break;
-                }
+            if !restores.note(self.backups.restore(&backup.name, None).await) {
+                break;
             }
         }
-        let migration = &execution.step.migration;
-        let entry = restore_entry(
-            migration.version(),
-            migration.name().to_owned(),
-            started.elapsed().as_millis() as i64,
-            problem.as_ref().map(|e| e.message.clone()),
-            execution.applied_by.clone(),
-        );
-        let recorded = self.changelog.append(&entry, None).await;
-        let (sentence, effect) = match &problem {
-            None => {
-                let everything = changes_only(work, &restored);
-                let effect = if everything { FailureEffect::Restored } else { FailureEffect::Partial };
-                (restored_sentence(&restored, everything), effect)
-            }
-            Some(error) => {
-                let left: Vec<String> = taken[restored.len()..].iter().map(|b| b.name.clone()).collect();
-                let mut sentence = restore_failed_sentence(error, &left);
-                if !restored.is_empty() {
-                    sentence = format!("Its backups of {} were restored. {sentence}", restored.join(", "));
-                }
-                (sentence, FailureEffect::Partial)
-            }
-        };
-        let sentence = match recorded {
-            Ok(()) => sentence,
-            Err(error) => format!("{sentence} The restore could not be recorded in the history: {}", error.message),
-        };
-        StepFailure::new(failure.error.map_message(|message| format!("{message}\n{sentence}")), effect)
+        let recorded = self.changelog.append(&restores.history_entry(execution), None).await;
+        let everything = changes_only(work, restores.restored());
+        restores.failure(failure, taken, everything, recorded)
     }
 
     /// `mongrate backup restore`: restores and records it in the history.
     pub(super) async fn restore_by_hand(&self, name: &str, to: Option<&str>) -> Result<RestoreReport> {
-        let version = self
-            .backups
-            .list()
-            .await?
-            .into_iter()
-            .find(|b| b.name == name)
-            .and_then(|b| b.version)
-            .and_then(|v| Version::parse(&v).ok())
-            .unwrap_or(Version(0));
+        let backups = self.backups.list().await?;
         let started = Instant::now();
         let restored = self.backups.restore(name, to).await;
-        let label = match &restored {
-            Ok(report) => format!("backup {name} → {}", report.collection),
-            Err(_) => format!("backup {name}"),
-        };
-        let error = restored.as_ref().err().map(|e| e.message.clone());
-        let entry = restore_entry(version, label, started.elapsed().as_millis() as i64, error, AppliedBy::current());
+        let entry = hand_restore_entry(&backups, name, &restored, started.elapsed());
         let recorded = self.changelog.append(&entry, None).await;
         let report = restored?;
         recorded?;
