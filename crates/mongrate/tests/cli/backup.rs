@@ -3,7 +3,6 @@
 //! unless MONGRATE_TEST_MONGODB_URI names one).
 
 use bson::{Bson, Document, doc};
-use futures_util::TryStreamExt;
 use serde_json::json;
 
 use crate::mongo_dump::insert;
@@ -38,16 +37,7 @@ fn exact_dump(db: &mongodb::Database) -> String {
             }
             indexes.sort();
             out.extend(indexes);
-            let documents: Vec<Document> = db
-                .collection::<Document>(name)
-                .find(doc! {})
-                .sort(doc! { "_id": 1 })
-                .await
-                .expect("find")
-                .try_collect()
-                .await
-                .expect("documents");
-            for document in documents {
+            for document in crate::mongo_dump::in_id_order(&db.collection::<Document>(name)).await {
                 out.push_str(&format!("  {}\n", Bson::Document(document).into_canonical_extjson()));
             }
         }

@@ -4,18 +4,13 @@
 use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
-use futures_util::TryStreamExt;
 use serde_json::json;
 
-use crate::mongo_dump::{count, dump, insert};
+use crate::mongo_dump::{count, dump, in_id_order, insert};
 use crate::support::{Backend, Project, block_on};
 
 fn documents(project: &Project, collection: &str) -> Vec<Document> {
-    let db = project.mongo();
-    block_on(async {
-        let cursor = db.collection::<Document>(collection).find(doc! {}).sort(doc! {"_id": 1}).await.expect("find");
-        cursor.try_collect::<Vec<_>>().await.expect("documents")
-    })
+    block_on(in_id_order(&project.mongo().collection::<Document>(collection)))
 }
 
 /// `n` documents `{_id: ObjectId, n: i, counter: 0}` in `items`, in `n` order. ObjectIds because

@@ -6,6 +6,12 @@ use futures_util::TryStreamExt;
 
 use crate::support::block_on;
 
+/// Every document of `collection`, in `_id` order.
+pub async fn in_id_order(collection: &mongodb::Collection<Document>) -> Vec<Document> {
+    let cursor = collection.find(doc! {}).sort(doc! { "_id": 1 }).await.expect("find");
+    cursor.try_collect().await.expect("documents")
+}
+
 pub fn dump(db: &mongodb::Database) -> String {
     dump_where(db, |name| !name.starts_with("mongrate_"), true)
 }
@@ -44,15 +50,7 @@ fn dump_where(db: &mongodb::Database, keep: impl Fn(&str) -> bool, sort_fields: 
                 out.push_str(&index);
                 out.push('\n');
             }
-            let documents: Vec<Document> = collection
-                .find(doc! {})
-                .sort(doc! { "_id": 1 })
-                .await
-                .expect("find")
-                .try_collect()
-                .await
-                .expect("documents");
-            for document in documents {
+            for document in in_id_order(&collection).await {
                 let document = if sort_fields { sorted(document) } else { document };
                 out.push_str(&format!("  {}\n", bson::Bson::Document(document).into_canonical_extjson()));
             }
