@@ -64,14 +64,14 @@ pub fn load_migrations(dir: &Path, target: &dyn Target) -> Result<Vec<Migration>
 }
 
 /// Connects and loads the migrations, the directory read on a blocking thread while the database
-/// connects (a thousand files take about as long as the connection).
-pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, Vec<Migration>)> {
+/// connects (a thousand files take about as long as the connection). The migrations' own result
+/// comes beside the target, so that a caller can keep the connection when a file is broken.
+pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, Result<Vec<Migration>>)> {
     let dir = settings.migrations_dir.clone();
     let scanning = tokio::task::spawn_blocking(move || scan(&dir));
     let target = connect_target(settings).await?;
-    let scanned =
-        scanning.await.map_err(|e| Error::config(format!("reading the migrations directory stopped: {e}")))??;
-    let migrations = inspect_all(scanned, target.as_ref())?;
+    let scanned = scanning.await.map_err(|e| Error::config(format!("reading the migrations directory stopped: {e}")));
+    let migrations = scanned.and_then(|scanned| inspect_all(scanned?, target.as_ref()));
     Ok((target, migrations))
 }
 

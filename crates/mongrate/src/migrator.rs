@@ -75,25 +75,27 @@ impl Migrator {
 
     /// Connects with resolved settings.
     pub async fn connect(settings: Settings) -> Result<Migrator> {
-        let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
-        let (target, migrations) = connect_and_load(&settings).await?;
-        let loaded = Loaded { migrations: migrations.into(), fingerprint, problem: None };
-        Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
+        Migrator::open(settings, false).await
     }
 
     /// Connects even when a migration file is broken (a service must start to say so): the
     /// migrations are then empty and every [`Migrator::refresh`] returns the problem until the
     /// files are mended. An unreachable database is still an error.
     pub async fn connect_despite_broken_files(settings: Settings) -> Result<Migrator> {
-        match Migrator::connect(settings.clone()).await {
-            Err(error) if error.kind == mongrate_core::ErrorKind::Validation => {
-                let target = crate::connect::connect_target(&settings).await?;
-                let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
-                let loaded = Loaded { migrations: Arc::new([]), fingerprint, problem: Some(error) };
-                Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
+        Migrator::open(settings, true).await
+    }
+
+    async fn open(settings: Settings, despite_broken_files: bool) -> Result<Migrator> {
+        let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
+        let (target, migrations) = connect_and_load(&settings).await?;
+        let loaded = match migrations {
+            Ok(migrations) => Loaded { migrations: migrations.into(), fingerprint, problem: None },
+            Err(error) if despite_broken_files && error.kind == mongrate_core::ErrorKind::Validation => {
+                Loaded { migrations: Arc::new([]), fingerprint, problem: Some(error) }
             }
-            other => other,
-        }
+            Err(error) => return Err(error),
+        };
+        Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
     }
 
     pub fn target(&self) -> &dyn Target {

@@ -26,8 +26,8 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<i32> {
         (None, None) => (DEFAULT_LISTEN.to_owned(), "the default"),
     };
     let address = resolve(&listen, source).await?;
-    let token = context.settings.serve.token.clone();
-    if token.is_none() && !address.ip().is_loopback() {
+    let has_token = context.settings.serve.token.is_some();
+    if !has_token && !address.ip().is_loopback() {
         return Err(Error::config(format!(
             "refusing to listen on {address} without an API token: anyone who can reach it could run migrations. \
              Set MONGRATE_API_TOKEN (or `token` under [serve] in mongrate.toml), or listen on 127.0.0.1"
@@ -39,12 +39,13 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<i32> {
         .map_err(|e| Error::config(format!("cannot listen on {address} (from {source}): {e}")))?;
     // A broken file does not stop the service: status, /readyz and the dashboard say what it is.
     let migrator = Arc::new(mongrate::Migrator::connect_despite_broken_files(context.settings.clone()).await?);
-    let service = Arc::new(Service::new(migrator).with_token(token).with_reporter(Arc::new(context.reporter())));
+    // The token comes with the settings (`MONGRATE_API_TOKEN` or `[serve] token`).
+    let service = Arc::new(Service::new(migrator).with_reporter(Arc::new(context.reporter())));
     if auto_run.enabled {
         service.expect_auto_run();
     }
     let bound = listener.local_addr().unwrap_or(address);
-    let access = if service_has_token(context) { "the API needs its token" } else { "no token: the API is read-only" };
+    let access = if has_token { "the API needs its token" } else { "no token: the API is read-only" };
     context.output.event(
         "listening",
         &format!("mongrate serve: listening on http://{bound} ({access}); dashboard at /, API docs at /docs"),
@@ -82,10 +83,6 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<i32> {
         Ok(Err(e)) => Err(Error::config(format!("the server stopped: {e}"))),
         Err(e) => Err(Error::config(format!("the server stopped: {e}"))),
     }
-}
-
-fn service_has_token(context: &Context) -> bool {
-    context.settings.serve.token.is_some()
 }
 
 /// `host:port` to one address; a name such as `localhost` is looked up.
