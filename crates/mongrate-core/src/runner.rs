@@ -293,12 +293,7 @@ impl Runner<'_> {
 
 fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>, went_on: bool) -> Error {
     let migration = &step.migration;
-    let remains = what_remains(step.direction, failure.effect);
-    let remains = if went_on {
-        remains.replace("Later migrations were not run", "The run went on with the next migrations")
-    } else {
-        remains.to_owned()
-    };
+    let remains = what_remains(step.direction, failure.effect, went_on);
     let mut message = format!(
         "{} {} ({}) failed: {}\n{remains}",
         step.direction.as_str(),
@@ -317,32 +312,31 @@ fn failure_error(step: &Step, failure: &StepFailure, record_error: Option<Error>
 }
 
 /// What a failed step left, in true words: a rollback is named only where there was a
-/// transaction, and the choices only where they are shown.
-pub fn what_remains(direction: Direction, effect: FailureEffect) -> &'static str {
+/// transaction, and the choices only where they are shown. `went_on`: the run continued after it
+/// (`--continue-on-error`).
+pub fn what_remains(direction: Direction, effect: FailureEffect, went_on: bool) -> String {
+    let later = if went_on { "The run went on with the next migrations" } else { "Later migrations were not run" };
     match (direction, effect) {
         (Direction::Up, FailureEffect::RolledBack) => {
-            "Its transaction was rolled back: nothing of it was applied. Later migrations were not run."
+            format!("Its transaction was rolled back: nothing of it was applied. {later}.")
         }
-        (Direction::Up, FailureEffect::NothingApplied) => {
-            "It ran without a transaction and failed before changing anything: nothing of it was applied. \
-             Later migrations were not run."
-        }
-        (Direction::Up, FailureEffect::Partial) => {
-            "It ran outside a transaction, so part of it may be applied. Later migrations were not run; \
-             `mongrate status` shows the choices."
-        }
-        (Direction::Up, FailureEffect::Restored) => "Later migrations were not run.",
-        (Direction::Down, FailureEffect::Restored) => "It is still applied.",
+        (Direction::Up, FailureEffect::NothingApplied) => format!(
+            "It ran without a transaction and failed before changing anything: nothing of it was applied. {later}."
+        ),
+        (Direction::Up, FailureEffect::Partial) => format!(
+            "It ran outside a transaction, so part of it may be applied. {later}; `mongrate status` shows the choices."
+        ),
+        (Direction::Up, FailureEffect::Restored) => format!("{later}."),
+        (Direction::Down, FailureEffect::Restored) => "It is still applied.".to_owned(),
         (Direction::Down, FailureEffect::RolledBack) => {
-            "Its transaction was rolled back: nothing of it was reverted, and it is still applied."
+            "Its transaction was rolled back: nothing of it was reverted, and it is still applied.".to_owned()
         }
         (Direction::Down, FailureEffect::NothingApplied) => {
-            "It ran without a transaction and failed before changing anything: it is still applied."
+            "It ran without a transaction and failed before changing anything: it is still applied.".to_owned()
         }
-        (Direction::Down, FailureEffect::Partial) => {
-            "It ran outside a transaction, so part of it may be reverted; it stays recorded as applied \
-             (down failed). `mongrate status` shows the choices."
-        }
+        (Direction::Down, FailureEffect::Partial) => "It ran outside a transaction, so part of it may be reverted; \
+             it stays recorded as applied (down failed). `mongrate status` shows the choices."
+            .to_owned(),
     }
 }
 

@@ -116,7 +116,7 @@ async fn a_failed_up_is_recorded_by_what_it_left_and_stops_the_run() {
         assert_eq!(error.kind, ErrorKind::Migration);
         assert_eq!(
             error.message,
-            format!("up 2 (2_step.sql) failed: syntax error at line 3\n{}", what_remains(Direction::Up, effect))
+            format!("up 2 (2_step.sql) failed: syntax error at line 3\n{}", what_remains(Direction::Up, effect, false))
         );
         assert!(error.message.contains(words), "{}", error.message);
         assert_eq!(applied(error.report()), ["1"]);
@@ -177,7 +177,7 @@ async fn a_failed_down_leaves_the_migration_applied() {
         assert_eq!(error.kind, ErrorKind::Migration);
         assert_eq!(
             error.message,
-            format!("down 3 (3_step.sql) failed: cannot drop column\n{}", what_remains(Direction::Down, effect))
+            format!("down 3 (3_step.sql) failed: cannot drop column\n{}", what_remains(Direction::Down, effect, false))
         );
         assert!(!error.message.contains("Later migrations"), "{}", error.message);
         assert_eq!(applied(error.report()), Vec::<String>::new());
@@ -231,7 +231,7 @@ async fn a_transactional_step_fenced_out_by_a_takeover_is_rolled_back_as_lease_l
         error.message,
         format!(
             "up 2 (2_step.sql) failed: the migration lock was taken over\n{}",
-            what_remains(Direction::Up, FailureEffect::RolledBack)
+            what_remains(Direction::Up, FailureEffect::RolledBack, false)
         )
     );
     assert_eq!(applied(error.report()), ["1"]);
@@ -292,7 +292,7 @@ async fn an_interrupt_while_a_step_runs_stops_it_and_records_what_it_left() {
             error.message,
             format!(
                 "up 1 (1_step.sql) failed: interrupted (Ctrl-C or a stop signal)\n{}",
-                what_remains(Direction::Up, effect)
+                what_remains(Direction::Up, effect, false)
             )
         );
         assert_eq!(applied(error.report()), Vec::<String>::new());
