@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::host::AppliedBy;
+use crate::lease_guard::LeaseWatch;
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryAction, HistoryEntry, HistoryOutcome, MigrationRecord, MigrationStatus};
 use crate::timestamp::now_rfc3339;
@@ -21,6 +22,8 @@ pub struct StepExecution<'a> {
     /// is still this runner's before committing (fencing).
     pub lease_owner: Option<&'a str>,
     pub lease_ttl: Duration,
+    /// Reports a lease lost while the step runs (a long batch loop stops at its next batch).
+    pub lease_watch: LeaseWatch,
 }
 
 /// What a statement or operation did.
@@ -149,6 +152,8 @@ impl StepExecution<'_> {
     pub fn completed(&self, elapsed: Duration) -> (MigrationRecord, HistoryEntry) {
         let mut record = self.base_record();
         record.execution_time = Some(elapsed.as_millis() as i64);
+        // Finished: nothing is left to resume.
+        record.checkpoint = None;
         match self.step.direction {
             Direction::Up => {
                 record.status = MigrationStatus::Completed;

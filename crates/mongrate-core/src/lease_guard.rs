@@ -76,6 +76,17 @@ pub async fn try_acquire(store: Arc<dyn LeaseStore>, claim: &LeaseClaim) -> Resu
     Ok(store.try_acquire(claim).await?.then(|| LeaseGuard::start(store, claim)))
 }
 
+/// Whether the lease a step runs under was lost, for work that runs long inside one step: batch
+/// loops look before each batch. Unwatched (the default) it never reports a loss.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseWatch(Option<Arc<AtomicBool>>);
+
+impl LeaseWatch {
+    pub fn is_lost(&self) -> bool {
+        self.0.as_ref().is_some_and(|lost| lost.load(Ordering::SeqCst))
+    }
+}
+
 /// A held lease, renewed every ttl/3 by a background task until released.
 pub struct LeaseGuard {
     store: Arc<dyn LeaseStore>,
@@ -110,6 +121,11 @@ impl LeaseGuard {
 
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// A watch that reports when the heartbeat finds the lease taken over.
+    pub fn watch(&self) -> LeaseWatch {
+        LeaseWatch(Some(self.lost.clone()))
     }
 
     /// Fails when the lease was taken over: the runner must not start another step then. When

@@ -4,6 +4,7 @@
 //! the runner drives any [`Target`] (a database) through the plan under a lease lock.
 
 pub mod backup;
+pub mod checkpoint;
 pub mod checksum;
 pub mod config;
 pub mod discovery;

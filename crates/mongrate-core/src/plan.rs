@@ -54,6 +54,9 @@ pub enum PlanRequest {
         to: Option<Version>,
         allow_out_of_order: bool,
         retry: bool,
+        /// Start this unfinished migration over, discarding its batch loops' checkpoint
+        /// (`up --restart V`).
+        restart: Option<Version>,
     },
     Down {
         scope: DownScope,
@@ -117,11 +120,18 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
     let batch = next_batch(records)?;
     let by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
     let steps = match *request {
-        PlanRequest::Up { to, allow_out_of_order, retry } => {
+        PlanRequest::Up { to, allow_out_of_order, retry, restart } => {
             if let Some(target) = to {
                 ensure_known(target, migrations, records)?;
             }
-            plan_up(migrations, records, &by_version, to, allow_out_of_order, retry)?
+            match restart {
+                None => plan_up(migrations, records, &by_version, to, allow_out_of_order, retry)?,
+                Some(version) => {
+                    let records = restarting(records, version)?;
+                    let by_version = records.iter().map(|r| (r.version, r)).collect();
+                    plan_up(migrations, &records, &by_version, to, allow_out_of_order, retry)?
+                }
+            }
         }
         PlanRequest::Down { scope, retry } => plan_down(migrations, records, scope, retry)?,
         PlanRequest::Migrate { to, allow_out_of_order, retry } => {
@@ -136,6 +146,25 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
         }
     };
     Ok(Plan { steps, batch })
+}
+
+/// The records with `version`'s unfinished run turned into a plain pending one, so its `up` runs
+/// from the start: what it changed stays in the database, its checkpoint is forgotten.
+fn restarting(records: &[MigrationRecord], version: Version) -> Result<Vec<MigrationRecord>> {
+    let mut records = records.to_vec();
+    let record = records
+        .iter_mut()
+        .find(|r| r.version == version && matches!(r.status, MigrationStatus::Running | MigrationStatus::Failed));
+    let Some(record) = record else {
+        return Err(Error::config(format!(
+            "--restart {version}: version {version} has no unfinished run to start over (only a migration that is \
+             running or failed can be restarted; `mongrate status` shows them)"
+        )));
+    };
+    record.checkpoint = None;
+    record.status = MigrationStatus::Failed;
+    record.partial = false;
+    Ok(records)
 }
 
 fn ensure_known(version: Version, migrations: &[Migration], records: &[MigrationRecord]) -> Result<()> {
@@ -306,7 +335,7 @@ mod tests {
         plan.steps.iter().map(|s| (s.direction, s.migration.version().0)).collect()
     }
 
-    const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
+    const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
     use Direction::{Down, Up};
     use MigrationStatus::*;
 
@@ -344,9 +373,9 @@ mod tests {
     #[test]
     fn up_to_stops_at_the_target() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
-        let request = PlanRequest::Up { to: Some(Version(2)), allow_out_of_order: false, retry: false };
+        let request = PlanRequest::Up { to: Some(Version(2)), allow_out_of_order: false, retry: false, restart: None };
         assert_eq!(versions(&plan(&files, &[], &request).unwrap()), [(Up, 1), (Up, 2)]);
-        let unknown = PlanRequest::Up { to: Some(Version(7)), allow_out_of_order: false, retry: false };
+        let unknown = PlanRequest::Up { to: Some(Version(7)), allow_out_of_order: false, retry: false, restart: None };
         assert_eq!(plan(&files, &[], &unknown).unwrap_err().kind, ErrorKind::Config);
     }
 
@@ -357,7 +386,7 @@ mod tests {
         let err = plan(&files, &records, &UP).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Validation);
         assert!(err.message.contains("1_m.sql"), "{}", err.message);
-        let allowed = PlanRequest::Up { to: None, allow_out_of_order: true, retry: false };
+        let allowed = PlanRequest::Up { to: None, allow_out_of_order: true, retry: false, restart: None };
         assert_eq!(versions(&plan(&files, &records, &allowed).unwrap()), [(Up, 1)]);
     }
 
@@ -384,7 +413,7 @@ mod tests {
             for choice in ["mongrate down --to 1", "mark 2 --applied", "mark 2 --pending", "up --retry"] {
                 assert!(err.message.contains(choice), "{choice} missing from {}", err.message);
             }
-            let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
+            let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None };
             assert_eq!(versions(&plan(&files, &records, &retry).unwrap()), [(Up, 2), (Up, 3)]);
         }
     }
@@ -404,8 +433,58 @@ mod tests {
     fn a_failed_file_may_be_edited_before_retry() {
         let mut fixed = migration(1, true);
         fixed.file.checksum = "fixed".into();
-        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true };
+        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None };
         assert_eq!(versions(&plan(&[fixed], &[record(1, Failed, 1)], &retry).unwrap()), [(Up, 1)]);
+    }
+
+    const CHECKPOINT: &str = r#"{"loops": {"0": {"processed": 3000, "total": 10000}}}"#;
+
+    #[test]
+    fn a_checkpointed_run_is_resumed_by_plain_up_with_its_checkpoint() {
+        let files = [migration(1, true), migration(2, true), migration(3, true)];
+        for status in [Failed, Running] {
+            let mut stopped = record(2, status, 2);
+            stopped.checkpoint = Some(CHECKPOINT.into());
+            let records = [record(1, Completed, 1), stopped];
+            let planned = plan(&files, &records, &UP).unwrap();
+            assert_eq!(versions(&planned), [(Up, 2), (Up, 3)]);
+            let previous = planned.steps[0].previous.as_ref().unwrap();
+            assert_eq!(previous.checkpoint.as_deref(), Some(CHECKPOINT), "the step resumes from the checkpoint");
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_without_loops_is_not_a_resume() {
+        let mut stopped = record(1, Running, 1);
+        stopped.checkpoint = Some(r#"{"loops": {}}"#.into());
+        let err = plan(&[migration(1, true)], &[stopped], &UP).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Migration, "{}", err.message);
+    }
+
+    #[test]
+    fn restart_forgets_the_checkpoint_of_that_migration_only() {
+        let files = [migration(1, true), migration(2, true)];
+        let mut stopped = record(2, Failed, 2);
+        stopped.checkpoint = Some(CHECKPOINT.into());
+        let records = [record(1, Completed, 1), stopped];
+        let restart = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: Some(Version(2)) };
+        let planned = plan(&files, &records, &restart).unwrap();
+        assert_eq!(versions(&planned), [(Up, 2)]);
+        assert_eq!(planned.steps[0].previous.as_ref().unwrap().checkpoint, None);
+        // An interrupted migration without a checkpoint may be restarted too (a retry of it alone).
+        let records = [record(1, Completed, 1), record(2, Running, 2)];
+        assert_eq!(versions(&plan(&files, &records, &restart).unwrap()), [(Up, 2)]);
+    }
+
+    #[test]
+    fn restart_of_a_migration_without_an_unfinished_run_is_refused() {
+        let files = [migration(1, true)];
+        let restart = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: Some(Version(1)) };
+        for records in [vec![record(1, Completed, 1)], vec![]] {
+            let err = plan(&files, &records, &restart).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Config);
+            assert!(err.message.contains("no unfinished run"), "{}", err.message);
+        }
     }
 
     fn applied_three() -> (Vec<Migration>, Vec<MigrationRecord>) {

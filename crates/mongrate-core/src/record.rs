@@ -94,11 +94,26 @@ impl MigrationRecord {
     /// Interrupted, or failed outside a transaction: changes may be half made, so the next `up`
     /// stops until someone decides. A failure inside a transaction left nothing and is pending.
     pub fn is_blocking(&self) -> bool {
+        if self.is_resumable() {
+            return false;
+        }
         match self.status {
             MigrationStatus::Running | MigrationStatus::Reverting | MigrationStatus::DownFailed => true,
             MigrationStatus::Failed => self.partial,
             MigrationStatus::Pending | MigrationStatus::Completed | MigrationStatus::RolledBack => false,
         }
+    }
+
+    /// An `up` that stopped (killed, failed, interrupted, lease lost) after its batch loops
+    /// checkpointed progress: the next `up` runs it again and the loops continue where they
+    /// stopped, so it does not block.
+    pub fn is_resumable(&self) -> bool {
+        matches!(self.status, MigrationStatus::Running | MigrationStatus::Failed) && self.progress().is_some()
+    }
+
+    /// How far its batch loops got, when it checkpointed any.
+    pub fn progress(&self) -> Option<crate::checkpoint::Progress> {
+        self.checkpoint.as_deref().and_then(crate::checkpoint::progress_of)
     }
 
     /// Whether a `down` of this migration was cut short: it stays applied, maybe partly reverted.

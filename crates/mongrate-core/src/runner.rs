@@ -210,6 +210,7 @@ impl Runner<'_> {
                     applied_by,
                     lease_owner: Some(guard.owner()),
                     lease_ttl: guard.ttl(),
+                    lease_watch: guard.watch(),
                 })
                 .collect();
             for step in steps {

@@ -85,6 +85,7 @@ impl ScriptEngine for JsEngine {
             console: self.console.clone(),
             transaction: run.transaction,
             max_per_second: self.max_per_second,
+            checkpoints: run.checkpoints,
         };
         run_step(job, &self.io).await
     }

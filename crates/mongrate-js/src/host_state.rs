@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bson::Document;
 use mongodb::{ClientSession, Database, SessionCursor};
 use mongrate_mongo::capabilities::Capabilities;
+use mongrate_mongo::checkpoint::Checkpoints;
 
 use crate::console::ConsoleSink;
 use crate::dry_run::DryRunLog;
@@ -42,6 +43,10 @@ pub struct HostState {
     pub migration_path: RefCell<PathBuf>,
     /// The run's cap on documents a second for every batch loop (`--max-per-second`).
     pub max_per_second: Option<u32>,
+    /// Where the batch loops keep their progress (`None`: a dry-run, a down, a transaction).
+    pub checkpoints: Option<Checkpoints>,
+    /// A loop stopped because the lease was lost: the step fails as a lost lease.
+    pub lease_lost: Cell<bool>,
 }
 
 impl HostState {
@@ -63,6 +68,8 @@ impl HostState {
             migration_path: RefCell::new(migration_path),
             ambient_session: 0,
             max_per_second: None,
+            checkpoints: None,
+            lease_lost: Cell::new(false),
         }
     }
 

@@ -14,6 +14,7 @@ mod js_error;
 mod migrate_mongo_config;
 mod module_source;
 mod native;
+mod native_checkpoint;
 mod read_ahead;
 mod step_thread;
 pub mod template;

@@ -11,7 +11,7 @@ use bson::{Decimal128, Document};
 use mongodb::error::{Error as DriverError, ErrorKind as DriverErrorKind, WriteFailure};
 use mongodb::{Client, ClientSession, Database};
 use mongrate_mongo::errors::{describe, known_code_name};
-use rquickjs::function::{Async, Func};
+use rquickjs::function::{Async, Func, Opt};
 use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
 
 use crate::bson_convert::{BsonClasses, document_to_js, to_document, typed_bytes};
@@ -22,7 +22,7 @@ use crate::module_source::{compile_common_js, read_module, resolve_relative};
 use crate::read_ahead::{ReadAheadCursor, ReadFailure};
 
 /// An error the prelude turns into the Node driver's error class (`kind`: server, network, driver).
-fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rquickjs::Result<Object<'js>> {
+pub(crate) fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     object.set("__error", true)?;
     object.set("kind", kind)?;
@@ -91,7 +91,7 @@ async fn session_of<'a>(
     Ok(guard.as_mut().expect("the session was just started"))
 }
 
-fn shared_session(state: &HostState, id: u32) -> Result<SharedSession, String> {
+pub(crate) fn shared_session(state: &HostState, id: u32) -> Result<SharedSession, String> {
     state.sessions.borrow().get(&id).cloned().ok_or_else(|| "the session has ended".to_owned())
 }
 
@@ -199,8 +199,26 @@ async fn open_cursor<'js>(
     }
 }
 
-/// Up to `max` documents; `done` once the cursor is exhausted (it is then forgotten).
-async fn next_batch<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, max: u32) -> rquickjs::Result<Value<'js>> {
+/// A document's fingerprint as the server holds it: whether it changed since it was read.
+fn fingerprint(document: &Document) -> String {
+    use sha2::Digest as _;
+    let mut bytes = Vec::new();
+    // A document that was read serializes back; if it did not, it has no stable fingerprint.
+    if document.to_writer(&mut bytes).is_err() {
+        return String::new();
+    }
+    sha2::Sha256::digest(&bytes)[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Up to `max` documents; `done` once the cursor is exhausted (it is then forgotten). With
+/// `fingerprints`, also each document's fingerprint, in order (a batch loop's crash evidence).
+async fn next_batch<'js>(
+    ctx: Ctx<'js>,
+    state: Rc<HostState>,
+    id: u32,
+    max: u32,
+    fingerprints: bool,
+) -> rquickjs::Result<Value<'js>> {
     let Some(shared) = state.cursors.borrow().get(&id).cloned() else {
         return plain_error(&ctx, "the cursor is closed");
     };
@@ -255,6 +273,9 @@ async fn next_batch<'js>(ctx: Ctx<'js>, state: Rc<HostState>, id: u32, max: u32)
     let batch = Object::new(ctx.clone())?;
     batch.set("documents", array)?;
     batch.set("done", done)?;
+    if fingerprints {
+        batch.set("fingerprints", documents.iter().map(fingerprint).collect::<Vec<_>>())?;
+    }
     Ok(batch.into_value())
 }
 
@@ -325,7 +346,9 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
     let s = state.clone();
     native.set(
         "nextBatch",
-        Func::from(Async(move |ctx: Ctx<'js>, id: u32, max: u32| next_batch(ctx, s.clone(), id, max))),
+        Func::from(Async(move |ctx: Ctx<'js>, id: u32, max: u32, fingerprints: Opt<bool>| {
+            next_batch(ctx, s.clone(), id, max, fingerprints.0.unwrap_or(false))
+        })),
     )?;
     let s = state.clone();
     native.set(
@@ -429,6 +452,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
             compile_common_js(&ctx, Path::new(&path))
         }),
     )?;
+    crate::native_checkpoint::install(native, state)?;
     native.set("dryRun", state.dry_run.is_some())?;
     native.set("ambientSession", state.ambient_session)?;
     native.set("maxPerSecond", state.max_per_second)?;

@@ -18,6 +18,7 @@ use mongrate_core::execution::{FailureEffect, StepFailure};
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, ErrorKind};
 use mongrate_mongo::capabilities::Capabilities;
+use mongrate_mongo::checkpoint::{CheckpointSeed, Checkpoints};
 use mongrate_mongo::script::ScriptOutcome;
 use rquickjs::CatchResultExt;
 use tokio::sync::oneshot;
@@ -42,6 +43,8 @@ pub struct StepJob {
     pub transaction: Option<ClientSession>,
     /// The run's cap on documents a second for every batch loop.
     pub max_per_second: Option<u32>,
+    /// Where its batch loops keep their progress.
+    pub checkpoints: Option<CheckpointSeed>,
 }
 
 /// Sets the stop flag when the caller stops waiting (Ctrl-C drops the step's future).
@@ -113,6 +116,9 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
         state = state.with_ambient_session(session);
     }
     state.max_per_second = job.max_per_second;
+    if let (Some(seed), Some(database)) = (job.checkpoints, &state.database) {
+        state.checkpoints = Some(Checkpoints::bind(seed, database));
+    }
     let state = Rc::new(state);
     let (runtime, context) = new_runtime({
         let stop = stop.clone();
@@ -170,6 +176,10 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     };
     match outcome {
         Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),
+        Err((message, _)) if state.lease_lost.get() => Err(StepFailure::new(
+            Error::new(ErrorKind::LeaseLost, format!("{file}: {message}")),
+            FailureEffect::Partial,
+        )),
         Err(_) if interrupted => Err(StepFailure::new(
             Error::new(ErrorKind::Interrupted, "interrupted (Ctrl-C or a stop signal)"),
             FailureEffect::Partial,

@@ -6,9 +6,10 @@ use futures_util::TryStreamExt;
 use mongodb::{ClientSession, Collection, Database, IndexModel};
 use mongrate_core::config::ChangelogNames;
 use mongrate_core::host::AppliedBy;
-use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord, MigrationStatus};
 use mongrate_core::{Error, Result, Version};
 
+use crate::checkpoint::{checkpoint_version, shown_loops};
 use crate::errors::{codes, describe_bson, is_duplicate_key, server, server_failure};
 use crate::lease_store::LEASE_ID;
 
@@ -71,8 +72,10 @@ impl MongoChangelog {
         let documents = every_document(&self.lock(), "reading the lock collection").await?;
         let (markers, others): (Vec<Document>, Vec<Document>) = documents.into_iter().partition(is_marker);
         let markers = markers.iter().map(record_from_document).collect::<Result<Vec<_>>>()?;
+        let mut records = with_markers(self.changelog_records().await?, markers)?;
+        with_checkpoints(&mut records, &others);
         let lease = others.into_iter().find(|d| d.get_str("_id").is_ok_and(|id| id == LEASE_ID));
-        Ok((with_markers(self.changelog_records().await?, markers)?, lease))
+        Ok((records, lease))
     }
 
     /// Records that a migration is running, in a document of its own in the lock collection.
@@ -237,6 +240,22 @@ fn with_markers(mut records: Vec<MigrationRecord>, markers: Vec<MigrationRecord>
     }
     records.sort_by_key(|r| r.version);
     Ok(records)
+}
+
+/// Puts the progress of each unfinished migration's batch loops (its checkpoint document) on its
+/// record. A checkpoint beside a finished record is a leftover of a crash before it was forgotten,
+/// and is not shown.
+/// The checkpoint document is the only source: a record's own copy may be older.
+fn with_checkpoints(records: &mut [MigrationRecord], lock_documents: &[Document]) {
+    for record in records.iter_mut() {
+        if !matches!(record.status, MigrationStatus::Running | MigrationStatus::Failed) {
+            continue;
+        }
+        let document = lock_documents.iter().find(|d| checkpoint_version(d) == Some(record.version));
+        record.checkpoint = document
+            .and_then(shown_loops)
+            .map(|loops| Bson::Document(loops).into_relaxed_extjson().to_string());
+    }
 }
 
 /// How the `_id` of a running marker in the lock collection starts.

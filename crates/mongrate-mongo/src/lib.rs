@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bson_value;
 pub mod capabilities;
 pub mod changelog;
+pub mod checkpoint;
 pub mod connection;
 pub mod declarative;
 pub mod errors;

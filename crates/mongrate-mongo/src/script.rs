@@ -9,6 +9,7 @@ use mongrate_core::plan::Direction;
 use mongrate_core::{MigrationFile, MigrationMeta, Result};
 
 use crate::capabilities::Capabilities;
+use crate::checkpoint::CheckpointSeed;
 
 /// One run of a script's `up` or `down`.
 pub struct ScriptRun<'a> {
@@ -24,6 +25,8 @@ pub struct ScriptRun<'a> {
     /// A session in a started transaction: every operation the script does not give a session of
     /// its own runs in it. It comes back in the outcome, for the caller to commit.
     pub transaction: Option<ClientSession>,
+    /// Where its batch loops keep their progress (a run outside a transaction, not a dry-run).
+    pub checkpoints: Option<CheckpointSeed>,
 }
 
 /// What a script run did.

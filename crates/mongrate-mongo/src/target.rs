@@ -12,7 +12,7 @@ use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, St
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
 use mongrate_core::plan::{Direction, Step};
-use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
+use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord, MigrationStatus};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
@@ -125,6 +125,7 @@ impl MongoTarget {
             capabilities: &self.capabilities,
             dry_run,
             transaction: None,
+            checkpoints: None,
         }
     }
 
@@ -303,6 +304,10 @@ impl Target for MongoTarget {
     async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()> {
         if let Some(record) = record {
             self.changelog.upsert(record, None).await?;
+            // Marked applied or pending, or reverted: nothing is left to resume.
+            if !matches!(record.status, MigrationStatus::Running | MigrationStatus::Failed) {
+                self.changelog.forget_checkpoint(record.version).await?;
+            }
         }
         self.changelog.append(history, None).await?;
         // The outcome is recorded: a `running` marker of this version is history now.
@@ -313,21 +318,30 @@ impl Target for MongoTarget {
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let started = Instant::now();
         let (work, in_transaction) = self.work_of(execution).map_err(not_started)?;
-        let taken = self.take_backups(execution, &work).await.map_err(not_started)?;
+        // A resumed run keeps the backups its first attempt took (a new one would copy the
+        // half-changed collection, and retention could drop the good one).
+        let resumed = execution.step.previous.as_ref().is_some_and(|r| r.is_resumable());
+        let taken = if resumed { Vec::new() } else { self.take_backups(execution, &work).await.map_err(not_started)? };
         if in_transaction {
             return self.in_transaction(execution, work).await;
         }
         let running = execution.running_record();
         self.changelog.mark_running(&running).await.map_err(not_started)?;
+        let checkpoints = self.changelog.begin_checkpoints(execution).await.map_err(not_started)?;
         let ran = match &work {
-            Work::Script(file, engine) => engine
-                .run(self.script_run(file, execution.step.direction, false))
-                .await
-                .map(|outcome| outcome.operations),
+            Work::Script(file, engine) => {
+                let mut run = self.script_run(file, execution.step.direction, false);
+                run.checkpoints = checkpoints;
+                engine.run(run).await.map(|outcome| outcome.operations)
+            }
             Work::Operations(operations) => self.run_operations(execution, operations, &self.executor()).await,
         };
         let reports = match ran {
             Ok(reports) => reports,
+            // Progress its loops checkpointed is resumed by the next `up`, not undone.
+            Err(failure) if self.changelog.has_checkpoint(execution.step.migration.version()).await => {
+                return Err(failure);
+            }
             Err(failure) => return Err(self.restore_after_failure(execution, failure, &taken, &work).await),
         };
         let (record, history) = execution.completed(started.elapsed());
@@ -340,8 +354,10 @@ impl Target for MongoTarget {
         }
         .await;
         recorded.map_err(|error| StepFailure::new(error, FailureEffect::Partial))?;
-        // Best effort: a marker older than the record is ignored anyway.
+        // Best effort: a marker older than the record is ignored anyway, and so is a checkpoint
+        // beside a finished record.
         let _ = self.changelog.clear_running(execution.step.migration.version()).await;
+        let _ = self.changelog.forget_checkpoint(execution.step.migration.version()).await;
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
     }
 

@@ -186,6 +186,10 @@ pub struct UpArgs {
     /// Apply only up to and including this version
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
+    /// Start this unfinished migration over: forget its batch loops' checkpoint (what it changed
+    /// stays) and run it from the beginning
+    #[arg(long, value_name = "VERSION")]
+    pub restart: Option<String>,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]

@@ -16,7 +16,7 @@ use crate::testing::{Behaviour, MemoryTarget, RecordingReporter, migrations, oth
 
 const TTL: Duration = Duration::from_secs(30);
 const SECOND: Duration = Duration::from_secs(1);
-const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false };
+const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
 
 static SETTINGS: LazyLock<RunSettings> = LazyLock::new(|| RunSettings {
     lock_ttl: TTL,
@@ -354,7 +354,7 @@ async fn waiting_ends_when_the_holder_applied_the_work_meanwhile() {
         let who = crate::host::AppliedBy::default();
         for step in &plan.steps {
             let execution =
-                StepExecution { step, batch: plan.batch, applied_by: &who, lease_owner: None, lease_ttl: TTL };
+                StepExecution { step, batch: plan.batch, applied_by: &who, lease_owner: None, lease_ttl: TTL, lease_watch: Default::default() };
             target.execute(&execution).await.unwrap();
         }
     });

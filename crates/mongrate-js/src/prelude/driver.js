@@ -827,8 +827,33 @@
     async close() {}
   }
 
+  // One page of a batch loop: up to `limit` documents of `filter` in `_id` order, and with
+  // `fingerprints` each one's fingerprint (what a stopped batch had written shows as a change).
+  async function readPage(collection, filter, limit, projection, fingerprints) {
+    const trace = new Error();
+    const body = { find: collection.collectionName, filter, sort: { _id: 1 } };
+    if (limit) Object.assign(body, { limit, batchSize: limit });
+    if (projection) body.projection = projection;
+    const opened = await native.openCursor(collection.dbName, body, native.ambientSession);
+    if (opened && opened.__error === true) throw failure(opened, trace);
+    let documents = [];
+    let prints = [];
+    for (;;) {
+      const batch = await native.nextBatch(opened, limit || 1000, !!fingerprints);
+      if (batch && batch.__error === true) throw failure(batch, trace);
+      documents = documents.length ? documents.concat(batch.documents) : batch.documents;
+      if (fingerprints) prints = prints.length ? prints.concat(batch.fingerprints) : batch.fingerprints;
+      if (batch.done) break;
+      if (limit && documents.length >= limit) {
+        native.closeCursor(opened);
+        break;
+      }
+    }
+    return { documents, fingerprints: prints };
+  }
+
   M.driver = {
-    MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
+    readPage, MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
     MongoError, MongoServerError, MongoBulkWriteError, MongoNetworkError, MongoDriverError, MongoAPIError,
     MongoInvalidArgumentError, MongoRuntimeError, MongoCursorInUseError, MongoTransactionError, MongoExpiredSessionError,
   };

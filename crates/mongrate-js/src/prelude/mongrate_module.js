@@ -44,6 +44,59 @@
     return result;
   }
 
+  // A projection of fields only (`{ a: 1, 'b.c': 1 }` or `{ a: 0 }`), which `applyProjection` does.
+  function isPlainProjection(projection) {
+    return Object.entries(projection).every(([key, value]) => !key.includes('$') &&
+      (value === 0 || value === 1 || value === true || value === false));
+  }
+
+  // What the server's projection would return of `doc`.
+  function applyProjection(doc, projection) {
+    const fields = Object.entries(projection).filter(([key]) => key !== '_id');
+    const inclusion = fields.some(([, v]) => v === 1 || v === true);
+    const paths = fields.map(([key]) => key.split('.'));
+    const keepId = projection._id === undefined ? true : !!projection._id;
+    const plain = (value) => value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+    // `{ head: … }` holding what `path` selects of `value` (arrays: of each element).
+    const pick = (value, path) => {
+      if (Array.isArray(value)) return value.map((item) => pick(item, path)).filter((item) => item !== undefined);
+      if (!plain(value)) return undefined;
+      const [head, ...rest] = path;
+      if (!(head in value)) return undefined;
+      if (rest.length === 0) return { [head]: value[head] };
+      const inner = pick(value[head], rest);
+      return inner === undefined ? undefined : { [head]: inner };
+    };
+    const merge = (into, part) => {
+      for (const [key, value] of Object.entries(part)) {
+        if (into[key] && typeof into[key] === 'object' && value && typeof value === 'object' && !Array.isArray(value)) merge(into[key], value);
+        else into[key] = value;
+      }
+      return into;
+    };
+    const drop = (value, path) => {
+      if (value === null || typeof value !== 'object') return;
+      if (Array.isArray(value)) { value.forEach((item) => drop(item, path)); return; }
+      const [head, ...rest] = path;
+      if (rest.length === 0) delete value[head];
+      else drop(value[head], rest);
+    };
+    let result;
+    if (inclusion) {
+      result = {};
+      for (const path of paths) {
+        const part = pick(doc, path);
+        if (part !== undefined) merge(result, part);
+      }
+      if (keepId && doc._id !== undefined) result = { _id: doc._id, ...result };
+    } else {
+      result = copy(doc);
+      for (const path of paths) drop(result, path);
+      if (!keepId) delete result._id;
+    }
+    return keepHints(doc, result);
+  }
+
   // Holds a loop to `maxPerSecond` documents a second and pauses `pauseMs` between batches.
   // The run's `--max-per-second` caps every loop, below what the file asks for.
   function throttle(options) {
@@ -60,8 +113,141 @@
     };
   }
 
+  // ---- resumable loops ----
+  // The migration's batch loops in call order: a resumed run calls them in the same order, and
+  // loop n takes over loop n's checkpoint (stored by the host, see `checkpoint.rs`).
+  let loopCount = 0;
+
+  const TOTALS = ['processed', 'matched', 'modified', 'inserted', 'deleted', 'upserted', 'batches'];
+  const totalsOf = (stored) => Object.fromEntries(TOTALS.map((key) => [key, Number((stored && stored[key]) || 0)]));
+
+  // The loop's estimated size, for progress: the collection's count when it walks everything.
+  async function estimate(collection, filter) {
+    try {
+      return Object.keys(filter).length === 0 ? await collection.estimatedDocumentCount() : await collection.countDocuments(filter);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // One loop's bookkeeping: its stored state, saving it, reporting progress.
+  function loopOf(label, stored) {
+    const started = Date.now();
+    const index = loopCount++;
+    const resumedFrom = stored ? Number(stored.processed || 0) : 0;
+    return {
+      index,
+      label,
+      totals: totalsOf(stored),
+      total: stored && stored.total !== undefined ? stored.total : null,
+      // Documents this run (the throttle's count: resumed work took no time now).
+      processedNow() { return this.totals.processed - resumedFrom; },
+      async save(extra, session) {
+        if (!native.checkpointed) return;
+        const state = { ...this.totals, total: this.total, ...extra };
+        const saved = await native.saveCheckpoint(index, state, session || 0);
+        if (saved && saved.__error === true) throw new Error(saved.message);
+      },
+      report(done) {
+        native.progress({
+          index, label, processed: this.totals.processed, total: this.total, done,
+          processedNow: this.processedNow(), elapsedMs: Date.now() - started,
+        });
+      },
+    };
+  }
+
+  function checkOperations(operations) {
+    if (operations === undefined || operations === null) return [];
+    if (!Array.isArray(operations)) throw new TypeError('the eachBatch callback must return an array of bulkWrite operations (or nothing)');
+    return operations;
+  }
+
+  function addResult(totals, result) {
+    totals.matched += result.matchedCount;
+    totals.modified += result.modifiedCount;
+    totals.inserted += result.insertedCount;
+    totals.deleted += result.deletedCount;
+    totals.upserted += result.upsertedCount;
+  }
+
+  // Writes one batch and advances the checkpoint past `end`, so that a batch is written once:
+  // on a server with transactions, the writes and the checkpoint commit together; without, the
+  // checkpoint first names the batch as pending with each document's fingerprint, and a resumed
+  // run re-reads it and processes only the documents still as they were (`settlePending`).
+  async function writeBatch(loop, collection, operations, docs, prints, from, end) {
+    const count = docs.length;
+    if (native.checkpointed && native.transactions) {
+      const session = M.currentClient.startSession();
+      try {
+        await session.withTransaction(async () => {
+          const totals = { ...loop.totals };
+          if (operations.length) addResult(totals, await collection.bulkWrite(operations, { ordered: true, session }));
+          totals.processed += count;
+          totals.batches += 1;
+          await session._ready();
+          const saved = await native.saveCheckpoint(loop.index, { ...totals, total: loop.total, lastId: end }, session._use());
+          if (saved && saved.__error === true) throw new Error(saved.message);
+          loop.totals = totals;
+        });
+      } finally {
+        await session.endSession();
+      }
+      return;
+    }
+    if (native.checkpointed) {
+      const ids = docs.map((doc) => doc._id);
+      await loop.save({ ...(from === undefined ? {} : { lastId: from }), pending: { lastId: end, ids, fingerprints: prints } });
+    }
+    if (operations.length) addResult(loop.totals, await collection.bulkWrite(operations, { ordered: true }));
+    loop.totals.processed += count;
+    loop.totals.batches += 1;
+  }
+
+  // A batch the stopped run was writing: its documents that changed since were written (or
+  // deleted) and count as done; the others go through the callback now.
+  async function settlePending(loop, collection, filter, stored, callback) {
+    const pending = stored.pending;
+    const range = { _id: { ...(stored.lastId === undefined ? {} : { $gt: stored.lastId }), $lte: pending.lastId } };
+    const before = new Map();
+    pending.ids.forEach((id, i) => before.set(idKey(id), pending.fingerprints[i]));
+    const page = await M.driver.readPage(collection, { $and: [filter, range] }, null, undefined, true);
+    const todo = [];
+    const prints = [];
+    page.documents.forEach((doc, i) => {
+      const was = before.get(idKey(doc._id));
+      if (was === undefined || was === page.fingerprints[i]) {
+        todo.push(doc);
+        prints.push(page.fingerprints[i]);
+      }
+    });
+    const written = pending.ids.length - todo.filter((doc) => before.has(idKey(doc._id))).length;
+    loop.totals.processed += written;
+    loop.totals.modified += written;
+    const operations = todo.length ? checkOperations(await callback(todo)) : [];
+    const count = todo.length;
+    if (count || operations.length) {
+      await writeBatch(loop, collection, operations, todo, prints, stored.lastId, pending.lastId);
+    } else {
+      loop.totals.batches += 1;
+    }
+    return pending.lastId;
+  }
+
+  // A stable key for an `_id` of any BSON type.
+  function idKey(id) {
+    if (id === null || id === undefined) return String(id);
+    if (typeof id === 'object') {
+      if (typeof id.toHexString === 'function') return `oid:${id.toHexString()}`;
+      if (id instanceof Date) return `date:${id.getTime()}`;
+      return `json:${JSON.stringify(id)}`;
+    }
+    return `${typeof id}:${String(id)}`;
+  }
+
   // Reads the matching documents in `_id` order, `batchSize` at a time; runs the bulk operations
-  // the callback returns (the driver's bulkWrite models) on the same collection.
+  // the callback returns (the driver's bulkWrite models) on the same collection, and checkpoints
+  // after each batch so that a stopped run resumes after the last batch written.
   async function eachBatch(target, options, callback) {
     if (typeof options === 'function') [options, callback] = [{}, options];
     options = options || {};
@@ -73,61 +259,89 @@
     const collection = collectionOf(target);
     const filter = options.filter || {};
     const batchSize = positiveInteger(options.batchSize, 'batchSize', 1000);
-    const projection = withId(options.projection);
-    const pace = throttle(options);
-    const totals = { processed: 0, matched: 0, modified: 0, inserted: 0, deleted: 0, upserted: 0, batches: 0 };
-    let lastId;
-    for (;;) {
-      const page = lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] };
-      const docs = await collection.find(page, { sort: { _id: 1 }, limit: batchSize, ...(projection ? { projection } : {}) }).toArray();
-      if (docs.length === 0) break;
-      lastId = docs[docs.length - 1]._id;
-      const operations = await callback(docs);
-      if (Array.isArray(operations) && operations.length > 0) {
-        const result = await collection.bulkWrite(operations, { ordered: true });
-        totals.matched += result.matchedCount;
-        totals.modified += result.modifiedCount;
-        totals.inserted += result.insertedCount;
-        totals.deleted += result.deletedCount;
-        totals.upserted += result.upsertedCount;
-      } else if (operations !== undefined && operations !== null && !Array.isArray(operations)) {
-        throw new TypeError('the eachBatch callback must return an array of bulkWrite operations (or nothing)');
-      }
-      totals.processed += docs.length;
-      totals.batches += 1;
-      if (docs.length < batchSize) break;
-      await pace(totals.processed);
+    // Without transactions a batch's documents are fingerprinted whole, so they are read whole
+    // and a plain projection is applied here (one with operators is left to the server).
+    const fingerprinted = native.checkpointed && !native.transactions;
+    let projection = withId(options.projection);
+    let project = (docs) => docs;
+    if (fingerprinted && projection && isPlainProjection(projection)) {
+      const plain = projection;
+      project = (docs) => docs.map((doc) => applyProjection(doc, plain));
+      projection = undefined;
     }
-    return totals;
+    const pace = throttle(options);
+    const stored = native.checkpointed ? native.checkpointState(loopCount) : undefined;
+    const loop = loopOf(options.label || `eachBatch ${collection.collectionName}`, stored);
+    if (stored && stored.done) {
+      loop.report(true);
+      return loop.totals;
+    }
+    if (loop.total === null) loop.total = await estimate(collection, filter);
+    let lastId = stored ? stored.lastId : undefined;
+    if (stored && stored.pending) {
+      lastId = await settlePending(loop, collection, filter, stored, (docs) => callback(project(docs)));
+      loop.report(false);
+    }
+    for (;;) {
+      if (native.leaseLost()) throw new Error('the migration lock was lost; the loop stopped before its next batch');
+      const page = lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] };
+      const read = await M.driver.readPage(collection, page, batchSize, projection, fingerprinted);
+      const docs = read.documents;
+      if (docs.length === 0) break;
+      const end = docs[docs.length - 1]._id;
+      const operations = checkOperations(await callback(project(docs)));
+      await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end);
+      lastId = end;
+      loop.report(false);
+      if (docs.length < batchSize) break;
+      await pace(loop.processedNow());
+    }
+    await loop.save({ ...(lastId === undefined ? {} : { lastId }), done: true });
+    loop.report(true);
+    return loop.totals;
   }
 
   // `_id` boundaries splitting the matching documents into ranges of `size`: only `_id`s travel.
-  async function* idRanges(collection, filter, size) {
-    let from;
+  async function* idRanges(collection, filter, size, from) {
     for (;;) {
       const after = from === undefined ? filter : { $and: [filter, { _id: { $gt: from } }] };
       const [edge] = await collection.find(after, { sort: { _id: 1 }, skip: size - 1, limit: 1, projection: { _id: 1 } }).toArray();
       const range = { ...(from === undefined ? {} : { $gt: from }), ...(edge ? { $lte: edge._id } : {}) };
-      yield Object.keys(range).length === 0 ? filter : { $and: [filter, { _id: range }] };
+      yield { filter: Object.keys(range).length === 0 ? filter : { $and: [filter, { _id: range }] }, end: edge ? edge._id : undefined };
       if (!edge) return;
       from = edge._id;
     }
   }
 
-  // An update run on the server, one `_id` range at a time (never pulling documents).
-  async function updateInRanges(target, filter, update, options) {
+  // An update run on the server, one `_id` range at a time (never pulling documents). The
+  // callers' filters exclude what the update already did, so running a range again after a
+  // stop changes nothing twice: the checkpoint only saves going over it again.
+  async function updateInRanges(target, filter, update, options, label) {
     options = options || {};
     const collection = collectionOf(target);
     const size = positiveInteger(options.batchSize, 'batchSize', 1000);
     const pace = throttle(options);
-    const totals = { matched: 0, modified: 0 };
-    for await (const range of idRanges(collection, filter, size)) {
-      const result = await collection.updateMany(range, update);
-      totals.matched += result.matchedCount;
-      totals.modified += result.modifiedCount;
-      await pace(totals.matched);
+    const stored = native.checkpointed ? native.checkpointState(loopCount) : undefined;
+    const loop = loopOf(`${label} ${collection.collectionName}`, stored);
+    if (stored && stored.done) {
+      loop.report(true);
+      return { matched: loop.totals.matched, modified: loop.totals.modified };
     }
-    return totals;
+    if (loop.total === null) loop.total = await estimate(collection, filter);
+    for await (const range of idRanges(collection, filter, size, stored ? stored.lastId : undefined)) {
+      if (native.leaseLost()) throw new Error('the migration lock was lost; the loop stopped before its next range');
+      const result = await collection.updateMany(range.filter, update);
+      loop.totals.matched += result.matchedCount;
+      loop.totals.modified += result.modifiedCount;
+      loop.totals.processed += result.matchedCount;
+      loop.totals.batches += 1;
+      if (range.end !== undefined) await loop.save({ lastId: range.end });
+      loop.report(false);
+      await pace(loop.processedNow());
+    }
+    await loop.save({ done: true });
+    loop.report(true);
+    return { matched: loop.totals.matched, modified: loop.totals.modified };
   }
 
   function fieldName(value, what) {
@@ -212,18 +426,18 @@
     async addField(target, field, defaultValue = null, options) {
       fieldName(field, 'field');
       const filter = { ...((options && options.filter) || {}), [field]: { $exists: false } };
-      return updateInRanges(target, filter, { $set: { [field]: defaultValue } }, options);
+      return updateInRanges(target, filter, { $set: { [field]: defaultValue } }, options, 'addField');
     },
     async removeField(target, field, options) {
       fieldName(field, 'field');
       const filter = { ...((options && options.filter) || {}), [field]: { $exists: true } };
-      return updateInRanges(target, filter, { $unset: { [field]: '' } }, options);
+      return updateInRanges(target, filter, { $unset: { [field]: '' } }, options, 'removeField');
     },
     async renameField(target, from, to, options) {
       fieldName(from, 'from');
       fieldName(to, 'to');
       const filter = { ...((options && options.filter) || {}), [from]: { $exists: true } };
-      return updateInRanges(target, filter, { $rename: { [from]: to } }, options);
+      return updateInRanges(target, filter, { $rename: { [from]: to } }, options, 'renameField');
     },
     // Runs client-side in batches: servers without update pipelines (FerretDB) cannot copy a
     // field in an update.
@@ -326,7 +540,9 @@
       }
       return collection.createIndex(spec, { ...(options || {}), unique: true });
     },
-    // Copies every document of `source` (through `fn`, which may return null to skip) into `target`.
+    // Copies every document of `source` (through `fn`, which may return null to skip) into
+    // `target`. A copy with an `_id` is written as a replace-or-insert by `_id`, so a batch cut
+    // short and done again writes each document once.
     async migrateCollection(source, target, fn, options) {
       const into = collectionOf(target);
       let inserted = 0;
@@ -334,30 +550,35 @@
         const out = [];
         for (const doc of docs) {
           const mapped = fn ? await fn(copy(doc)) : doc;
-          if (mapped !== null && mapped !== undefined) out.push(mapped);
+          if (mapped === null || mapped === undefined) continue;
+          out.push(mapped._id === undefined
+            ? { insertOne: { document: mapped } }
+            : { replaceOne: { filter: { _id: mapped._id }, replacement: mapped, upsert: true } });
         }
-        if (out.length) inserted += (await into.insertMany(out, { ordered: true })).insertedCount;
+        if (out.length) {
+          const result = await into.bulkWrite(out, { ordered: true });
+          inserted += result.insertedCount + result.upsertedCount + result.modifiedCount;
+        }
         return [];
       });
       return { processed: totals.processed, inserted };
     },
-    // Moves documents whose `field` is before `cutoffDate` into `archive`.
+    // Moves documents whose `field` is before `cutoffDate` into `archive` (copied by `_id`, then
+    // deleted: a batch cut short and done again archives each document once).
     async archiveOldDocuments(target, archive, cutoffDate, field = 'createdAt', options) {
       fieldName(field, 'field');
       if (!(cutoffDate instanceof Date) || Number.isNaN(cutoffDate.getTime())) throw new TypeError('cutoffDate must be a valid Date');
       const from = collectionOf(target);
       const into = collectionOf(archive);
-      let archived = 0;
-      await eachBatch(from, { ...(options || {}), filter: { [field]: { $lt: cutoffDate } } }, async (docs) => {
-        await into.insertMany(docs, { ordered: true });
-        archived += (await from.deleteMany({ _id: { $in: docs.map((d) => d._id) } })).deletedCount;
-        return [];
+      const totals = await eachBatch(from, { ...(options || {}), filter: { [field]: { $lt: cutoffDate } } }, async (docs) => {
+        await into.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })), { ordered: true });
+        return docs.map((doc) => ({ deleteOne: { filter: { _id: doc._id } } }));
       });
-      return { archived };
+      return { archived: totals.deleted };
     },
     async updateReferences(target, field, oldId, newId, options) {
       fieldName(field, 'field');
-      return updateInRanges(target, { [field]: oldId }, { $set: { [field]: newId } }, options);
+      return updateInRanges(target, { [field]: oldId }, { $set: { [field]: newId } }, options, 'updateReferences');
     },
     async collectionExists(name) {
       const db = currentDb();

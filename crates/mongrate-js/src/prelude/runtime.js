@@ -200,6 +200,7 @@
     const client = new M.driver.MongoClient(native.databaseName);
     const db = client.db();
     M.currentDb = db;
+    M.currentClient = client;
     globalThis.mongoose = {
       connection: { db, client, getClient: () => client, readyState: 1, name: native.databaseName },
       startSession: async (options) => client.startSession(options),

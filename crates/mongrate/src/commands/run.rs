@@ -16,8 +16,9 @@ fn version(text: &str) -> Result<Version> {
 
 pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
     let to = args.to.as_deref().map(version).transpose()?;
+    let restart = args.restart.as_deref().map(version).transpose()?;
     let request =
-        PlanRequest::Up { to, allow_out_of_order: args.forward.allow_out_of_order, retry: args.forward.retry };
+        PlanRequest::Up { to, allow_out_of_order: args.forward.allow_out_of_order, retry: args.forward.retry, restart };
     execute(context, request, &args.run).await
 }
 

@@ -108,7 +108,7 @@ pub async fn up(
         .map(Version::parse)
         .transpose()
         .map_err(|why| ApiError::bad_request(format!("to: {why}")))?;
-    let request = PlanRequest::Up { to, allow_out_of_order: false, retry: false };
+    let request = PlanRequest::Up { to, allow_out_of_order: false, retry: false, restart: None };
     let options = RunOptions {
         dry_run: params.dry_run,
         continue_on_error: params.continue_on_error,
