@@ -155,6 +155,20 @@ pub struct ServeSettings {
     pub token: Option<Secret>,
 }
 
+/// How the progress of batch loops (long data migrations) is shown on standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProgressStyle {
+    /// Not at all.
+    Quiet,
+    /// A line when each loop ends (standard error is not a terminal).
+    #[default]
+    Lines,
+    /// A progress bar per loop (standard error is a terminal).
+    Bars,
+    /// One JSON event per batch (`--log-format json`).
+    Json,
+}
+
 /// Values given on the command line (or by a library caller); they win over everything.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -166,6 +180,7 @@ pub struct Overrides {
     pub connect_timeout: Option<Duration>,
     /// `--max-per-second`: caps every batch loop of a run.
     pub max_per_second: Option<u32>,
+    pub progress: ProgressStyle,
 }
 
 /// Everything resolved.
@@ -190,6 +205,8 @@ pub struct Settings {
     pub backup: BackupPolicy,
     /// Documents a second every batch loop of a run may process at most (`--max-per-second`).
     pub max_per_second: Option<u32>,
+    /// How batch loops show their progress.
+    pub progress: ProgressStyle,
 }
 
 impl Settings {
@@ -334,6 +351,7 @@ impl Settings {
             serve,
             backup,
             max_per_second: overrides.max_per_second,
+            progress: overrides.progress,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));

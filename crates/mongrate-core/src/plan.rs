@@ -64,11 +64,7 @@ pub enum PlanRequest {
         retry: bool,
     },
     /// Go up or down so that exactly the versions up to this one are applied.
-    Migrate {
-        to: Version,
-        allow_out_of_order: bool,
-        retry: bool,
-    },
+    Migrate { to: Version, allow_out_of_order: bool, retry: bool },
 }
 
 impl PlanRequest {

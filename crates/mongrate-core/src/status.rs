@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::checkpoint::Progress;
 use crate::lease::LeaseInfo;
 use crate::migration::Migration;
 use crate::record::{MigrationRecord, MigrationStatus};
@@ -65,6 +66,10 @@ pub struct StatusEntry {
     /// For a migration that blocks the next run: the commands that resolve it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
+    /// For an unfinished migration whose batch loops checkpointed: how far they got (the next
+    /// `up` resumes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
 }
 
 /// Counts, in the shape of the seed's status response.
@@ -131,7 +136,11 @@ impl StatusReport {
                 error: record
                     .filter(|r| matches!(r.status, MigrationStatus::Failed | MigrationStatus::DownFailed))
                     .and_then(|r| r.error.clone()),
-                choices: record.filter(|r| r.is_blocking()).map(|r| choices(r, records)).unwrap_or_default(),
+                choices: record
+                    .filter(|r| r.is_blocking() || r.is_resumable())
+                    .map(|r| choices(r, records))
+                    .unwrap_or_default(),
+                progress: record.filter(|r| r.is_resumable()).and_then(|r| r.progress()),
             });
         }
         StatusReport { entries, drift, lock }
@@ -170,7 +179,7 @@ impl StatusReport {
                     State::Failed | State::Running | State::DownFailed | State::Reverting => serde_json::json!({
                         "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(),
                         "direction": if matches!(e.state, State::DownFailed | State::Reverting) { "down" } else { "up" },
-                        "error": e.error, "choices": e.choices,
+                        "error": e.error, "choices": e.choices, "progress": e.progress,
                     }),
                     _ => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,

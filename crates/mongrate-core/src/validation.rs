@@ -138,6 +138,20 @@ pub fn choices(record: &MigrationRecord, records: &[MigrationRecord]) -> Vec<Cho
             mark("applied", "its changes are all in the database (nothing was reverted, or you restored it)"),
             mark("pending", "you finished reverting it by hand"),
         ]
+    } else if record.is_resumable() {
+        let before = newest_below(records, version, |r| r.status == MigrationStatus::Completed);
+        vec![
+            Choice {
+                command: "mongrate up".to_owned(),
+                meaning: "resume it: its batch loops go on where they stopped",
+            },
+            Choice {
+                command: format!("mongrate up --restart {version}"),
+                meaning: "run it from the beginning (what it changed stays)",
+            },
+            Choice { command: format!("mongrate down --to {before}"), meaning: "revert it with its down section" },
+            mark("pending", "nothing of it is in the database"),
+        ]
     } else {
         let before = newest_below(records, version, |r| r.status == MigrationStatus::Completed);
         vec![

@@ -76,15 +76,13 @@ pub fn install<'js>(native: &Object<'js>, state: &Rc<HostState>) -> rquickjs::Re
         })),
     )?;
     let s = state.clone();
-    native.set(
-        "leaseLost",
-        Func::from(move || s.checkpoints.as_ref().is_some_and(|c| c.ensure_lease().is_err())),
-    )?;
+    native.set("leaseLost", Func::from(move || s.checkpoints.as_ref().is_some_and(|c| c.ensure_lease().is_err())))?;
     let s = state.clone();
     native.set(
         "progress",
         Func::from(move |progress: Object<'js>| -> rquickjs::Result<()> {
-            let count = |key: &str| -> rquickjs::Result<u64> { Ok(progress.get::<_, Option<f64>>(key)?.unwrap_or(0.0) as u64) };
+            let count =
+                |key: &str| -> rquickjs::Result<u64> { Ok(progress.get::<_, Option<f64>>(key)?.unwrap_or(0.0) as u64) };
             let report = LoopProgress {
                 index: count("index")? as usize,
                 label: progress.get::<_, Option<String>>("label")?.unwrap_or_default(),
@@ -94,7 +92,8 @@ pub fn install<'js>(native: &Object<'js>, state: &Rc<HostState>) -> rquickjs::Re
                 elapsed_ms: count("elapsedMs")?,
                 done: progress.get::<_, Option<bool>>("done")?.unwrap_or(false),
             };
-            let file = s.migration_path.borrow().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file =
+                s.migration_path.borrow().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             s.console.progress(&file, &report);
             Ok(())
         }),

@@ -252,9 +252,8 @@ fn with_checkpoints(records: &mut [MigrationRecord], lock_documents: &[Document]
             continue;
         }
         let document = lock_documents.iter().find(|d| checkpoint_version(d) == Some(record.version));
-        record.checkpoint = document
-            .and_then(shown_loops)
-            .map(|loops| Bson::Document(loops).into_relaxed_extjson().to_string());
+        record.checkpoint =
+            document.and_then(shown_loops).map(|loops| Bson::Document(loops).into_relaxed_extjson().to_string());
     }
 }
 

@@ -72,7 +72,10 @@ impl MongoChangelog {
         let loops = if resume {
             let claimed = self
                 .lock()
-                .find_one_and_update(doc! { "_id": &id }, doc! { "$set": { "owner": &owner, "updatedAt": DateTime::now() } })
+                .find_one_and_update(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "owner": &owner, "updatedAt": DateTime::now() } },
+                )
                 .await
                 .map_err(|e| server("taking over the migration's checkpoint", &e))?;
             claimed.and_then(|d| d.get_document("loops").ok().cloned()).unwrap_or_default()
@@ -80,7 +83,13 @@ impl MongoChangelog {
             self.forget_checkpoint(version).await?;
             Document::new()
         };
-        Ok(Some(CheckpointSeed { lock_collection: self.names.lock.clone(), version, owner, loops, watch: execution.lease_watch.clone() }))
+        Ok(Some(CheckpointSeed {
+            lock_collection: self.names.lock.clone(),
+            version,
+            owner,
+            loops,
+            watch: execution.lease_watch.clone(),
+        }))
     }
 
     /// Whether a version's loops checkpointed progress (a failed run then waits to be resumed).
@@ -171,15 +180,30 @@ fn lease_lost() -> Error {
     )
 }
 
-/// A loop state as `status` shows it: without the pending batch's `_id`s and fingerprints.
+/// A loop state as `status` shows it: the pending batch counted as processed (it was being
+/// written), without its `_id`s and fingerprints.
 pub fn shown_loops(checkpoint: &Document) -> Option<Document> {
     let loops = checkpoint.get_document("loops").ok()?;
     let mut shown = Document::new();
     for (index, state) in loops {
         let Bson::Document(state) = state else { continue };
         let mut state = state.clone();
-        state.remove("pending");
+        if let Some(Bson::Document(pending)) = state.remove("pending") {
+            let writing = pending.get_array("ids").map_or(0, |ids| ids.len() as i64);
+            let processed = state.get("processed").and_then(count).unwrap_or(0);
+            state.insert("processed", processed.saturating_add(writing));
+        }
         shown.insert(index.clone(), state);
     }
     (!shown.is_empty()).then(|| doc! { "loops": shown })
+}
+
+/// A count as JavaScript stored it (a double, or an integer).
+fn count(value: &Bson) -> Option<i64> {
+    match value {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(n) => Some(*n as i64),
+        _ => None,
+    }
 }

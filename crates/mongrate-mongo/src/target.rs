@@ -321,7 +321,8 @@ impl Target for MongoTarget {
         // A resumed run keeps the backups its first attempt took (a new one would copy the
         // half-changed collection, and retention could drop the good one).
         let resumed = execution.step.previous.as_ref().is_some_and(|r| r.is_resumable());
-        let taken = if resumed { Vec::new() } else { self.take_backups(execution, &work).await.map_err(not_started)? };
+        let taken =
+            if resumed { Vec::new() } else { self.take_backups(execution, &work).await.map_err(not_started)? };
         if in_transaction {
             return self.in_transaction(execution, work).await;
         }

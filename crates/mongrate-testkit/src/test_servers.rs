@@ -15,7 +15,7 @@ pub fn server_url(variable: &str, script: &str, name: &str) -> String {
     if let Ok(url) = std::env::var(variable) {
         return url;
     }
-    let dir = std::env::temp_dir().join(format!("mongrate-test-{script}-{}", std::process::id()));
+    let dir = own_server_dir(script);
     let output = Command::new("bash")
         .arg(repo_root().join("tools").join(script))
         .arg("start")
@@ -30,4 +30,18 @@ pub fn server_url(variable: &str, script: &str, name: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Where the server this test process started with `tools/<script>` keeps its state.
+fn own_server_dir(script: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("mongrate-test-{script}-{}", std::process::id()))
+}
+
+/// The data folder of the server this process started with `tools/<script>`; `None` when
+/// `variable` names another server (its files are not ours to touch).
+pub fn own_server_data(variable: &str, script: &str) -> Option<PathBuf> {
+    if std::env::var_os(variable).is_some() {
+        return None;
+    }
+    Some(own_server_dir(script).join("data"))
 }

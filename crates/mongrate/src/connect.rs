@@ -10,6 +10,8 @@ use mongrate_js::JsEngine;
 use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
 
+use crate::batch_progress::ProgressConsole;
+
 /// Connects to the database the settings name.
 pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
     let url = settings.url()?;
@@ -51,7 +53,10 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
         database: settings.database.clone(),
         names: settings.names.clone(),
         connect_timeout: settings.connect_timeout,
-        scripts: Some(Arc::new(JsEngine::default().with_max_per_second(settings.max_per_second))),
+        scripts: Some(Arc::new(
+            JsEngine::new(Arc::new(ProgressConsole::new(settings.progress)))
+                .with_max_per_second(settings.max_per_second),
+        )),
         backup: settings.backup.clone(),
     })
     .await

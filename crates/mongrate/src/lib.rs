@@ -16,6 +16,7 @@
 //! ```
 
 pub mod auto_run;
+pub mod batch_progress;
 pub mod connect;
 mod directory_fingerprint;
 pub mod http;

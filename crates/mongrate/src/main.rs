@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mongrate_core::Result;
-use mongrate_core::config::Overrides;
+use mongrate_core::config::{Overrides, ProgressStyle};
 
 use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat};
 use crate::commands::Context;
@@ -53,6 +53,15 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         lock_timeout: seconds(global.lock_timeout),
         connect_timeout: seconds(global.connect_timeout),
         max_per_second: global.max_per_second,
+        progress: if global.quiet {
+            ProgressStyle::Quiet
+        } else if output.log_json {
+            ProgressStyle::Json
+        } else if output.terminal {
+            ProgressStyle::Bars
+        } else {
+            ProgressStyle::Lines
+        },
     };
     let settings = mongrate::settings::load_settings(global.config.as_deref(), overrides)?;
     let context = Context { settings, output };

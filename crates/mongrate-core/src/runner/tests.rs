@@ -353,8 +353,14 @@ async fn waiting_ends_when_the_holder_applied_the_work_meanwhile() {
         let plan = crate::plan::plan(&files, &target.records().await.unwrap(), &UP).unwrap();
         let who = crate::host::AppliedBy::default();
         for step in &plan.steps {
-            let execution =
-                StepExecution { step, batch: plan.batch, applied_by: &who, lease_owner: None, lease_ttl: TTL, lease_watch: Default::default() };
+            let execution = StepExecution {
+                step,
+                batch: plan.batch,
+                applied_by: &who,
+                lease_owner: None,
+                lease_ttl: TTL,
+                lease_watch: Default::default(),
+            };
             target.execute(&execution).await.unwrap();
         }
     });

@@ -827,33 +827,49 @@
     async close() {}
   }
 
-  // One page of a batch loop: up to `limit` documents of `filter` in `_id` order, and with
-  // `fingerprints` each one's fingerprint (what a stopped batch had written shows as a change).
-  async function readPage(collection, filter, limit, projection, fingerprints) {
+  // A batch loop's reader: the documents of `filter` in `_id` order through one cursor (the
+  // server sorts once, and the next batch is read while the loop works on this one), `size` at a
+  // time, each with its fingerprint when asked (what a stopped batch had written shows as a
+  // change). `size` null: everything in one page.
+  function pageReader(collection, filter, size, projection, fingerprints) {
     const trace = new Error();
-    const body = { find: collection.collectionName, filter, sort: { _id: 1 } };
-    if (limit) Object.assign(body, { limit, batchSize: limit });
-    if (projection) body.projection = projection;
-    const opened = await native.openCursor(collection.dbName, body, native.ambientSession);
-    if (opened && opened.__error === true) throw failure(opened, trace);
-    let documents = [];
-    let prints = [];
-    for (;;) {
-      const batch = await native.nextBatch(opened, limit || 1000, !!fingerprints);
-      if (batch && batch.__error === true) throw failure(batch, trace);
-      documents = documents.length ? documents.concat(batch.documents) : batch.documents;
-      if (fingerprints) prints = prints.length ? prints.concat(batch.fingerprints) : batch.fingerprints;
-      if (batch.done) break;
-      if (limit && documents.length >= limit) {
-        native.closeCursor(opened);
-        break;
-      }
-    }
-    return { documents, fingerprints: prints };
+    let id = null;
+    let done = false;
+    const take = size || 1000;
+    return {
+      async next() {
+        if (done) return { documents: [], fingerprints: [], last: true };
+        if (id === null) {
+          const body = { find: collection.collectionName, filter, sort: { _id: 1 }, batchSize: take };
+          if (projection) body.projection = projection;
+          const opened = await native.openCursor(collection.dbName, body, native.ambientSession);
+          if (opened && opened.__error === true) throw failure(opened, trace);
+          id = opened;
+        }
+        let documents = [];
+        let prints = [];
+        for (;;) {
+          const batch = await native.nextBatch(id, take - (size ? documents.length : 0), !!fingerprints);
+          if (batch && batch.__error === true) throw failure(batch, trace);
+          documents = documents.length ? documents.concat(batch.documents) : batch.documents;
+          if (fingerprints) prints = prints.length ? prints.concat(batch.fingerprints) : batch.fingerprints;
+          if (batch.done) {
+            done = true;
+            break;
+          }
+          if (size && documents.length >= size) break;
+        }
+        return { documents, fingerprints: prints, last: done };
+      },
+      close() {
+        if (id !== null && !done) native.closeCursor(id);
+        done = true;
+      },
+    };
   }
 
   M.driver = {
-    readPage, MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
+    pageReader, MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
     MongoError, MongoServerError, MongoBulkWriteError, MongoNetworkError, MongoDriverError, MongoAPIError,
     MongoInvalidArgumentError, MongoRuntimeError, MongoCursorInUseError, MongoTransactionError, MongoExpiredSessionError,
   };

@@ -211,7 +211,7 @@
     const range = { _id: { ...(stored.lastId === undefined ? {} : { $gt: stored.lastId }), $lte: pending.lastId } };
     const before = new Map();
     pending.ids.forEach((id, i) => before.set(idKey(id), pending.fingerprints[i]));
-    const page = await M.driver.readPage(collection, { $and: [filter, range] }, null, undefined, true);
+    const page = await M.driver.pageReader(collection, { $and: [filter, range] }, null, undefined, true).next();
     const todo = [];
     const prints = [];
     page.documents.forEach((doc, i) => {
@@ -222,6 +222,8 @@
       }
     });
     const written = pending.ids.length - todo.filter((doc) => before.has(idKey(doc._id))).length;
+    native.log('info', `${loop.label}: resuming a batch the stopped run was writing: ${written} of its ` +
+      `${pending.ids.length} documents were written, ${todo.length} go through the callback now`);
     loop.totals.processed += written;
     loop.totals.modified += written;
     const operations = todo.length ? checkOperations(await callback(todo)) : [];
@@ -277,24 +279,33 @@
       return loop.totals;
     }
     if (loop.total === null) loop.total = await estimate(collection, filter);
+    // From here on a stopped run is resumed, not refused.
+    if (!stored) await loop.save({});
     let lastId = stored ? stored.lastId : undefined;
     if (stored && stored.pending) {
       lastId = await settlePending(loop, collection, filter, stored, (docs) => callback(project(docs)));
       loop.report(false);
     }
-    for (;;) {
-      if (native.leaseLost()) throw new Error('the migration lock was lost; the loop stopped before its next batch');
-      const page = lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] };
-      const read = await M.driver.readPage(collection, page, batchSize, projection, fingerprinted);
-      const docs = read.documents;
-      if (docs.length === 0) break;
-      const end = docs[docs.length - 1]._id;
-      const operations = checkOperations(await callback(project(docs)));
-      await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end);
-      lastId = end;
-      loop.report(false);
-      if (docs.length < batchSize) break;
-      await pace(loop.processedNow());
+    const reader = M.driver.pageReader(collection, lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] },
+      batchSize, projection, fingerprinted);
+    const nothing = { documents: [], fingerprints: [], last: true };
+    try {
+      let read = await reader.next();
+      while (read.documents.length > 0) {
+        if (native.leaseLost()) throw new Error('the migration lock was lost; the loop stopped before its next batch');
+        const docs = read.documents;
+        const end = docs[docs.length - 1]._id;
+        const operations = checkOperations(await callback(project(docs)));
+        await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end);
+        lastId = end;
+        // The next batch is known before this one is reported: the last one reports as done.
+        read = read.last || docs.length < batchSize ? nothing : await reader.next();
+        if (read.documents.length === 0) break;
+        loop.report(false);
+        await pace(loop.processedNow());
+      }
+    } finally {
+      reader.close();
     }
     await loop.save({ ...(lastId === undefined ? {} : { lastId }), done: true });
     loop.report(true);
@@ -328,6 +339,7 @@
       return { matched: loop.totals.matched, modified: loop.totals.modified };
     }
     if (loop.total === null) loop.total = await estimate(collection, filter);
+    if (!stored) await loop.save({});
     for await (const range of idRanges(collection, filter, size, stored ? stored.lastId : undefined)) {
       if (native.leaseLost()) throw new Error('the migration lock was lost; the loop stopped before its next range');
       const result = await collection.updateMany(range.filter, update);
@@ -335,7 +347,8 @@
       loop.totals.modified += result.modifiedCount;
       loop.totals.processed += result.matchedCount;
       loop.totals.batches += 1;
-      if (range.end !== undefined) await loop.save({ lastId: range.end });
+      if (range.end === undefined) break;
+      await loop.save({ lastId: range.end });
       loop.report(false);
       await pace(loop.processedNow());
     }

@@ -20,6 +20,8 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
                 row.push(e.batch.map(|b| b.to_string()).unwrap_or_default());
                 row.push(if e.reversible { "yes" } else { "no" }.to_owned());
                 row.push(e.file.clone().unwrap_or_else(|| "(missing)".into()));
+            } else if let Some(progress) = e.progress {
+                row.push(progress.describe());
             } else {
                 row.push(if e.reversible { String::new() } else { "irreversible".to_owned() });
             }
@@ -84,13 +86,20 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         context.output.line(format!("drift: {drift}"));
     }
     for entry in report.needing_attention() {
-        let what = match entry.state {
-            State::Running => "interrupted while running".to_owned(),
-            State::Reverting => "interrupted while its down ran; still applied".to_owned(),
-            State::DownFailed => {
-                format!("down failed, still applied: {}", entry.error.as_deref().unwrap_or("no error recorded"))
+        let what = match (entry.state, entry.progress) {
+            (State::Running | State::Failed, Some(progress)) => {
+                let how = if entry.state == State::Running { "stopped while running" } else { "failed" };
+                let error = entry.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                format!("{how} at {}; `mongrate up` resumes it{error}", progress.describe())
             }
-            _ => entry.error.clone().unwrap_or_else(|| "failed".into()),
+            _ => match entry.state {
+                State::Running => "interrupted while running".to_owned(),
+                State::Reverting => "interrupted while its down ran; still applied".to_owned(),
+                State::DownFailed => {
+                    format!("down failed, still applied: {}", entry.error.as_deref().unwrap_or("no error recorded"))
+                }
+                _ => entry.error.clone().unwrap_or_else(|| "failed".into()),
+            },
         };
         context.output.line(format!("{} {}: {what}", entry.state.as_str(), entry.version));
         if !entry.choices.is_empty() {

@@ -20,6 +20,7 @@ mod lifecycle;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
+mod resume;
 mod service;
 mod service_support;
 mod support;

@@ -1,0 +1,224 @@
+//! Resumable batch loops on the FerretDB test server (no transactions: a batch is named pending
+//! with its documents' fingerprints before it is written): a run killed at random moments, one
+//! that failed, one interrupted, one whose lease was taken away, each resumed by the next `up`
+//! with every document processed exactly once; `up --restart`; progress in `status`.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bson::doc;
+use serde_json::json;
+
+use crate::mongo_dump::{count, insert};
+use crate::support::{Backend, Project};
+
+/// `n` documents with ObjectId `_id`s (FerretDB finds those by index) and a counter at 0.
+fn seed_items(project: &Project, n: usize) {
+    let docs: Vec<serde_json::Value> =
+        (1..=n).map(|i| json!({"_id": {"$oid": format!("{i:024x}")}, "n": i, "counter": 0})).collect();
+    for chunk in docs.chunks(5000) {
+        insert(&project.mongo(), "items", json!(chunk));
+    }
+    project.index_id_lookups("items");
+}
+
+/// A migration whose loop adds 1 to every document's counter, `batch` at a time, one update per
+/// document.
+fn counting_migration(batch: usize, extra: &str) -> String {
+    format!(
+        "const {{ eachBatch }} = require('mongrate');\n\
+         module.exports = {{\n\
+           async up(db) {{\n\
+             await eachBatch(db.collection('items'), {{ batchSize: {batch} }}, async (docs) => {{\n\
+               {extra}\n\
+               return docs.map((d) => ({{ updateOne: {{ filter: {{ _id: d._id }}, update: {{ $inc: {{ counter: 1 }} }} }} }}));\n\
+             }});\n\
+           }},\n\
+           async down(db) {{ await db.collection('items').updateMany({{}}, {{ $set: {{ counter: 0 }} }}); }},\n\
+         }};\n"
+    )
+}
+
+/// Every document's counter is exactly 1.
+#[track_caller]
+fn each_exactly_once(project: &Project, n: u64) {
+    let db = project.mongo();
+    let wrong = count(&db, "items", doc! { "counter": { "$ne": 1 } });
+    let twice = count(&db, "items", doc! { "counter": { "$gt": 1 } });
+    assert_eq!((wrong, twice), (0, 0), "documents not processed exactly once (of which processed twice: {twice})");
+    assert_eq!(count(&db, "items", doc! { "counter": 1 }), n);
+}
+
+/// A small random number from the clock (the seed is printed, so a failure can be followed).
+fn random_below(state: &mut u64, limit: u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state % limit
+}
+
+#[test]
+fn a_loop_killed_at_random_moments_resumes_and_processes_each_document_exactly_once() {
+    const DOCUMENTS: usize = 50_000;
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, DOCUMENTS);
+    project.write("001_count.js", &counting_migration(1000, ""));
+    let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64) | 1;
+    println!("random seed {seed}");
+    // A dead runner's lease expires after 2 s; the next run waits for it.
+    let up = ["--lock-ttl", "2", "--lock-timeout", "30", "up"];
+    let mut kills = 0;
+    let mut settled = 0;
+    let mut last = None;
+    let lock = project.mongo().collection::<bson::Document>("mongrate_lock");
+    for _ in 0..40 {
+        let runner = project.spawn(&up);
+        // A moment of the loop: once it started (before, a kill leaves a run that had not got
+        // to its loop, which `up` refuses as any interrupted migration).
+        wait_for_progress(&lock, 0);
+        let wait = Duration::from_millis(random_below(&mut seed, 2500));
+        let started = Instant::now();
+        let mut runner = Some(runner);
+        while started.elapsed() < wait {
+            std::thread::sleep(Duration::from_millis(20));
+            if runner.as_mut().is_some_and(|r| r.has_exited()) {
+                break;
+            }
+        }
+        let runner = runner.take().expect("the runner");
+        let mut runner = runner;
+        if runner.has_exited() || kills >= 5 {
+            last = Some(runner.finish_within(Duration::from_secs(300)));
+            if last.as_ref().is_some_and(|run| run.code == 0) {
+                break;
+            }
+            continue;
+        }
+        let killed = std::process::Command::new("kill").args(["-KILL", &runner.id().to_string()]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -9");
+        settled += runner.finish().stderr.matches("resuming a batch the stopped run was writing").count();
+        kills += 1;
+    }
+    let last = last.expect("a run ended on its own");
+    settled += last.stderr.matches("resuming a batch the stopped run was writing").count();
+    println!("{kills} kills, {settled} resumed runs settled a batch cut short");
+    assert!(settled >= 1, "no run resumed a batch cut short (seed {seed})");
+    assert_eq!(last.code, 0, "the last run: {}", last.stderr);
+    assert!(kills >= 3, "only {kills} kills landed before the loop finished (seed {seed})");
+    each_exactly_once(&project, DOCUMENTS as u64);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["summary"]["applied"], 1, "{status}");
+    // The checkpoint is gone with the finished run.
+    assert_eq!(count(&project.mongo(), "mongrate_lock", doc! { "_id": "checkpoint:1" }), 0);
+}
+
+#[test]
+fn a_failed_loop_is_resumed_after_the_fix_and_restart_starts_over() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 3000);
+    // Fails on the document with n = 2100: two batches of 1000 are written by then.
+    let failing = counting_migration(1000, "if (docs.some((d) => d.n === 2100)) throw new Error('bad document 2100');");
+    project.write("001_count.js", &failing);
+    let failed = project.run(&["up"]).expect(1);
+    assert!(failed.stderr.contains("bad document 2100"), "{}", failed.stderr);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    let entry = &status["failed"][0];
+    assert_eq!(entry["status"], "failed", "{status}");
+    assert_eq!(entry["progress"]["processed"], 2000, "{status}");
+    let text = project.run(&["status"]).expect(0).stdout;
+    assert!(text.contains("66%, 2,000 of 3,000") || text.contains("66%, 2,000 of 3k"), "{text}");
+    assert!(text.contains("mongrate up") && text.contains("--restart 1"), "the choices say how to resume: {text}");
+    // The fixed file resumes after document 2000: nobody is counted twice.
+    project.write("001_count.js", &counting_migration(1000, ""));
+    project.run(&["up"]).expect(0);
+    each_exactly_once(&project, 3000);
+
+    // Started over on purpose: the loop runs from the first document again.
+    project.run(&["down"]).expect(0);
+    project.write("001_count.js", &failing);
+    project.run(&["up"]).expect(1);
+    project.write("001_count.js", &counting_migration(1000, ""));
+    project.run(&["up", "--restart", "1"]).expect(0);
+    let db = project.mongo();
+    assert_eq!(count(&db, "items", doc! { "counter": 2, "n": { "$lte": 2000 } }), 2000, "restarted from zero");
+    assert_eq!(count(&db, "items", doc! { "counter": 1, "n": { "$gt": 2000 } }), 1000);
+    let refused = project.run(&["up", "--restart", "1"]).expect(2);
+    assert!(refused.stderr.contains("no unfinished run"), "{}", refused.stderr);
+}
+
+#[test]
+fn ctrl_c_stops_the_loop_and_the_next_up_resumes_it() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 4000);
+    project.write("001_count.js", &counting_migration(200, "await new Promise((r) => setTimeout(r, 100));"));
+    let runner = project.spawn(&["up"]);
+    let lock = project.mongo().collection::<bson::Document>("mongrate_lock");
+    wait_for_progress(&lock, 600);
+    let status = std::process::Command::new("kill").args(["-INT", &runner.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let stopped = runner.finish_within(Duration::from_secs(30));
+    assert_eq!(stopped.code, 1, "{}", stopped.stderr);
+    assert!(stopped.stderr.contains("interrupted"), "{}", stopped.stderr);
+    project.run(&["up"]).expect(0);
+    each_exactly_once(&project, 4000);
+}
+
+#[test]
+fn a_loop_whose_lease_is_taken_away_stops_and_the_next_up_resumes_it() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 4000);
+    project.write("001_count.js", &counting_migration(200, "await new Promise((r) => setTimeout(r, 100));"));
+    let runner = project.spawn(&["--lock-ttl", "3", "up"]);
+    let lock = project.mongo().collection::<bson::Document>("mongrate_lock");
+    wait_for_progress(&lock, 600);
+    project.run(&["lock", "release", "--confirm"]).expect(0);
+    let stopped = runner.finish_within(Duration::from_secs(30));
+    assert_ne!(stopped.code, 0, "{}", stopped.stderr);
+    assert!(stopped.stderr.contains("lock was lost"), "{}", stopped.stderr);
+    project.run(&["up"]).expect(0);
+    each_exactly_once(&project, 4000);
+}
+
+/// Waits until the running loop's checkpoint exists and counts at least `processed` documents.
+fn wait_for_progress(lock: &mongodb::Collection<bson::Document>, processed: i64) {
+    let started = Instant::now();
+    loop {
+        let found = crate::support::block_on({
+            let lock = lock.clone();
+            async move { lock.find_one(doc! { "_id": "checkpoint:1" }).await.expect("reading the lock collection") }
+        });
+        let state = found.as_ref().and_then(|d| d.get_document("loops").ok()).and_then(|l| l.get_document("0").ok());
+        let done = state.and_then(|state| match state.get("processed") {
+            Some(bson::Bson::Int32(n)) => Some(i64::from(*n)),
+            Some(bson::Bson::Int64(n)) => Some(*n),
+            Some(bson::Bson::Double(n)) => Some(*n as i64),
+            _ => None,
+        });
+        if done.is_some_and(|done| done >= processed) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the loop made no progress: {found:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn each_batch_reports_one_json_progress_event_per_batch() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 300);
+    project.write("001_count.js", &counting_migration(100, ""));
+    let run = project.run(&["--log-format", "json", "up"]).expect(0);
+    let events: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["event"] == "progress")
+        .collect();
+    let seen: Vec<(u64, bool)> =
+        events.iter().map(|e| (e["processed"].as_u64().unwrap_or(0), e["done"].as_bool().unwrap_or(false))).collect();
+    assert_eq!(seen, [(100, false), (200, false), (300, true)], "{}", run.stderr);
+    let last = events.last().expect("an event");
+    assert_eq!((last["total"].as_u64(), last["label"].as_str()), (Some(300), Some("eachBatch items")), "{last}");
+    assert_eq!(last["migration"], "001_count.js");
+    assert!(last["message"].as_str().is_some_and(|m| m.contains("100%, 300 of 300")), "{last}");
+    each_exactly_once(&project, 300);
+}
