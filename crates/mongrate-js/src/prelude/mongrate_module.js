@@ -302,7 +302,8 @@
         read = read.last || docs.length < batchSize ? nothing : await reader.next();
         if (read.documents.length === 0) break;
         loop.report(false);
-        await pace(loop.processedNow());
+        // The next batch starts no sooner than its documents are allowed to.
+        await pace(loop.processedNow() + read.documents.length);
       }
     } finally {
       reader.close();

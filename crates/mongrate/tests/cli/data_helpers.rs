@@ -263,10 +263,11 @@ fn paced_loop(options: &str, at_least_ms: u32) -> String {
 fn max_per_second_and_pause_hold_and_the_run_wide_cap_wins() {
     let project = Project::new(Backend::Mongo);
     seed_items(&project, 300);
-    // 200 a second: after each batch of 100 the loop waits until 0.5 s per batch have passed.
+    // 200 a second: each batch of 100 starts no sooner than 0.5 s per batch before it allow,
+    // so the three batches end after 1.5 s at the earliest.
     project.write("001_rate.js", &paced_loop("{ batchSize: 100, maxPerSecond: 200 }", 1400));
-    // 300 ms after each of the three batches.
-    project.write("002_pause.js", &paced_loop("{ batchSize: 100, pauseMs: 300 }", 850));
+    // 300 ms between each of the three batches.
+    project.write("002_pause.js", &paced_loop("{ batchSize: 100, pauseMs: 300 }", 580));
     project.run(&["up"]).expect(0);
     // No limit in the file: `--max-per-second 200` caps it all the same.
     project.write("003_uncapped.js", &paced_loop("{ batchSize: 100 }", 1400));
