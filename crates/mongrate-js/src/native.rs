@@ -199,17 +199,6 @@ async fn open_cursor<'js>(
     }
 }
 
-/// A document's fingerprint as the server holds it: whether it changed since it was read.
-fn fingerprint(document: &Document) -> String {
-    use sha2::Digest as _;
-    let mut bytes = Vec::new();
-    // A document that was read serializes back; if it did not, it has no stable fingerprint.
-    if document.to_writer(&mut bytes).is_err() {
-        return String::new();
-    }
-    sha2::Sha256::digest(&bytes)[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Up to `max` documents; `done` once the cursor is exhausted (it is then forgotten). With
 /// `fingerprints`, also each document's fingerprint, in order (a batch loop's crash evidence).
 async fn next_batch<'js>(
@@ -274,7 +263,7 @@ async fn next_batch<'js>(
     batch.set("documents", array)?;
     batch.set("done", done)?;
     if fingerprints {
-        batch.set("fingerprints", documents.iter().map(fingerprint).collect::<Vec<_>>())?;
+        batch.set("fingerprints", documents.iter().map(mongrate_mongo::checkpoint::fingerprint).collect::<Vec<_>>())?;
     }
     Ok(batch.into_value())
 }

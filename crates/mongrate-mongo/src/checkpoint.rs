@@ -207,3 +207,15 @@ fn count(value: &Bson) -> Option<i64> {
         _ => None,
     }
 }
+
+/// A document's fingerprint as the server holds it: a batch cut short shows which of its
+/// documents it had written (their fingerprints changed). Empty for a document that does not
+/// serialize (it then never matches, and counts as written).
+pub fn fingerprint(document: &Document) -> String {
+    use sha2::Digest as _;
+    let mut bytes = Vec::new();
+    if document.to_writer(&mut bytes).is_err() {
+        return String::new();
+    }
+    sha2::Sha256::digest(&bytes)[..8].iter().map(|b| format!("{b:02x}")).collect()
+}

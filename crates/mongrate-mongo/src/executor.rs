@@ -4,8 +4,10 @@ use bson::{Bson, Document, doc};
 use mongodb::{ClientSession, Database};
 use mongrate_core::{Error, Result};
 
+use crate::batched::{PageWrite, PagedLoop, Throttle};
 use crate::bson_value::{to_bson, to_document, to_filter};
 use crate::capabilities::Capabilities;
+use crate::checkpoint::Checkpoints;
 use crate::errors::server;
 use crate::operation::{Keep, Operation, index_name};
 use crate::reply_count::reply_count;
@@ -14,7 +16,7 @@ use crate::reply_count::reply_count;
 const BATCH: usize = 1000;
 
 /// Update statements per `update` command.
-const UPDATES_PER_COMMAND: usize = 50;
+pub(crate) const UPDATES_PER_COMMAND: usize = 50;
 
 /// Runs operations against one database; with a session, the data operations run in it (the
 /// caller's transaction).
@@ -36,7 +38,7 @@ fn with_existence(filter: Document, field: &str, exists: bool) -> Document {
 }
 
 /// The value at a dotted path.
-fn value_at<'d>(document: &'d Document, path: &str) -> Option<&'d Bson> {
+pub(crate) fn value_at<'d>(document: &'d Document, path: &str) -> Option<&'d Bson> {
     let mut current = document;
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
@@ -51,7 +53,7 @@ fn value_at<'d>(document: &'d Document, path: &str) -> Option<&'d Bson> {
 
 impl Executor<'_> {
     /// Runs a command, in the session when there is one.
-    async fn command(&self, db: &Database, command: Document) -> mongodb::error::Result<Document> {
+    pub(crate) async fn command(&self, db: &Database, command: Document) -> mongodb::error::Result<Document> {
         match &self.session {
             Some(session) => {
                 let mut session = session.lock().await;
@@ -62,7 +64,7 @@ impl Executor<'_> {
     }
 
     /// Calls `visit` with every document a `find` command returns, in the session when there is one.
-    async fn scan(&self, find: Document, mut visit: impl FnMut(Document)) -> mongodb::error::Result<()> {
+    pub(crate) async fn scan(&self, find: Document, mut visit: impl FnMut(Document)) -> mongodb::error::Result<()> {
         match &self.session {
             Some(session) => {
                 let mut session = session.lock().await;
@@ -83,7 +85,7 @@ impl Executor<'_> {
     }
 
     /// A write command whose write errors are failures; returns its reply.
-    async fn write(&self, command: Document) -> Result<Document> {
+    pub(crate) async fn write(&self, command: Document) -> Result<Document> {
         let reply = self.command(self.db, command).await.map_err(|e| Error::migration(crate::errors::describe(&e)))?;
         check_write_errors(&reply)?;
         Ok(reply)
@@ -174,10 +176,7 @@ impl Executor<'_> {
                 let update = doc! { "$rename": { &op.from: &op.to } };
                 self.update_many(&op.collection, filter, update).await?
             }
-            Operation::CopyField(op) => {
-                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
-                Some(self.copy_field(&op.collection, filter, &op.from, &op.to).await.map_err(fail)?)
-            }
+            Operation::CopyField(_) => self.run_in_batches(operation, None).await?,
             Operation::UpdateMany(op) => {
                 let filter = self.filter_of(operation, op.filter.as_ref())?;
                 let update = to_bson(&op.update).map_err(|w| invalid(operation, format!("`update`: {w}")))?;
@@ -207,15 +206,7 @@ impl Executor<'_> {
                 let command = doc! { "delete": &op.collection, "deletes": [{ "q": filter, "limit": 0 }] };
                 Some(reply_count(&self.write(command).await?, "n"))
             }
-            Operation::Archive(op) => {
-                let filter = self.filter_of(operation, Some(&op.filter))?;
-                let moved = self.archive(&op.collection, &op.to, filter).await?;
-                let source = db.collection::<Document>(&op.collection);
-                if op.drop_if_empty && source.count_documents(doc! {}).await.map_err(fail)? == 0 {
-                    source.drop().await.map_err(fail)?;
-                }
-                Some(moved)
-            }
+            Operation::Archive(_) => self.run_in_batches(operation, None).await?,
             Operation::RemoveDuplicates(op) => {
                 Some(self.remove_duplicates(&op.collection, &op.keys, op.keep).await.map_err(fail)?)
             }
@@ -250,6 +241,140 @@ impl Executor<'_> {
         })
     }
 
+    /// Runs a data operation a page at a time (see [`crate::batched`]), with its batch options,
+    /// checkpointed as loop `index` of `checkpoints` when given; returns the documents it changed.
+    pub async fn run_in_batches(
+        &self,
+        operation: &Operation,
+        checkpoints: Option<(&Checkpoints, usize)>,
+    ) -> Result<Option<u64>> {
+        let fail = |e: mongodb::error::Error| Error::migration(crate::errors::describe(&e));
+        let batching = operation.batching().unwrap_or_default();
+        let throttle = Throttle::new(batching.pause_ms, batching.max_per_second);
+        let (collection, filter, write) = match operation {
+            Operation::AddField(op) => {
+                let value = to_bson(&op.value).map_err(|w| invalid(operation, format!("`value`: {w}")))?;
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, false);
+                (
+                    &op.collection,
+                    filter,
+                    PageWrite::Update { update: doc! { "$set": { &op.field: value } }.into(), idempotent: true },
+                )
+            }
+            Operation::RemoveField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.field, true);
+                (
+                    &op.collection,
+                    filter,
+                    PageWrite::Update { update: doc! { "$unset": { &op.field: "" } }.into(), idempotent: true },
+                )
+            }
+            Operation::RenameField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
+                (
+                    &op.collection,
+                    filter,
+                    PageWrite::Update { update: doc! { "$rename": { &op.from: &op.to } }.into(), idempotent: true },
+                )
+            }
+            Operation::SetSchemaVersion(op) => {
+                let from = to_bson(&op.from).map_err(|w| invalid(operation, format!("`from`: {w}")))?;
+                let to = to_bson(&op.to).map_err(|w| invalid(operation, format!("`to`: {w}")))?;
+                (
+                    &op.collection,
+                    doc! { &op.field: from },
+                    PageWrite::Update { update: doc! { "$set": { &op.field: to } }.into(), idempotent: true },
+                )
+            }
+            Operation::UpdateMany(op) => {
+                let filter = self.filter_of(operation, op.filter.as_ref())?;
+                let update = to_bson(&op.update).map_err(|w| invalid(operation, format!("`update`: {w}")))?;
+                if matches!(update, Bson::Array(_)) && !self.capabilities.update_pipelines {
+                    return Err(self.capabilities.unsupported("updateMany with a pipeline"));
+                }
+                (&op.collection, filter, PageWrite::Update { update, idempotent: false })
+            }
+            Operation::DeleteMany(op) => {
+                (&op.collection, self.filter_of(operation, Some(&op.filter))?, PageWrite::Delete)
+            }
+            Operation::CopyField(op) => {
+                let filter = with_existence(self.filter_of(operation, op.filter.as_ref())?, &op.from, true);
+                (&op.collection, filter, PageWrite::Copy { from: op.from.clone(), to: op.to.clone() })
+            }
+            Operation::Archive(op) => {
+                let filter = self.filter_of(operation, Some(&op.filter))?;
+                let paged = PagedLoop {
+                    collection: &op.collection,
+                    filter,
+                    write: PageWrite::Archive { to: op.to.clone() },
+                    size: batching.size(),
+                    throttle,
+                    checkpoints,
+                };
+                let moved = self.run_paged(&paged).await?;
+                let source = self.db.collection::<Document>(&op.collection);
+                if op.drop_if_empty && source.count_documents(doc! {}).await.map_err(fail)? == 0 {
+                    source.drop().await.map_err(fail)?;
+                }
+                return Ok(Some(moved));
+            }
+            Operation::InsertMany(op) => {
+                return self.insert_in_batches(operation, op, batching, throttle, checkpoints).await;
+            }
+            // The others take no batch options (`Operation::batching`): they run whole.
+            _ => return Err(invalid(operation, "runs whole, not in batches".to_owned())),
+        };
+        let paged = PagedLoop { collection, filter, write, size: batching.size(), throttle, checkpoints };
+        Ok(Some(self.run_paged(&paged).await?))
+    }
+
+    /// `insertMany` a batch of the file's documents at a time; a batch cut short is inserted
+    /// again with the documents already there skipped (duplicate `_id`s).
+    async fn insert_in_batches(
+        &self,
+        operation: &Operation,
+        op: &crate::operation::InsertMany,
+        batching: crate::operation::Batching,
+        throttle: Throttle,
+        checkpoints: Option<(&Checkpoints, usize)>,
+    ) -> Result<Option<u64>> {
+        let documents = op
+            .documents
+            .iter()
+            .map(to_document)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
+        let state = checkpoints.and_then(|(c, index)| c.state(index));
+        let done =
+            |key: &str| state.and_then(|s| s.get(key)).and_then(|v| v.as_i64().or_else(|| v.as_i32().map(i64::from)));
+        let mut inserted = done("processed").unwrap_or(0).max(0) as usize;
+        let size = batching.size();
+        while inserted < documents.len() {
+            if let Some((c, _)) = checkpoints {
+                c.ensure_lease()?;
+            }
+            let chunk = &documents[inserted..(inserted + size).min(documents.len())];
+            let command = doc! { "insert": &op.collection, "documents": chunk.to_vec(), "ordered": false };
+            let reply =
+                self.command(self.db, command).await.map_err(|e| Error::migration(crate::errors::describe(&e)))?;
+            if !only_duplicate_keys(&reply) {
+                check_write_errors(&reply)?;
+            }
+            inserted += chunk.len();
+            if let Some((c, index)) = checkpoints {
+                c.save(index, doc! { "processed": inserted as i64, "modified": inserted as i64 }, None).await?;
+            }
+            if inserted < documents.len() {
+                throttle.before_next((inserted + size) as u64).await;
+            }
+        }
+        if let Some((c, index)) = checkpoints {
+            c.save(index, doc! { "processed": inserted as i64, "modified": inserted as i64, "done": true }, None)
+                .await?;
+        }
+        Ok(Some(inserted as u64))
+    }
+
     /// `updateMany`, returning the documents it changed.
     async fn update_many(&self, collection: &str, filter: Document, update: Document) -> Result<Option<u64>> {
         let command = doc! { "update": collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
@@ -259,12 +384,13 @@ impl Executor<'_> {
     /// The next page of documents in `_id` order after `after`. Each page is read whole before
     /// anything is written: a cursor left open while writing to the same collection deadlocks
     /// some servers (FerretDB's SQLite backend), and pages keep memory flat.
-    async fn next_page(
+    pub(crate) async fn next_page(
         &self,
         collection: &str,
         filter: &Document,
         after: Option<&Bson>,
         projection: Option<Document>,
+        limit: usize,
     ) -> mongodb::error::Result<Vec<Document>> {
         let mut page_filter = filter.clone();
         if let Some(after) = after {
@@ -276,8 +402,8 @@ impl Executor<'_> {
             "find": collection,
             "filter": page_filter,
             "sort": { "_id": 1 },
-            "limit": BATCH as i64,
-            "batchSize": BATCH as i64 + 1,
+            "limit": limit as i64,
+            "batchSize": limit as i64 + 1,
         };
         if let Some(projection) = projection {
             find.insert("projection", projection);
@@ -288,57 +414,6 @@ impl Executor<'_> {
             .and_then(|c| c.get_array("firstBatch"))
             .map_err(|e| mongodb::error::Error::custom(format!("a find reply without cursor.firstBatch: {e}")))?;
         Ok(batch.iter().filter_map(|d| d.as_document().cloned()).collect())
-    }
-
-    /// Copies a field document by document, a page at a time, with batched update statements
-    /// (update pipelines, which could do it server-side, are not available everywhere).
-    async fn copy_field(
-        &self,
-        collection: &str,
-        filter: Document,
-        from: &str,
-        to: &str,
-    ) -> mongodb::error::Result<u64> {
-        let mut after: Option<Bson> = None;
-        let mut changed = 0u64;
-        loop {
-            let page = self.next_page(collection, &filter, after.as_ref(), Some(doc! { "_id": 1, from: 1 })).await?;
-            let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(changed) };
-            let updates: Vec<Document> = page
-                .iter()
-                .filter_map(|document| {
-                    let (id, value) = (document.get("_id")?, value_at(document, from)?);
-                    Some(doc! { "q": { "_id": id.clone() }, "u": { "$set": { to: value.clone() } } })
-                })
-                .collect();
-            // Small write commands: FerretDB stops answering an `update` of a hundred statements.
-            for chunk in updates.chunks(UPDATES_PER_COMMAND) {
-                let command = doc! { "update": collection, "updates": chunk.to_vec(), "ordered": false };
-                changed = changed.saturating_add(reply_count(&self.command(self.db, command).await?, "nModified"));
-            }
-            after = Some(last);
-        }
-    }
-
-    /// Moves matching documents to another collection, a page at a time: insert, then delete.
-    /// Run again after a crash, documents already moved are skipped (duplicate `_id`).
-    async fn archive(&self, from: &str, to: &str, filter: Document) -> Result<u64> {
-        let fail = |e: mongodb::error::Error| Error::migration(crate::errors::describe(&e));
-        let mut after: Option<Bson> = None;
-        let mut moved = 0u64;
-        loop {
-            let page = self.next_page(from, &filter, after.as_ref(), None).await.map_err(fail)?;
-            let Some(last) = page.last().and_then(|d| d.get("_id")).cloned() else { return Ok(moved) };
-            let ids: Vec<Bson> = page.iter().filter_map(|d| d.get("_id").cloned()).collect();
-            let insert = doc! { "insert": to, "documents": page, "ordered": false };
-            let reply = self.command(self.db, insert).await.map_err(fail)?;
-            if !only_duplicate_keys(&reply) {
-                check_write_errors(&reply)?;
-            }
-            let delete = doc! { "delete": from, "deletes": [{ "q": { "_id": { "$in": ids } }, "limit": 0 }] };
-            moved = moved.saturating_add(reply_count(&self.write(delete).await?, "n"));
-            after = Some(last);
-        }
     }
 
     /// Deletes all but one document of each group with equal `keys`. The collection is read in
@@ -424,14 +499,14 @@ impl Executor<'_> {
 }
 
 /// Whether every write error of a reply is a duplicate key (a document moved before a crash).
-fn only_duplicate_keys(reply: &Document) -> bool {
+pub(crate) fn only_duplicate_keys(reply: &Document) -> bool {
     reply.get_array("writeErrors").is_ok_and(|errors| {
         errors.iter().all(|e| e.as_document().is_some_and(|e| matches!(e.get("code"), Some(Bson::Int32(11000)))))
     })
 }
 
 /// A write command answers `ok: 1` even when its writes failed; the failures are in `writeErrors`.
-fn check_write_errors(reply: &Document) -> Result<()> {
+pub(crate) fn check_write_errors(reply: &Document) -> Result<()> {
     match reply.get_array("writeErrors") {
         Ok(errors) if !errors.is_empty() => {
             let first = errors[0].as_document().and_then(|e| e.get_str("errmsg").ok()).unwrap_or("write error");

@@ -1,6 +1,7 @@
 //! mongrate-mongo: the MongoDB target of mongrate and the declarative YAML/JSON migration format.
 
 pub mod backup;
+pub mod batched;
 pub mod bson_value;
 pub mod capabilities;
 pub mod changelog;

@@ -26,6 +26,30 @@ pub enum Operation {
     Command(Command),
 }
 
+/// How a data operation runs when it gives `batchSize`, `pauseMs` or `maxPerSecond`: a batch
+/// (of `_id`s in order) at a time, throttled, its progress checkpointed after each batch so a
+/// stopped run resumes after the last batch written (`batched.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Batching {
+    pub batch_size: Option<u32>,
+    pub pause_ms: Option<u64>,
+    pub max_per_second: Option<u32>,
+}
+
+impl Batching {
+    /// Documents per batch (default 1000).
+    pub fn size(&self) -> usize {
+        self.batch_size.map_or(1000, |n| n.max(1) as usize)
+    }
+}
+
+/// The batch options of the operations that take them.
+macro_rules! batching_of {
+    ($op:expr) => {
+        Batching { batch_size: $op.batch_size, pause_ms: $op.pause_ms, max_per_second: $op.max_per_second }
+    };
+}
+
 /// Every operation name, for error messages and the README.
 pub const OPERATION_NAMES: &[&str] = &[
     "createCollection",
@@ -94,6 +118,13 @@ pub struct AddField {
     pub value: Value,
     #[serde(default)]
     pub filter: Option<Value>,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -103,6 +134,13 @@ pub struct FieldOp {
     pub field: String,
     #[serde(default)]
     pub filter: Option<Value>,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -113,6 +151,13 @@ pub struct RenameField {
     pub to: String,
     #[serde(default)]
     pub filter: Option<Value>,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -123,6 +168,13 @@ pub struct UpdateMany {
     pub filter: Option<Value>,
     /// An update document (`{$set: …}`) or a pipeline (a list of stages).
     pub update: Value,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -130,6 +182,13 @@ pub struct UpdateMany {
 pub struct InsertMany {
     pub collection: String,
     pub documents: Vec<Value>,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,6 +196,13 @@ pub struct InsertMany {
 pub struct DeleteMany {
     pub collection: String,
     pub filter: Value,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -151,6 +217,13 @@ pub struct Archive {
     /// moving everything back leaves no empty archive collection behind).
     #[serde(default)]
     pub drop_if_empty: bool,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -181,6 +254,13 @@ pub struct SetSchemaVersion {
     /// Default `schema_version`.
     #[serde(default = "default_schema_field")]
     pub field: String,
+    /// `batchSize`, `pauseMs`, `maxPerSecond`: run a batch at a time (see [`Batching`]).
+    #[serde(default, rename = "batchSize")]
+    pub batch_size: Option<u32>,
+    #[serde(default, rename = "pauseMs")]
+    pub pause_ms: Option<u64>,
+    #[serde(default, rename = "maxPerSecond")]
+    pub max_per_second: Option<u32>,
 }
 
 fn default_schema_field() -> String {
@@ -284,6 +364,22 @@ impl Operation {
         })
     }
 
+    /// Its batch options, when it gives any (it then runs in batches).
+    pub fn batching(&self) -> Option<Batching> {
+        let batching = match self {
+            Operation::AddField(op) => batching_of!(op),
+            Operation::RemoveField(op) => batching_of!(op),
+            Operation::RenameField(op) | Operation::CopyField(op) => batching_of!(op),
+            Operation::UpdateMany(op) => batching_of!(op),
+            Operation::InsertMany(op) => batching_of!(op),
+            Operation::DeleteMany(op) => batching_of!(op),
+            Operation::Archive(op) => batching_of!(op),
+            Operation::SetSchemaVersion(op) => batching_of!(op),
+            _ => return None,
+        };
+        (batching != Batching::default()).then_some(batching)
+    }
+
     /// The operation that exactly undoes this one, where there is one.
     pub fn inverse(&self) -> Option<Operation> {
         Some(match self {
@@ -300,23 +396,35 @@ impl Operation {
                 collection: op.collection.clone(),
                 field: op.field.clone(),
                 filter: op.filter.clone(),
+                batch_size: op.batch_size,
+                pause_ms: op.pause_ms,
+                max_per_second: op.max_per_second,
             }),
             Operation::RenameField(op) => Operation::RenameField(RenameField {
                 collection: op.collection.clone(),
                 from: op.to.clone(),
                 to: op.from.clone(),
                 filter: None,
+                batch_size: op.batch_size,
+                pause_ms: op.pause_ms,
+                max_per_second: op.max_per_second,
             }),
             Operation::CopyField(op) => Operation::RemoveField(FieldOp {
                 collection: op.collection.clone(),
                 field: op.to.clone(),
                 filter: None,
+                batch_size: op.batch_size,
+                pause_ms: op.pause_ms,
+                max_per_second: op.max_per_second,
             }),
             Operation::InsertMany(op) => {
                 let ids: Option<Vec<Value>> = op.documents.iter().map(|d| d.get("_id").cloned()).collect();
                 Operation::DeleteMany(DeleteMany {
                     collection: op.collection.clone(),
                     filter: json!({ "_id": { "$in": ids? } }),
+                    batch_size: op.batch_size,
+                    pause_ms: op.pause_ms,
+                    max_per_second: op.max_per_second,
                 })
             }
             Operation::Archive(op) => Operation::Archive(Archive {
@@ -324,12 +432,18 @@ impl Operation {
                 to: op.collection.clone(),
                 filter: op.filter.clone(),
                 drop_if_empty: true,
+                batch_size: op.batch_size,
+                pause_ms: op.pause_ms,
+                max_per_second: op.max_per_second,
             }),
             Operation::SetSchemaVersion(op) => Operation::SetSchemaVersion(SetSchemaVersion {
                 collection: op.collection.clone(),
                 from: op.to.clone(),
                 to: op.from.clone(),
                 field: op.field.clone(),
+                batch_size: op.batch_size,
+                pause_ms: op.pause_ms,
+                max_per_second: op.max_per_second,
             }),
             Operation::DropCollection(_)
             | Operation::DropIndex(_)

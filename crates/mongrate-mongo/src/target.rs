@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bson::Bson;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use mongrate_core::backup::{BackupInfo, BackupPolicy, RestoreReport};
@@ -19,6 +20,7 @@ use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetK
 use crate::backup::MongoBackups;
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
+use crate::checkpoint::Checkpoints;
 use crate::connection::{connect, is_mongodb_url, redact};
 use crate::declarative::DeclarativeMigration;
 use crate::executor::Executor;
@@ -135,12 +137,44 @@ impl MongoTarget {
         execution: &StepExecution<'_>,
         operations: &[Operation],
         executor: &Executor<'_>,
+        checkpoints: Option<&Checkpoints>,
     ) -> Result<Vec<OperationReport>, StepFailure> {
         let file = &execution.step.migration.file;
         let direction = execution.step.direction;
         let mut reports = Vec::with_capacity(operations.len());
         for (index, operation) in operations.iter().enumerate() {
-            match executor.run(operation).await {
+            let stored = checkpoints.and_then(|c| c.state(index));
+            if stored.is_some_and(|state| state.get_bool("done").unwrap_or(false)) {
+                // Done before the run it resumes stopped.
+                reports.push(OperationReport {
+                    line: 0,
+                    summary: summary(direction, index, operation),
+                    affected: stored
+                        .and_then(|s| s.get("modified"))
+                        .and_then(Bson::as_i64)
+                        .and_then(|n| u64::try_from(n).ok()),
+                    note: Some("done before the stopped run it resumes".to_owned()),
+                });
+                continue;
+            }
+            let ran = match (operation.batching(), operation) {
+                (Some(_), _) | (None, Operation::CopyField(_) | Operation::Archive(_)) => {
+                    executor.run_in_batches(operation, checkpoints.map(|c| (c, index))).await
+                }
+                _ => match executor.run(operation).await {
+                    Ok(affected) => match checkpoints {
+                        Some(c) => {
+                            let modified = affected.map_or(0, |n| n as i64);
+                            c.save(index, bson::doc! { "modified": modified, "done": true }, None)
+                                .await
+                                .map(|()| affected)
+                        }
+                        None => Ok(affected),
+                    },
+                    Err(error) => Err(error),
+                },
+            };
+            match ran {
                 Ok(affected) => reports.push(OperationReport {
                     line: 0,
                     summary: summary(direction, index, operation),
@@ -335,7 +369,13 @@ impl Target for MongoTarget {
                 run.checkpoints = checkpoints;
                 engine.run(run).await.map(|outcome| outcome.operations)
             }
-            Work::Operations(operations) => self.run_operations(execution, operations, &self.executor()).await,
+            Work::Operations(operations) => {
+                // Only a migration with batched operations keeps a checkpoint: each operation
+                // is recorded done as it ends, so a resumed run starts at the stopped one.
+                let batched = operations.iter().any(|op| op.batching().is_some());
+                let checkpoints = checkpoints.filter(|_| batched).map(|seed| Checkpoints::bind(seed, &self.db));
+                self.run_operations(execution, operations, &self.executor(), checkpoints.as_ref()).await
+            }
         };
         let reports = match ran {
             Ok(reports) => reports,

@@ -140,7 +140,7 @@ impl MongoTarget {
                         capabilities: &self.capabilities,
                         session: Some(tokio::sync::Mutex::new(&mut session)),
                     };
-                    self.run_operations(execution, &operations, &executor).await
+                    self.run_operations(execution, &operations, &executor, None).await
                 };
                 (ran.map_err(|failure| rolled_back(failure.error)), Some(session))
             }

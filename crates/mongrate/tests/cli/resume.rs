@@ -222,3 +222,82 @@ fn each_batch_reports_one_json_progress_event_per_batch() {
     assert!(last["message"].as_str().is_some_and(|m| m.contains("100%, 300 of 300")), "{last}");
     each_exactly_once(&project, 300);
 }
+
+/// A declarative migration whose `updateMany` (not idempotent: `$inc`) runs in batches.
+const BATCHED_YAML: &str = "up:\n\
+  - addField: { collection: items, field: touched, value: true, batchSize: 2000 }\n\
+  - updateMany: { collection: items, filter: {}, update: { $inc: { counter: 1 } }, batchSize: 250 }\n\
+down:\n\
+  - updateMany: { collection: items, filter: {}, update: { $set: { counter: 0 } } }\n\
+  - removeField: { collection: items, field: touched }\n";
+
+#[test]
+fn a_batched_declarative_update_killed_at_random_moments_resumes_exactly_once() {
+    const DOCUMENTS: usize = 8_000;
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, DOCUMENTS);
+    project.write("001_count.yaml", BATCHED_YAML);
+    let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(11, |d| d.as_nanos() as u64) | 1;
+    println!("random seed {seed}");
+    let lock = project.mongo().collection::<bson::Document>("mongrate_lock");
+    let up = ["--lock-ttl", "2", "--lock-timeout", "30", "up"];
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut runner = project.spawn(&up);
+        wait_for_loop(&lock, "1");
+        std::thread::sleep(Duration::from_millis(random_below(&mut seed, 1500)));
+        if runner.has_exited() {
+            break;
+        }
+        let killed = std::process::Command::new("kill").args(["-KILL", &runner.id().to_string()]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -9");
+        runner.finish();
+        kills += 1;
+    }
+    project.run_within(&up, Duration::from_secs(300)).expect(0);
+    println!("{kills} kills");
+    each_exactly_once(&project, DOCUMENTS as u64);
+    assert_eq!(count(&project.mongo(), "items", doc! { "touched": true }), DOCUMENTS as u64);
+    // The derived down of the whole file runs too.
+    project.run(&["down"]).expect(0);
+    assert_eq!(count(&project.mongo(), "items", doc! { "touched": { "$exists": true } }), 0);
+}
+
+#[test]
+fn declarative_batches_hold_their_pace() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 300);
+    // 200 documents a second in batches of 100: the third batch starts after 1 s, the loop
+    // ends after that; a pause of 300 ms between the batches of the second operation.
+    project.write(
+        "001_paced.yaml",
+        "up:\n\
+           - addField: { collection: items, field: a, value: 1, batchSize: 100, maxPerSecond: 200 }\n\
+           - addField: { collection: items, field: b, value: 1, batchSize: 100, pauseMs: 300 }\n\
+         down:\n\
+           - removeField: { collection: items, field: b }\n\
+           - removeField: { collection: items, field: a }\n",
+    );
+    let started = Instant::now();
+    project.run(&["up"]).expect(0);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1000 + 600), "the batches did not hold their pace: {took:?}");
+    assert_eq!(count(&project.mongo(), "items", doc! { "a": 1, "b": 1 }), 300);
+}
+
+/// Waits until version `version`'s checkpoint exists (its loops started).
+fn wait_for_loop(lock: &mongodb::Collection<bson::Document>, version: &str) {
+    let started = Instant::now();
+    let id = format!("checkpoint:{version}");
+    loop {
+        let found = crate::support::block_on({
+            let (lock, id) = (lock.clone(), id.clone());
+            async move { lock.find_one(doc! { "_id": id }).await.expect("reading the lock collection") }
+        });
+        if found.is_some() {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the migration never checkpointed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
