@@ -33,7 +33,7 @@ pub(crate) fn error_object<'js>(ctx: &Ctx<'js>, kind: &str, message: &str) -> rq
 /// A driver error as the Node driver's: a server's refusal keeps the server's message with its
 /// `code` and `codeName`; anything else gets mongrate's wording of the error (never the driver's
 /// debugging dump).
-fn driver_error<'js>(ctx: &Ctx<'js>, error: &DriverError) -> rquickjs::Result<Value<'js>> {
+pub(crate) fn driver_error<'js>(ctx: &Ctx<'js>, error: &DriverError) -> rquickjs::Result<Value<'js>> {
     let named = |code: i32, name: Option<&str>| {
         name.filter(|n| !n.is_empty()).or_else(|| known_code_name(code)).map(str::to_owned)
     };

@@ -3,14 +3,14 @@
 
 use std::rc::Rc;
 
-use mongrate_core::ErrorKind;
+use mongrate_mongo::checkpoint::SaveFailure;
 use rquickjs::function::{Async, Func, Opt};
 use rquickjs::{Ctx, Object, Value};
 
 use crate::bson_convert::{BsonClasses, document_to_js, to_document};
 use crate::console::LoopProgress;
 use crate::host_state::HostState;
-use crate::native::{error_object, shared_session};
+use crate::native::{driver_error, error_object, shared_session};
 
 /// The state loop `index` stopped at in an earlier run, or `undefined`.
 fn state_of<'js>(ctx: Ctx<'js>, state: &HostState, index: u32) -> rquickjs::Result<Value<'js>> {
@@ -39,7 +39,7 @@ async fn save<'js>(
         Err(why) => return failed(&why),
     };
     let saved = if session == 0 {
-        checkpoints.save(index as usize, document, None).await
+        checkpoints.save_raw(index as usize, document, None).await
     } else {
         let shared = match shared_session(&state, session) {
             Ok(shared) => shared,
@@ -47,18 +47,19 @@ async fn save<'js>(
         };
         let mut guard = shared.lock().await;
         match guard.as_mut() {
-            Some(session) => checkpoints.save(index as usize, document, Some(session)).await,
+            Some(session) => checkpoints.save_raw(index as usize, document, Some(session)).await,
             None => return failed("the batch's session has ended"),
         }
     };
     match saved {
         Ok(()) => Ok(Value::new_null(ctx.clone())),
-        Err(error) => {
-            if error.kind == ErrorKind::LeaseLost {
-                state.lease_lost.set(true);
-            }
-            failed(&error.message)
+        Err(SaveFailure::LeaseLost) => {
+            state.lease_lost.set(true);
+            failed(&checkpoints.save_error(SaveFailure::LeaseLost).message)
         }
+        // As the driver's error: a write conflict keeps its TransientTransactionError label, so
+        // the batch's transaction runs again.
+        Err(SaveFailure::Server(error)) => driver_error(&ctx, &error),
     }
 }
 

@@ -11,8 +11,8 @@
 //! Fencing: a run claims the document (its `owner`) when its step starts, and every save matches
 //! on that owner, so a runner that lost its lease to another cannot write over the other's
 //! progress: its save fails and its loop stops. On a server with transactions, a batch's writes
-//! and its save commit together, and the save also writes the lease document, so a batch of a
-//! runner whose lease was taken over never commits.
+//! and its save commit together, so a batch of a runner whose checkpoint was claimed by another
+//! never commits (and a claim waits for a batch in flight to commit).
 //!
 //! The checkpoint is forgotten when the migration's outcome is final (completed, reverted, marked)
 //! or when a fresh run of it starts (`up --restart`, a run that had no progress to resume).
@@ -26,7 +26,6 @@ use mongrate_core::{Error, ErrorKind, Result, Version};
 
 use crate::changelog::MongoChangelog;
 use crate::errors::{is_duplicate_key, server};
-use crate::lease_store::LEASE_ID;
 
 /// How the `_id` of a checkpoint document starts.
 const CHECKPOINT_PREFIX: &str = "checkpoint:";
@@ -134,11 +133,33 @@ impl Checkpoints {
         Ok(())
     }
 
-    /// Stores loop `index`'s state. With `session` (a started transaction holding the batch's
-    /// writes), the lease document is written in it too, so the batch commits only while the
-    /// lease is this run's.
+    /// Stores loop `index`'s state. With `session`, in the started transaction that holds the
+    /// batch's writes: the batch then commits only with its checkpoint, and only while this run
+    /// owns the checkpoint (a runner that took the lease over claims the document first, which
+    /// conflicts with, or makes fail, this write).
     pub async fn save(&self, index: usize, state: Document, session: Option<&mut ClientSession>) -> Result<()> {
-        self.ensure_lease()?;
+        self.save_raw(index, state, session).await.map_err(|failure| self.save_error(failure))
+    }
+
+    /// The error a failed save is reported as.
+    pub fn save_error(&self, failure: SaveFailure) -> Error {
+        match failure {
+            SaveFailure::LeaseLost => lease_lost(),
+            SaveFailure::Server(error) => server("saving the migration's checkpoint", &error),
+        }
+    }
+
+    /// [`save`](Self::save), keeping the server's error as it is (a write conflict in a
+    /// transaction carries the label that says to run the transaction again).
+    pub async fn save_raw(
+        &self,
+        index: usize,
+        state: Document,
+        session: Option<&mut ClientSession>,
+    ) -> std::result::Result<(), SaveFailure> {
+        if self.seed.watch.is_lost() {
+            return Err(SaveFailure::LeaseLost);
+        }
         let filter = doc! { "_id": checkpoint_id(self.seed.version), "owner": &self.seed.owner };
         let update = doc! { "$set": {
             format!("loops.{index}"): state,
@@ -147,29 +168,23 @@ impl Checkpoints {
         } };
         let saved = match session {
             None => self.lock.update_one(filter, update).upsert(true).await,
-            Some(session) => {
-                let fence = self
-                    .lock
-                    .update_one(
-                        doc! { "_id": LEASE_ID, "owner": &self.seed.owner },
-                        doc! { "$set": { "checkpointAt": DateTime::now() } },
-                    )
-                    .session(&mut *session)
-                    .await
-                    .map_err(|e| server("checking the migration lock", &e))?;
-                if fence.matched_count == 0 {
-                    return Err(lease_lost());
-                }
-                self.lock.update_one(filter, update).upsert(true).session(session).await
-            }
+            Some(session) => self.lock.update_one(filter, update).upsert(true).session(session).await,
         };
         match saved {
             Ok(_) => Ok(()),
             // The upsert met the document another runner claimed.
-            Err(error) if is_duplicate_key(&error) => Err(lease_lost()),
-            Err(error) => Err(server("saving the migration's checkpoint", &error)),
+            Err(error) if is_duplicate_key(&error) => Err(SaveFailure::LeaseLost),
+            Err(error) => Err(SaveFailure::Server(error)),
         }
     }
+}
+
+/// Why a checkpoint was not saved.
+#[derive(Debug)]
+pub enum SaveFailure {
+    /// Another runner holds the lease (and the checkpoint) now.
+    LeaseLost,
+    Server(mongodb::error::Error),
 }
 
 fn lease_lost() -> Error {

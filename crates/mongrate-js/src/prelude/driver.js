@@ -869,7 +869,7 @@
   }
 
   M.driver = {
-    pageReader, MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
+    failure, pageReader, MongoClient, Db, Collection, FindCursor, AggregationCursor, ClientSession, BulkWriteResult,
     MongoError, MongoServerError, MongoBulkWriteError, MongoNetworkError, MongoDriverError, MongoAPIError,
     MongoInvalidArgumentError, MongoRuntimeError, MongoCursorInUseError, MongoTransactionError, MongoExpiredSessionError,
   };

@@ -187,7 +187,8 @@
           totals.batches += 1;
           await session._ready();
           const saved = await native.saveCheckpoint(loop.index, { ...totals, total: loop.total, lastId: end }, session._use());
-          if (saved && saved.__error === true) throw new Error(saved.message);
+          // As the driver's error: a write conflict is retried by withTransaction.
+          if (saved && saved.__error === true) throw M.driver.failure(saved);
           loop.totals = totals;
         });
       } finally {
@@ -213,26 +214,22 @@
     pending.ids.forEach((id, i) => before.set(idKey(id), pending.fingerprints[i]));
     const page = await M.driver.pageReader(collection, { $and: [filter, range] }, null, undefined, true).next();
     const todo = [];
-    const prints = [];
     page.documents.forEach((doc, i) => {
       const was = before.get(idKey(doc._id));
-      if (was === undefined || was === page.fingerprints[i]) {
-        todo.push(doc);
-        prints.push(page.fingerprints[i]);
-      }
+      if (was === undefined || was === page.fingerprints[i]) todo.push(doc);
     });
     const written = pending.ids.length - todo.filter((doc) => before.has(idKey(doc._id))).length;
     native.log('info', `${loop.label}: resuming a batch the stopped run was writing: ${written} of its ` +
       `${pending.ids.length} documents were written, ${todo.length} go through the callback now`);
     loop.totals.processed += written;
     loop.totals.modified += written;
+    // The stored pending batch stays until this is written: cut short again, the documents
+    // written now have changed too and are skipped then.
     const operations = todo.length ? checkOperations(await callback(todo)) : [];
-    const count = todo.length;
-    if (count || operations.length) {
-      await writeBatch(loop, collection, operations, todo, prints, stored.lastId, pending.lastId);
-    } else {
-      loop.totals.batches += 1;
-    }
+    if (operations.length) addResult(loop.totals, await collection.bulkWrite(operations, { ordered: true }));
+    loop.totals.processed += todo.length;
+    loop.totals.batches += 1;
+    await loop.save({ lastId: pending.lastId });
     return pending.lastId;
   }
 

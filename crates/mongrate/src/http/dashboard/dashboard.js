@@ -197,6 +197,10 @@ function renderMigrations(status) {
       if (row.file && row.name) name.title = row.file;
       const detail = row.error || row.problem;
       if (detail) name.append(el("div", "detail", detail));
+      // How far the batch loops of an unfinished migration got (the next `up` resumes there).
+      if (row.progress && typeof row.progress.processed === "number") {
+        name.append(el("div", "progress muted", progressText(row.progress)));
+      }
       // The commands that resolve a failed or unfinished migration, as `mongrate status` lists them.
       for (const choice of Array.isArray(row.choices) ? row.choices : []) {
         name.append(el("div", "choice muted", el("code", null, choice.command), ` ${choice.meaning || ""}`));
@@ -364,6 +368,16 @@ function reportParts(report) {
   }
   if (report.error && report.error.message) parts.push(el("p", "message detail", report.error.message));
   return parts;
+}
+
+/** `37%, 412,000 of 1,100,000 documents processed`, or the count alone without a total. */
+function progressText(progress) {
+  const count = (n) => Number(n).toLocaleString("en-US");
+  if (typeof progress.total === "number" && progress.total > 0) {
+    const percent = Math.min(100, Math.floor((progress.processed * 100) / progress.total));
+    return `${percent}%, ${count(progress.processed)} of ${count(progress.total)} documents processed; mongrate up resumes it`;
+  }
+  return `${count(progress.processed)} documents processed; mongrate up resumes it`;
 }
 
 /** What a failed run did (or a failed dry-run would have done) before it failed; its error is
