@@ -128,6 +128,7 @@ impl MongoTarget {
             dry_run,
             transaction: None,
             checkpoints: None,
+            backups: &self.backups,
         }
     }
 
@@ -180,6 +181,7 @@ impl MongoTarget {
                     summary: summary(direction, index, operation),
                     affected,
                     note: None,
+                    samples: None,
                 }),
                 Err(error) => {
                     return Err(StepFailure {
@@ -212,6 +214,7 @@ impl MongoTarget {
                     summary: summary(step.direction, index, operation),
                     affected,
                     note,
+                    samples: None,
                 }),
                 Err(error) => {
                     report.error = Some(error.message);
