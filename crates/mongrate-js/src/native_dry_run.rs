@@ -36,7 +36,7 @@ fn samples_of<'js>(ctx: &Ctx<'js>, samples: Array<'js>) -> rquickjs::Result<Vec<
 fn report<'js>(ctx: Ctx<'js>, state: &HostState, line: Object<'js>) -> rquickjs::Result<()> {
     let Some(log) = &state.dry_run else { return Ok(()) };
     let samples = match line.get::<_, Option<Array<'js>>>("samples")? {
-        Some(samples) => Some(samples_of(&ctx, samples)?),
+        Some(samples) => Some(samples_of(&ctx, samples)?).filter(|found| !found.is_empty()),
         None => None,
     };
     let affected = line.get::<_, Option<f64>>("affected")?.filter(|n| *n >= 0.0).map(|n| n as u64);

@@ -155,6 +155,7 @@ impl MongoTarget {
                         .and_then(Bson::as_i64)
                         .and_then(|n| u64::try_from(n).ok()),
                     note: Some("done before the stopped run it resumes".to_owned()),
+                    samples: None,
                 });
                 continue;
             }

@@ -354,8 +354,9 @@
       reader.close();
     }
     const batches = Math.ceil(total / batchSize);
-    const did = preview.describe ? preview.describe(read, writes)
-      : `the callback ran on the first ${plural(read, 'document')} only and returned ${plural(writes, 'write')} for them (not sent)`;
+    const did = read === 0 ? 'no document to process'
+      : preview.describe ? preview.describe(read, writes)
+        : `the callback ran on the first ${plural(read, 'document')} only and returned ${plural(writes, 'write')} for them (not sent)`;
     native.dryRunLoop({
       stack: trace.stack,
       summary: options.label || preview.label || `eachBatch ${collection.collectionName}`,
