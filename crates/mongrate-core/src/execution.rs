@@ -37,9 +37,24 @@ pub struct OperationReport {
     pub summary: String,
     /// Rows or documents touched, where the database says.
     pub affected: Option<u64>,
-    /// Why it was not run (dry-run of something that cannot be previewed).
+    /// Why it was not run (dry-run of something that cannot be previewed), or what a dry-run
+    /// of a data loop found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A dry-run's examples of what a data transform would do: documents before and after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Vec<DocumentSample>>,
+}
+
+/// One document as it is, and as a data transform would write it (MongoDB relaxed extended JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentSample {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub before: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub after: serde_json::Value,
 }
 
 /// A finished step.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use bson::{Bson, Document, doc};
 use mongodb::Database;
-use mongrate_core::execution::OperationReport;
+use mongrate_core::execution::{DocumentSample, OperationReport};
 use mongrate_mongo::reply_count::reply_count;
 
 /// Commands that only read: they run in a dry-run.
@@ -97,7 +97,21 @@ impl DryRunLog {
             };
             return;
         }
-        entries.push(OperationReport { line, summary, affected, note });
+        entries.push(OperationReport { line, summary, affected, note, samples: None });
+    }
+
+    /// A line of its own for what the migration called at `stack` (a whole batch loop, a
+    /// backup), which the code behind it does not send as writes.
+    pub fn add(
+        &self,
+        stack: &str,
+        summary: String,
+        affected: Option<u64>,
+        note: Option<String>,
+        samples: Option<Vec<DocumentSample>>,
+    ) {
+        let line = self.line_in(stack);
+        self.entries.borrow_mut().push(OperationReport { line, summary, affected, note, samples });
     }
 
     /// Decides what to do with `command`; for a write, counts what it would match.

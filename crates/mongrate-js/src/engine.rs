@@ -10,6 +10,7 @@ use mongrate_mongo::script::{ScriptEngine, ScriptOutcome, ScriptRun};
 use crate::console::{ConsoleSink, StderrConsole};
 use crate::inspector::Inspector;
 use crate::io_thread::IoThread;
+use crate::native_backup::ScriptBackups;
 use crate::step_thread::{StepJob, run_step};
 
 /// Runs `.js`, `.mjs` and `.cjs` migrations (migrate-mongo's format and the seed styles).
@@ -86,6 +87,7 @@ impl ScriptEngine for JsEngine {
             transaction: run.transaction,
             max_per_second: self.max_per_second,
             checkpoints: run.checkpoints,
+            backups: ScriptBackups::new(run.backups.clone(), run.file.version, run.file.slug.clone()),
         };
         run_step(job, &self.io).await
     }

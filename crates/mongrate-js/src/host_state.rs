@@ -14,6 +14,7 @@ use mongrate_mongo::checkpoint::Checkpoints;
 
 use crate::console::ConsoleSink;
 use crate::dry_run::DryRunLog;
+use crate::native_backup::ScriptBackups;
 use crate::read_ahead::ReadAheadCursor;
 
 /// A session the migration started; created on the server side at first use.
@@ -47,6 +48,8 @@ pub struct HostState {
     pub checkpoints: Option<Checkpoints>,
     /// A loop stopped because the lease was lost: the step fails as a lost lease.
     pub lease_lost: Cell<bool>,
+    /// The target's backups, for `backupCollection` and its kin (`None` while inspecting).
+    pub backups: Option<ScriptBackups>,
 }
 
 impl HostState {
@@ -70,6 +73,7 @@ impl HostState {
             max_per_second: None,
             checkpoints: None,
             lease_lost: Cell::new(false),
+            backups: None,
         }
     }
 

@@ -442,6 +442,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
         }),
     )?;
     crate::native_checkpoint::install(native, state)?;
+    crate::native_dry_run::install(native, state)?;
+    crate::native_backup::install(native, state)?;
     native.set("dryRun", state.dry_run.is_some())?;
     native.set("ambientSession", state.ambient_session)?;
     native.set("maxPerSecond", state.max_per_second)?;

@@ -27,6 +27,7 @@ use crate::console::ConsoleSink;
 use crate::host::{THREAD_STACK, describe, install_prelude, load_exports, new_runtime, start};
 use crate::host_state::HostState;
 use crate::io_thread::{IoThread, StartError};
+use crate::native_backup::ScriptBackups;
 
 /// Everything the thread needs, owned.
 pub struct StepJob {
@@ -45,6 +46,8 @@ pub struct StepJob {
     pub max_per_second: Option<u32>,
     /// Where its batch loops keep their progress.
     pub checkpoints: Option<CheckpointSeed>,
+    /// The target's backups (bound to the thread's own client when it has one).
+    pub backups: ScriptBackups,
 }
 
 /// Sets the stop flag when the caller stops waiting (Ctrl-C drops the step's future).
@@ -118,6 +121,9 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     state.max_per_second = job.max_per_second;
     if let (Some(seed), Some(database)) = (job.checkpoints, &state.database) {
         state.checkpoints = Some(Checkpoints::bind(seed, database));
+    }
+    if let Some(database) = &state.database {
+        state.backups = Some(job.backups.bound_to(database));
     }
     let state = Rc::new(state);
     let (runtime, context) = new_runtime({

@@ -26,7 +26,7 @@ const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// The longest collection name mongrate gives a backup (MongoDB's namespace limit is 255 bytes
 /// with the database name).
-const LONGEST_NAME: usize = 120;
+pub const LONGEST_NAME: usize = 120;
 
 /// Server codes that mean "this server cannot run that pipeline stage or option": the copy is
 /// then streamed instead.

@@ -8,6 +8,7 @@ use mongrate_core::execution::{OperationReport, StepFailure};
 use mongrate_core::plan::Direction;
 use mongrate_core::{MigrationFile, MigrationMeta, Result};
 
+use crate::backup::MongoBackups;
 use crate::capabilities::Capabilities;
 use crate::checkpoint::CheckpointSeed;
 
@@ -27,6 +28,9 @@ pub struct ScriptRun<'a> {
     pub transaction: Option<ClientSession>,
     /// Where its batch loops keep their progress (a run outside a transaction, not a dry-run).
     pub checkpoints: Option<CheckpointSeed>,
+    /// The target's backups, for a script that backs up and restores collections itself (seed
+    /// 003's `backupCollection`); an engine with a client of its own rebinds them to it.
+    pub backups: &'a MongoBackups,
 }
 
 /// What a script run did.

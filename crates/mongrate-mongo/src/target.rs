@@ -128,6 +128,7 @@ impl MongoTarget {
             dry_run,
             transaction: None,
             checkpoints: None,
+            backups: &self.backups,
         }
     }
 
@@ -154,6 +155,7 @@ impl MongoTarget {
                         .and_then(Bson::as_i64)
                         .and_then(|n| u64::try_from(n).ok()),
                     note: Some("done before the stopped run it resumes".to_owned()),
+                    samples: None,
                 });
                 continue;
             }
@@ -180,6 +182,7 @@ impl MongoTarget {
                     summary: summary(direction, index, operation),
                     affected,
                     note: None,
+                    samples: None,
                 }),
                 Err(error) => {
                     return Err(StepFailure {
@@ -212,6 +215,7 @@ impl MongoTarget {
                     summary: summary(step.direction, index, operation),
                     affected,
                     note,
+                    samples: None,
                 }),
                 Err(error) => {
                     report.error = Some(error.message);

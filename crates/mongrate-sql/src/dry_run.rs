@@ -49,6 +49,7 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
                     summary: statement.summary(),
                     affected: None,
                     note: note.clone(),
+                    samples: None,
                 });
                 continue;
             }

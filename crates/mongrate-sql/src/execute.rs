@@ -37,6 +37,7 @@ fn report(statement: &Statement, rows: u64) -> OperationReport {
         summary: statement.summary(),
         affected: changes_rows(&statement.sql).then_some(rows),
         note: None,
+        samples: None,
     }
 }
 

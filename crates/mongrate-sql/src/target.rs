@@ -301,6 +301,7 @@ impl Target for SqlTarget {
                         summary: planned.summary("row"),
                         affected: planned.exists.then_some(planned.documents),
                         note: None,
+                        samples: None,
                     });
                 }
                 lines.append(&mut report.operations);

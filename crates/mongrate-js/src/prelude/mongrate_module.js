@@ -269,6 +269,7 @@
       projection = undefined;
     }
     const pace = throttle(options);
+    if (native.dryRun) return previewBatches(collection, filter, batchSize, projection, options, callback);
     const stored = native.checkpointed ? native.checkpointState(loopCount) : undefined;
     const loop = loopOf(options.label || `eachBatch ${collection.collectionName}`, stored);
     if (stored && stored.done) {
@@ -310,6 +311,108 @@
     return loop.totals;
   }
 
+  // ---- dry-run of a batch loop ----
+  // A dry-run reports each loop as one line: the documents its filter matches (counted, not
+  // walked: a dry-run of a 10M-document collection must not read them), what its callback does
+  // with the first batch, and for transformData two documents before and after. The loop's own
+  // writes are not sent and make no lines of their own.
+
+  // `options[PREVIEW]`, from the helpers: `{ label, samples, describe(read, writes) }`.
+  const PREVIEW = Symbol('dry-run preview');
+  const SAMPLES = 2;
+  // Documents a dry-run reads at most while looking for samples of what a transform changes.
+  const SAMPLE_SCAN = 10000;
+
+  const plural = (n, word, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+
+  function countOf(collection, filter) {
+    return Object.keys(filter).length === 0 ? collection.estimatedDocumentCount() : collection.countDocuments(filter);
+  }
+
+  // eachBatch in a dry-run: counts, then runs the callback on the first batch (on more only
+  // while a helper still looks for samples); the operations it returns are not sent.
+  async function previewBatches(collection, filter, batchSize, projection, options, callback) {
+    const trace = new Error();
+    const preview = options[PREVIEW] || {};
+    const total = await countOf(collection, filter);
+    const reader = M.driver.pageReader(collection, filter, batchSize, projection, false);
+    let read = 0;
+    let writes = 0;
+    try {
+      for (;;) {
+        const page = await reader.next();
+        if (page.documents.length === 0) break;
+        read += page.documents.length;
+        writes += checkOperations(await callback(page.documents)).length;
+        const looking = preview.samples && preview.samples.length < SAMPLES && read < SAMPLE_SCAN;
+        if (!looking || page.last || page.documents.length < batchSize) break;
+      }
+    } finally {
+      reader.close();
+    }
+    const batches = Math.ceil(total / batchSize);
+    const did = read === 0 ? 'no document to process'
+      : preview.describe ? preview.describe(read, writes)
+        : `the callback ran on the first ${plural(read, 'document')} only and returned ${plural(writes, 'write')} for them (not sent)`;
+    native.dryRunLoop({
+      stack: trace.stack,
+      summary: options.label || preview.label || `eachBatch ${collection.collectionName}`,
+      affected: total,
+      note: `${plural(batches, 'batch', 'batches')} of ${batchSize}; ${did}`,
+      samples: preview.samples,
+    });
+    return { ...totalsOf(undefined), processed: total, batches };
+  }
+
+  // updateInRanges in a dry-run: the documents the update would change, counted.
+  async function previewUpdate(collection, filter, update, label) {
+    const trace = new Error();
+    const total = await countOf(collection, filter);
+    native.dryRunLoop({
+      stack: trace.stack,
+      summary: `${label} ${collection.collectionName}`,
+      affected: total,
+      note: `update ${JSON.stringify(update)}, one _id range at a time`,
+    });
+    return { matched: total, modified: total };
+  }
+
+  // removeDuplicates in a dry-run: groups and documents counted on the server (a server that
+  // cannot group so has the grouping fields walked).
+  async function previewDuplicates(collection, fields, keep) {
+    const trace = new Error();
+    let groups = 0;
+    let documents = 0;
+    try {
+      const key = Object.fromEntries(fields.map((field, i) => [`k${i}`, `$${field}`]));
+      // (FerretDB sums nothing in a $group right after a $match: the $project between fixes it.)
+      const [found] = await collection.aggregate([
+        { $group: { _id: key, n: { $sum: 1 } } },
+        { $match: { n: { $gt: 1 } } },
+        { $project: { _id: 0, n: 1 } },
+        { $group: { _id: null, groups: { $sum: 1 }, documents: { $sum: '$n' } } },
+      ], { allowDiskUse: true }).toArray();
+      groups = Number((found && found.groups) || 0);
+      documents = Number((found && found.documents) || 0);
+      if (documents < 2 * groups) throw new Error('the server counted the groups wrong');
+    } catch (error) {
+      [groups, documents] = [0, 0];
+      for await (const group of duplicateGroups(collection, fields)) {
+        groups += 1;
+        documents += group.length;
+      }
+    }
+    const removed = documents - groups;
+    native.dryRunLoop({
+      stack: trace.stack,
+      summary: `removeDuplicates ${collection.collectionName}`,
+      affected: removed,
+      note: `${plural(groups, 'group')} of documents sharing ${fields.join(', ')}: would delete ${plural(removed, 'document')}, ` +
+        `keeping the ${keep} of each`,
+    });
+    return { groups, removed };
+  }
+
   // `_id` boundaries splitting the matching documents into ranges of `size`: only `_id`s travel.
   async function* idRanges(collection, filter, size, from) {
     for (;;) {
@@ -330,6 +433,7 @@
     const collection = collectionOf(target);
     const size = positiveInteger(options.batchSize, 'batchSize', 1000);
     const pace = throttle(options);
+    if (native.dryRun) return previewUpdate(collection, filter, update, label);
     const stored = native.checkpointed ? native.checkpointState(loopCount) : undefined;
     const loop = loopOf(`${label} ${collection.collectionName}`, stored);
     if (stored && stored.done) {
@@ -457,7 +561,11 @@
       fieldName(destination, 'target');
       const filter = { ...((options && options.filter) || {}), [source]: { $exists: true } };
       const projection = { [source]: 1, [destination]: 1 };
-      const totals = await eachBatch(target, { ...options, filter, projection }, (docs) => docs
+      const preview = {
+        label: `copyField ${collectionOf(target).collectionName}`,
+        describe: (read, writes) => `copies ${source} to ${destination}: ${writes} of the first ${read} need it`,
+      };
+      const totals = await eachBatch(target, { ...options, filter, projection, [PREVIEW]: preview }, (docs) => docs
         .filter((doc) => !same(doc[source], doc[destination]))
         .map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: { [destination]: typedValue(doc, source, doc[source]) } } } })));
       return { matched: totals.processed, modified: totals.modified };
@@ -465,13 +573,21 @@
     // `fn(document)` returns the document changed (only the changed fields are written) or null.
     async transformData(target, filter, fn, options) {
       if (typeof fn !== 'function') throw new TypeError('transformData(collection, filter, fn): fn is missing');
-      const totals = await eachBatch(target, { ...options, filter: filter || {} }, async (docs) => {
+      // A dry-run keeps the first documents the transform changes, as they are and as it returns them.
+      const samples = native.dryRun ? [] : undefined;
+      const preview = {
+        label: `transformData ${collectionOf(target).collectionName}`,
+        samples,
+        describe: (read, writes) => `the transform ran on the first ${plural(read, 'document')}: it changes ${writes} of them`,
+      };
+      const totals = await eachBatch(target, { ...options, filter: filter || {}, [PREVIEW]: preview }, async (docs) => {
         const operations = [];
         for (const doc of docs) {
           const after = await fn(copy(doc));
           if (after === null || after === undefined) continue;
           const update = difference(doc, after);
           if (update) operations.push({ updateOne: { filter: { _id: doc._id }, update } });
+          if (update && samples && samples.length < SAMPLES) samples.push({ before: doc, after });
         }
         return operations;
       });
@@ -496,6 +612,7 @@
       const fields = fieldsOf(field);
       const keep = (options && options.keep) || 'first';
       if (keep !== 'first' && keep !== 'last') throw new TypeError(`keep must be 'first' or 'last', got ${JSON.stringify(keep)}`);
+      if (native.dryRun) return previewDuplicates(collection, fields, keep);
       let doomed = [];
       let removed = 0;
       let groups = 0;
@@ -516,7 +633,11 @@
     async sanitizeStringFields(target, fields, options) {
       const names = fieldsOf(fields);
       const projection = Object.fromEntries(names.map((f) => [f, 1]));
-      const totals = await eachBatch(target, { ...options, projection }, (docs) => {
+      const preview = {
+        label: `sanitizeStringFields ${collectionOf(target).collectionName}`,
+        describe: (read, writes) => `${writes} of the first ${read} have whitespace to clean in ${names.join(', ')}`,
+      };
+      const totals = await eachBatch(target, { ...options, projection, [PREVIEW]: preview }, (docs) => {
         const operations = [];
         for (const doc of docs) {
           const $set = {};
@@ -557,7 +678,12 @@
     async migrateCollection(source, target, fn, options) {
       const into = collectionOf(target);
       let inserted = 0;
-      const totals = await eachBatch(source, options || {}, async (docs) => {
+      let copies = 0;
+      const preview = {
+        label: `migrateCollection ${collectionOf(source).collectionName}`,
+        describe: (read) => `copies them into ${into.collectionName}: ${copies} of the first ${read} would be written (not sent)`,
+      };
+      const totals = await eachBatch(source, { ...(options || {}), [PREVIEW]: preview }, async (docs) => {
         const out = [];
         for (const doc of docs) {
           const mapped = fn ? await fn(copy(doc)) : doc;
@@ -566,7 +692,8 @@
             ? { insertOne: { document: mapped } }
             : { replaceOne: { filter: { _id: mapped._id }, replacement: mapped, upsert: true } });
         }
-        if (out.length) {
+        copies += out.length;
+        if (out.length && !native.dryRun) {
           const result = await into.bulkWrite(out, { ordered: true });
           inserted += result.insertedCount + result.upsertedCount + result.modifiedCount;
         }
@@ -581,8 +708,13 @@
       if (!(cutoffDate instanceof Date) || Number.isNaN(cutoffDate.getTime())) throw new TypeError('cutoffDate must be a valid Date');
       const from = collectionOf(target);
       const into = collectionOf(archive);
-      const totals = await eachBatch(from, { ...(options || {}), filter: { [field]: { $lt: cutoffDate } } }, async (docs) => {
-        await into.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })), { ordered: true });
+      const preview = {
+        label: `archiveOldDocuments ${from.collectionName}`,
+        describe: () => `moves them into ${into.collectionName} (copied by _id, then deleted)`,
+      };
+      const filter = { [field]: { $lt: cutoffDate } };
+      const totals = await eachBatch(from, { ...(options || {}), filter, [PREVIEW]: preview }, async (docs) => {
+        if (!native.dryRun) await into.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })), { ordered: true });
         return docs.map((doc) => ({ deleteOne: { filter: { _id: doc._id } } }));
       });
       return { archived: totals.deleted };
@@ -676,6 +808,56 @@
 
     async collectionExists(name) { return MigrationHelper.collectionExists(name); }
     async getCollectionStats(name) { return MigrationHelper.getCollectionStats(name); }
+
+    // mongrate's own backups (`mongrate backup list` shows them): a copy of the collection with
+    // its indexes and options, and its record. A dry-run reports them and writes nothing.
+    async backupCollection(name) {
+      const trace = new Error();
+      return named(backupAnswer(await native.backupCollection(collectionName(name), trace.stack), trace));
+    }
+
+    // `restoreFromBackup(original, backup)` (seed 003) puts `backup` back into `original`;
+    // `restoreFromBackup(name)` takes a backup's name, or a collection's (its latest backup).
+    async restoreFromBackup(original, backup) {
+      const trace = new Error();
+      if (native.ambientSession !== 0) {
+        throw new Error('restoreFromBackup cannot run inside the migration\'s transaction (transaction: true): ' +
+          'a failed transaction rolls back by itself');
+      }
+      const alone = backup === undefined || backup === null;
+      const name = alone ? backupNameOf(original) : backupNameOf(backup);
+      const into = alone ? null : collectionName(original);
+      return backupAnswer(await native.restoreBackup(name, into, trace.stack), trace);
+    }
+
+    async dropBackup(backup) {
+      const trace = new Error();
+      return named(backupAnswer(await native.dropBackup(backupNameOf(backup), trace.stack), trace));
+    }
+  }
+
+  // ---- backups from a migration ----
+  const collectionName = (target) => (typeof target === 'string' ? target : collectionOf(target).collectionName);
+
+  // A backup's name, from the name or what `backupCollection` returned (else a collection's name).
+  function backupNameOf(value) {
+    if (value && typeof value === 'object' && typeof value.name === 'string' && typeof value.collection === 'string') return value.name;
+    return collectionName(value);
+  }
+
+  function backupAnswer(answer, trace) {
+    if (answer && answer.__error === true) {
+      const error = new Error(answer.message);
+      error.stack = trace.stack;
+      throw error;
+    }
+    return answer;
+  }
+
+  // What `backupCollection` returns reads as the backup's name where a string is expected.
+  function named(info) {
+    Object.defineProperty(info, 'toString', { value() { return this.name; }, enumerable: false });
+    return info;
   }
 
   M.mongrateModule = Object.freeze({ eachBatch, MigrationHelper, MigrationBase, collectionNameOf, default: undefined });

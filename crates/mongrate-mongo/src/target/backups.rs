@@ -101,6 +101,7 @@ impl MongoTarget {
                 summary: planned.summary("document"),
                 affected: planned.exists.then_some(planned.documents),
                 note: None,
+                samples: None,
             });
         }
         Ok(())

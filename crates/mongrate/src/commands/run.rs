@@ -91,6 +91,11 @@ fn print_report(context: &Context, report: &RunReport, unit: &str) {
                 let effect = if effect.is_empty() { effect } else { format!("  [{effect}]") };
                 let place = if operation.line > 0 { format!("line {:<4} ", operation.line) } else { String::new() };
                 output.line(format!("  {place}{}{effect}", operation.summary));
+                // What a data transform would write, documents as they are and as they would be.
+                for (n, sample) in operation.samples.iter().flatten().enumerate() {
+                    output.line(format!("      sample {}: {}", n + 1, sample.before));
+                    output.line(format!("        becomes: {}", sample.after));
+                }
             }
             if let Some(error) = &step.error {
                 output.line(format!("  would fail: {error}"));

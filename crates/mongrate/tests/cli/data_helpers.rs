@@ -210,6 +210,82 @@ module.exports = AddUserAvatarField;
     assert_eq!(count(&project.mongo(), "users", doc! {"avatar": {"$exists": true}}), 0);
 }
 
+/// Seed 003's backup methods on `MigrationBase`, through mongrate's own backups: a dry-run says
+/// what they would do and takes none; the run backs up, restores over a change, and drops.
+#[test]
+fn seed_003_base_methods_back_up_restore_and_drop_through_mongrates_backups() {
+    let project = Project::new(Backend::Mongo);
+    insert(&project.mongo(), "users", json!([{ "_id": 1, "name": "Ada" }, { "_id": 2, "name": "Alan" }]));
+    let original = dump(&project.mongo());
+    project.write(
+        "20250101000000-backed-up.js",
+        r#"const { MigrationBase } = require('mongrate');
+
+class BackedUp extends MigrationBase {
+  async up() {
+    const User = this.models.User;
+    const backup = await this.backupCollection('users');
+    if (`${backup}` !== backup.name || backup.collection !== 'users' || backup.documents !== 2) throw new Error('backup: ' + JSON.stringify(backup));
+    await User.updateMany({}, { $set: { name: 'changed' } });
+    await User.insertOne({ _id: 3, name: 'new' });
+    const restored = await this.restoreFromBackup('users', backup);
+    if (restored.collection !== 'users' || restored.documents !== 2) throw new Error('restore: ' + JSON.stringify(restored));
+    if ((await User.countDocuments({})) !== 2) throw new Error('the restore left ' + (await User.countDocuments({})));
+    const kept = await this.backupCollection(User);
+    await User.deleteMany({});
+    const latest = await this.restoreFromBackup('users');
+    if (latest.backup !== kept.name || latest.documents !== 2) throw new Error('latest: ' + JSON.stringify(latest));
+    const dropped = await this.dropBackup(backup);
+    if (dropped.name !== backup.name) throw new Error('drop: ' + JSON.stringify(dropped));
+    this.log('dropped ' + dropped.name + ', kept ' + kept.name);
+  }
+
+  async down() {}
+}
+
+module.exports = BackedUp;
+"#,
+    );
+    let preview = project.run(&["up", "--dry-run", "--json"]).expect(0).json();
+    let summaries: Vec<&str> = preview["preview"][0]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 8, "{preview}");
+    assert!(summaries[0].starts_with("backup users (2 documents"), "{preview}");
+    assert!(summaries[3].starts_with("restore backup mongrate_backup_users_"), "{preview}");
+    assert!(summaries[3].ends_with(" into users"), "{preview}");
+    assert_eq!(preview["preview"][0]["operations"][3]["affected"], 2, "{preview}");
+    assert!(summaries[4].starts_with("backup users (2 documents"), "{preview}");
+    assert!(summaries[7].starts_with("drop backup mongrate_backup_users_"), "{preview}");
+    assert_eq!(preview["preview"][0]["operations"][0]["line"], 6, "{preview}");
+    assert_eq!(dump(&project.mongo()), original, "a dry-run writes nothing");
+    assert_eq!(project.run(&["backup", "list", "--json"]).expect(0).json(), json!([]), "a dry-run takes no backup");
+
+    let run = project.run(&["up"]).expect(0);
+    assert_eq!(dump(&project.mongo()), original, "restored over the changes");
+    let backups = project.run(&["backup", "list", "--json"]).expect(0).json();
+    let listed = backups.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "the dropped backup is gone, the other stays: {backups}");
+    let kept = listed[0]["name"].as_str().unwrap();
+    assert!(run.stderr.contains(&format!(", kept {kept}")), "{}", run.stderr);
+    let dropped = run.stderr.split("dropped ").nth(1).and_then(|rest| rest.split(',').next()).unwrap();
+    assert_ne!(dropped, kept);
+    assert!(!project.has_table(dropped), "the dropped backup's collection is gone");
+    assert_eq!(
+        (&listed[0]["collection"], &listed[0]["version"], &listed[0]["migration"], &listed[0]["documents"]),
+        (&json!("users"), &json!("20250101000000"), &json!("backed-up"), &json!(2)),
+        "{backups}"
+    );
+    assert!(listed[0]["restoredAt"].is_string(), "{backups}");
+    // The kept backup is mongrate's own: `mongrate backup restore` puts it back.
+    insert(&project.mongo(), "users", json!([{ "_id": 9 }]));
+    project.run(&["backup", "restore", kept]).expect(0);
+    assert_eq!(dump(&project.mongo()), original);
+}
+
 #[test]
 fn copied_and_transformed_numbers_keep_their_bson_types() {
     let project = Project::new(Backend::Mongo);

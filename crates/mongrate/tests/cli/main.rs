@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod config;
 mod dashboard;
+mod data_dry_run;
 mod data_helpers;
 mod differential;
 mod dry_run;
