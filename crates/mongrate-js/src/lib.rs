@@ -17,6 +17,7 @@ mod native;
 mod read_ahead;
 mod step_thread;
 pub mod template;
+mod typescript;
 
 pub use console::{ConsoleLevel, ConsoleSink, StderrConsole};
 pub use engine::JsEngine;
