@@ -9,7 +9,7 @@ use crate::migration::MigrationFile;
 use crate::version::Version;
 
 /// Extensions mongrate reads as migrations; other files (READMEs, helpers) are left alone.
-pub const MIGRATION_EXTENSIONS: &[&str] = &["sql", "js", "mjs", "cjs", "yaml", "yml", "json"];
+pub const MIGRATION_EXTENSIONS: &[&str] = &["sql", "js", "mjs", "cjs", "ts", "mts", "cts", "yaml", "yml", "json"];
 
 /// Reads every migration file in `dir`, sorted by version; any problem with a file is an error
 /// that lists them all.

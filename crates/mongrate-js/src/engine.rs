@@ -49,7 +49,7 @@ impl Default for JsEngine {
 #[async_trait]
 impl ScriptEngine for JsEngine {
     fn handles(&self, extension: &str) -> bool {
-        matches!(extension, "js" | "mjs" | "cjs")
+        matches!(extension, "js" | "mjs" | "cjs" | "ts" | "mts" | "cts")
     }
 
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta> {

@@ -8,7 +8,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{AsyncContext, AsyncRuntime, Ctx, Function, Module, Object, Value};
 
 use crate::host_state::HostState;
-use crate::module_source::{MigrationLoader, MigrationResolver, is_es_module};
+use crate::module_source::{MigrationLoader, MigrationResolver, is_es_module, javascript};
 
 /// Deep recursion in a migration fails with a RangeError instead of overflowing the thread's stack.
 const MAX_STACK: usize = 4 * 1024 * 1024;
@@ -59,8 +59,9 @@ fn mongrate<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
 /// namespace for an ES module.
 pub async fn load_exports<'js>(ctx: &Ctx<'js>, path: &Path, source: &str) -> rquickjs::Result<Value<'js>> {
     let name = path.to_string_lossy().into_owned();
-    if is_es_module(path, source) {
-        let (module, evaluated) = Module::declare(ctx.clone(), name, source)?.eval()?;
+    let source = javascript(ctx, path, source)?;
+    if is_es_module(path, &source) {
+        let (module, evaluated) = Module::declare(ctx.clone(), name, source.into_owned())?.eval()?;
         evaluated.into_future::<()>().await?;
         return Ok(module.namespace()?.into_value());
     }

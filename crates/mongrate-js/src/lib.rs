@@ -20,6 +20,7 @@ mod native_dry_run;
 mod read_ahead;
 mod step_thread;
 pub mod template;
+mod typescript;
 
 pub use console::{ConsoleLevel, ConsoleSink, StderrConsole};
 pub use engine::JsEngine;

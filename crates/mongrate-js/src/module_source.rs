@@ -1,12 +1,16 @@
 //! Finding, reading and compiling migration modules: CommonJS (wrapped as Node wraps it) and ES
-//! modules (with `mongodb` and relative files importable).
+//! modules (with `mongodb` and relative files importable), in JavaScript or TypeScript (its types
+//! stripped, see [`crate::typescript`]).
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
-use rquickjs::{Ctx, Function, Module};
+use rquickjs::{Constructor, Ctx, Function, Module, Object};
+
+use crate::typescript::{TypeScriptError, is_typescript, strip_types};
 
 /// The names `import { … } from 'mongodb'` can take.
 const MONGODB_EXPORTS: &[&str] = &[
@@ -45,11 +49,13 @@ const MONGODB_EXPORTS: &[&str] = &[
     "MongoExpiredSessionError",
 ];
 
-/// Whether a file is an ES module: `.mjs`, or a `.js` with top-level `import`/`export` statements.
+/// Whether a file is an ES module: `.mjs` or `.mts`, or a `.js` or `.ts` with top-level
+/// `import`/`export` statements (for TypeScript, `source` is the JavaScript left once its types
+/// are stripped: `import type` alone does not make a module).
 pub fn is_es_module(path: &Path, source: &str) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("mjs") => true,
-        Some("cjs") => false,
+        Some("mjs" | "mts") => true,
+        Some("cjs" | "cts") => false,
         _ => source.lines().any(|line| {
             let line = line.trim_start();
             ["export ", "export{", "export*", "import ", "import{", "import*"].iter().any(|p| line.starts_with(p))
@@ -81,26 +87,70 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The extensions a relative `require`/`import` may leave out, in the order they are tried.
+const IMPLIED_EXTENSIONS: [&str; 7] = ["js", "cjs", "mjs", "json", "ts", "mts", "cts"];
+
 /// A relative `require`/`import` as Node resolves it: the file, or with `.js`/`.cjs`/`.mjs`/`.json`
-/// added, or the folder's `index.js`.
+/// added, or with `.ts`/`.mts`/`.cts` added as TypeScript resolves it, or the folder's `index.js`
+/// or `index.ts`. `./db.js` finds `db.ts` when there is no `db.js` (TypeScript's ES module style).
 pub fn resolve_relative(dir: &Path, specifier: &str) -> Result<PathBuf, String> {
     let base = normalize(&dir.join(specifier));
     let mut candidates = vec![base.clone()];
-    for extension in ["js", "cjs", "mjs", "json"] {
+    for extension in IMPLIED_EXTENSIONS {
         let mut name = base.clone().into_os_string();
         name.push(format!(".{extension}"));
         candidates.push(PathBuf::from(name));
     }
+    let typescript_twin = match base.extension().and_then(|e| e.to_str()) {
+        Some("js") => Some("ts"),
+        Some("mjs") => Some("mts"),
+        Some("cjs") => Some("cts"),
+        _ => None,
+    };
+    if let Some(extension) = typescript_twin {
+        candidates.push(base.with_extension(extension));
+    }
     candidates.push(base.join("index.js"));
+    candidates.push(base.join("index.ts"));
     candidates.into_iter().find(|candidate| candidate.is_file()).ok_or_else(|| {
-        format!("Cannot find module '{specifier}' (looked for {} and with .js, .cjs, .mjs, .json)", base.display())
+        format!(
+            "Cannot find module '{specifier}' (looked for {} and with .{}, and for its index.js and index.ts)",
+            base.display(),
+            IMPLIED_EXTENSIONS.join(", .")
+        )
     })
+}
+
+/// The JavaScript of a module whose text is `text`: a TypeScript file's with its types blanked,
+/// any other's as it is. A TypeScript syntax error is thrown as a `SyntaxError` at the file's
+/// line and column, as QuickJS throws one in JavaScript.
+pub fn javascript<'js, 's>(ctx: &Ctx<'js>, path: &Path, text: &'s str) -> rquickjs::Result<Cow<'s, str>> {
+    if !is_typescript(path) {
+        return Ok(Cow::Borrowed(text));
+    }
+    strip_types(path, text).map(Cow::Owned).map_err(|error| throw_syntax_error(ctx, path, &error))
+}
+
+/// Throws `error` as a `SyntaxError` whose stack is its position, which is where
+/// `js_error::describe` reads a syntax error's `file:line:column`.
+fn throw_syntax_error<'js>(ctx: &Ctx<'js>, path: &Path, error: &TypeScriptError) -> rquickjs::Error {
+    let exception = (|| -> rquickjs::Result<Object<'js>> {
+        let constructor: Constructor = ctx.globals().get("SyntaxError")?;
+        let exception: Object = constructor.construct((error.message.clone(),))?;
+        exception.set("stack", format!("    at {}:{}:{}\n", path.display(), error.line, error.column))?;
+        Ok(exception)
+    })();
+    match exception {
+        Ok(exception) => ctx.throw(exception.into_value()),
+        Err(failure) => failure,
+    }
 }
 
 /// Compiles a CommonJS file as Node does: one function of `exports, require, module, __filename,
 /// __dirname`. The wrapper starts on the file's first line, so line numbers stay the file's.
 pub fn compile_common_js<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Function<'js>> {
-    let source = read_module(path).map_err(|why| rquickjs::Exception::throw_message(ctx, &why))?;
+    let text = read_module(path).map_err(|why| rquickjs::Exception::throw_message(ctx, &why))?;
+    let source = javascript(ctx, path, &text)?;
     let wrapped = format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
     let mut options = EvalOptions::default();
     options.global = true;
@@ -172,9 +222,10 @@ impl Loader for MigrationLoader {
             return Module::declare(ctx.clone(), name, MONGRATE_MODULE_SOURCE);
         }
         let path = Path::new(name);
-        let source = read_module(path).map_err(|why| rquickjs::Error::new_loading_message(name, why))?;
+        let text = read_module(path).map_err(|why| rquickjs::Error::new_loading_message(name, why))?;
+        let source = javascript(ctx, path, &text)?;
         if is_es_module(path, &source) {
-            return Module::declare(ctx.clone(), name, source);
+            return Module::declare(ctx.clone(), name, source.into_owned());
         }
         let quoted =
             serde_json::to_string(name).map_err(|e| rquickjs::Error::new_loading_message(name, e.to_string()))?;

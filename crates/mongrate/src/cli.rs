@@ -146,7 +146,7 @@ pub struct CreateArgs {
     /// What the migration does, e.g. "add user index"
     #[arg(required_unless_present = "list_templates")]
     pub name: Option<String>,
-    /// File format: sql, yaml, json or js [default: yaml for a mongodb:// URL, else sql; with
+    /// File format: sql, yaml, json, js or ts [default: yaml for a mongodb:// URL, else sql; with
     /// --template: yaml where the template has a YAML form, else js]
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,

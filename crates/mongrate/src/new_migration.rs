@@ -17,6 +17,8 @@ pub enum FileFormat {
     Json,
     /// migrate-mongo's format, run by the embedded JavaScript engine
     Js,
+    /// TypeScript, its types stripped and run by the embedded JavaScript engine
+    Ts,
 }
 
 /// The file written.
@@ -43,6 +45,7 @@ pub fn create_migration(settings: &Settings, name: &str, format: Option<FileForm
         FileFormat::Yaml => ("yaml", mongrate_mongo::declarative::template(name)),
         FileFormat::Json => ("json", mongrate_mongo::declarative::json_template(name)),
         FileFormat::Js => ("js", mongrate_js::template::template(name)),
+        FileFormat::Ts => ("ts", mongrate_js::template::typescript(name)),
     };
     write_new_file(settings, name, extension, &body)
 }

@@ -118,6 +118,7 @@ fn format_name(format: FileFormat) -> &'static str {
         FileFormat::Yaml => "yaml",
         FileFormat::Json => "json",
         FileFormat::Js => "js",
+        FileFormat::Ts => "ts",
     }
 }
 

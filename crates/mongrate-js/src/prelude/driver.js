@@ -811,7 +811,11 @@
   }
 
   class MongoClient {
-    constructor(defaultDatabase) { this._defaultDatabase = defaultDatabase; }
+    // Whatever URL the migration's own code gives (a project's connection module doing
+    // `new MongoClient(process.env.MONGODB_URI)`), it gets the migration's connection and database:
+    // mongrate migrates the target it was given, not the one the code names.
+    constructor() { this._defaultDatabase = native.databaseName; }
+    static async connect() { return new MongoClient(); }
     db(name) { return new Db(this, name === undefined ? this._defaultDatabase : name); }
     startSession(options) { return new ClientSession(this, options); }
     async withSession(options, fn) {

@@ -27,3 +27,4 @@ mod service_support;
 mod support;
 mod templates;
 mod transaction_control;
+mod typescript;
