@@ -271,7 +271,8 @@
     const pace = throttle(options);
     if (native.dryRun) return previewBatches(collection, filter, batchSize, projection, options, callback);
     const stored = native.checkpointed ? native.checkpointState(loopCount) : undefined;
-    const loop = loopOf(options.label || `eachBatch ${collection.collectionName}`, stored);
+    const helper = options[PREVIEW] && options[PREVIEW].label;
+    const loop = loopOf(options.label || helper || `eachBatch ${collection.collectionName}`, stored);
     if (stored && stored.done) {
       loop.report(true);
       return loop.totals;
