@@ -77,7 +77,17 @@ pub fn install<'js>(native: &Object<'js>, state: &Rc<HostState>) -> rquickjs::Re
         })),
     )?;
     let s = state.clone();
-    native.set("leaseLost", Func::from(move || s.checkpoints.as_ref().is_some_and(|c| c.ensure_lease().is_err())))?;
+    native.set(
+        "leaseLost",
+        Func::from(move || {
+            let lost = s.checkpoints.as_ref().is_some_and(|c| c.ensure_lease().is_err());
+            // The step then fails as a lost lease, not as a failed migration.
+            if lost {
+                s.lease_lost.set(true);
+            }
+            lost
+        }),
+    )?;
     let s = state.clone();
     native.set(
         "progress",
