@@ -174,6 +174,19 @@ pub fn beyond_retention(backups: &[BackupInfo], keep: usize) -> Vec<BackupInfo> 
     pruned
 }
 
+/// The newest backup of each collection taken for `version`: what its stopped run found before
+/// it changed anything (a resumed run takes none; a restarted one copies the restored state).
+pub fn latest_for_version(backups: &[BackupInfo], version: &str) -> Vec<BackupInfo> {
+    let mut newest: BTreeMap<&str, &BackupInfo> = BTreeMap::new();
+    for backup in backups.iter().filter(|b| b.version.as_deref() == Some(version)) {
+        let entry = newest.entry(backup.collection.as_str()).or_insert(backup);
+        if (&backup.created_at, &backup.name) > (&entry.created_at, &entry.name) {
+            *entry = backup;
+        }
+    }
+    newest.into_values().cloned().collect()
+}
+
 /// The error for a backup name that is not recorded.
 pub fn unknown_backup(name: &str) -> Error {
     Error::config(format!("there is no backup named {name}: `mongrate backup list` shows them"))
@@ -227,6 +240,16 @@ impl RestoreAfterFailure {
             Err(error) => {
                 self.problem = Some(error);
                 false
+            }
+        }
+    }
+
+    /// `Ok` when every restore succeeded; else why one failed, the backups being kept.
+    pub fn into_result(self) -> Result<()> {
+        match self.problem {
+            None => Ok(()),
+            Some(error) => {
+                Err(Error::migration(format!("restoring the backups of the stopped run failed: {}", error.message)))
             }
         }
     }
@@ -378,6 +401,30 @@ mod tests {
         assert_eq!(pruned, vec![info("users", "2026-01-01T00:00:00.000Z")]);
         assert_eq!(beyond_retention(&all, 1).len(), 2);
         assert!(beyond_retention(&all, 3).is_empty());
+    }
+
+    #[test]
+    fn a_restart_restores_the_newest_backup_of_each_collection_taken_for_its_version() {
+        let of = |collection: &str, at: &str, version: Option<&str>| BackupInfo {
+            version: version.map(str::to_owned),
+            ..info(collection, at)
+        };
+        let all = vec![
+            of("users", "2026-01-01T00:00:00.000Z", Some("7")),
+            of("users", "2026-01-02T00:00:00.000Z", Some("7")),
+            of("users", "2026-01-03T00:00:00.000Z", Some("8")),
+            of("users", "2026-01-04T00:00:00.000Z", None),
+            of("orders", "2026-01-01T00:00:00.000Z", Some("7")),
+        ];
+        let chosen = latest_for_version(&all, "7");
+        assert_eq!(
+            chosen,
+            vec![
+                of("orders", "2026-01-01T00:00:00.000Z", Some("7")),
+                of("users", "2026-01-02T00:00:00.000Z", Some("7"))
+            ]
+        );
+        assert!(latest_for_version(&all, "9").is_empty());
     }
 
     #[test]

@@ -39,7 +39,7 @@ mod tests {
     use crate::testing::migration;
 
     fn step(version: i64, transactional: bool) -> Step {
-        Step { direction: Direction::Up, migration: migration(version, transactional), previous: None }
+        Step { direction: Direction::Up, migration: migration(version, transactional), previous: None, restart: false }
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct Step {
     pub migration: Migration,
     /// The changelog record before this step, if any.
     pub previous: Option<MigrationRecord>,
+    /// `up --restart`: the migration starts over; what its stopped run changed is put back from
+    /// the backups that run took, where it took any.
+    pub restart: bool,
 }
 
 /// Ordered steps, and the batch number an `up` run records.
@@ -121,11 +124,11 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
                 ensure_known(target, migrations, records)?;
             }
             match restart {
-                None => plan_up(migrations, records, &by_version, to, allow_out_of_order, retry)?,
+                None => plan_up(migrations, records, &by_version, to, allow_out_of_order, retry, None)?,
                 Some(version) => {
                     let records = restarting(records, version)?;
                     let by_version = records.iter().map(|r| (r.version, r)).collect();
-                    plan_up(migrations, &records, &by_version, to, allow_out_of_order, retry)?
+                    plan_up(migrations, &records, &by_version, to, allow_out_of_order, retry, restart)?
                 }
             }
         }
@@ -137,7 +140,15 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
             let remaining: Vec<MigrationRecord> =
                 records.iter().filter(|r| !reverted.contains(&r.version)).cloned().collect();
             let remaining_by_version = remaining.iter().map(|r| (r.version, r)).collect();
-            steps.extend(plan_up(migrations, &remaining, &remaining_by_version, Some(to), allow_out_of_order, retry)?);
+            steps.extend(plan_up(
+                migrations,
+                &remaining,
+                &remaining_by_version,
+                Some(to),
+                allow_out_of_order,
+                retry,
+                None,
+            )?);
             steps
         }
     };
@@ -183,6 +194,7 @@ fn plan_up(
     to: Option<Version>,
     allow_out_of_order: bool,
     retry: bool,
+    restart: Option<Version>,
 ) -> Result<Vec<Step>> {
     let drift = find_drift(migrations, records);
     if !drift.is_empty() {
@@ -211,7 +223,12 @@ fn plan_up(
         if newest_applied.is_some_and(|newest| migration.version() < newest) && !allow_out_of_order {
             out_of_order.push(migration.file.file_name.clone());
         }
-        steps.push(Step { direction: Direction::Up, migration: migration.clone(), previous: previous.cloned() });
+        steps.push(Step {
+            direction: Direction::Up,
+            migration: migration.clone(),
+            previous: previous.cloned(),
+            restart: restart == Some(migration.version()),
+        });
     }
     if !out_of_order.is_empty() {
         let newest = newest_applied.map(|v| v.to_string()).unwrap_or_default();
@@ -266,6 +283,7 @@ fn plan_down(
             direction: Direction::Down,
             migration: (*migration).clone(),
             previous: Some(record.clone()),
+            restart: false,
         });
     }
     if !irreversible.is_empty() {
@@ -467,6 +485,7 @@ mod tests {
         let planned = plan(&files, &records, &restart).unwrap();
         assert_eq!(versions(&planned), [(Up, 2)]);
         assert_eq!(planned.steps[0].previous.as_ref().unwrap().checkpoint, None);
+        assert!(planned.steps[0].restart, "the step knows it starts over");
         // An interrupted migration without a checkpoint may be restarted too (a retry of it alone).
         let records = [record(1, Completed, 1), record(2, Running, 2)];
         assert_eq!(versions(&plan(&files, &records, &restart).unwrap()), [(Up, 2)]);

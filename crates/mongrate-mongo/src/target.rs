@@ -359,6 +359,9 @@ impl Target for MongoTarget {
         // A resumed run keeps the backups its first attempt took (a new one would copy the
         // half-changed collection, and retention could drop the good one).
         let resumed = execution.step.previous.as_ref().is_some_and(|r| r.is_resumable());
+        if execution.step.restart {
+            self.restore_for_restart(execution).await.map_err(not_started)?;
+        }
         let taken =
             if resumed { Vec::new() } else { self.take_backups(execution, &work).await.map_err(not_started)? };
         if in_transaction {

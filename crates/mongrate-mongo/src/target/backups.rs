@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use mongrate_core::Result;
-use mongrate_core::backup::{BackupInfo, RestoreAfterFailure, RestoreReport, hand_restore_entry, merged};
+use mongrate_core::backup::{
+    BackupInfo, RestoreAfterFailure, RestoreReport, hand_restore_entry, latest_for_version, merged,
+};
 use mongrate_core::execution::{OperationReport, StepExecution, StepFailure};
 use mongrate_core::plan::Step;
 use mongrate_core::target::DryRunStep;
@@ -60,6 +62,25 @@ impl MongoTarget {
         let recorded = self.changelog.append(&restores.history_entry(execution), None).await;
         let everything = changes_only(work, restores.restored());
         restores.failure(failure, taken, everything, recorded)
+    }
+
+    /// `up --restart`: before the migration starts over, the collections its stopped run
+    /// changed are put back from the backups that run took (the newest of each collection taken
+    /// for its version); the restore is recorded in the history. Nothing when it took none.
+    pub(super) async fn restore_for_restart(&self, execution: &StepExecution<'_>) -> Result<()> {
+        let version = execution.step.migration.version().to_string();
+        let chosen = latest_for_version(&self.backups.list().await?, &version);
+        if chosen.is_empty() {
+            return Ok(());
+        }
+        let mut restores = RestoreAfterFailure::start();
+        for backup in &chosen {
+            if !restores.note(self.backups.restore(&backup.name, None).await) {
+                break;
+            }
+        }
+        self.changelog.append(&restores.history_entry(execution), None).await?;
+        restores.into_result()
     }
 
     /// `mongrate backup restore`: restores and records it in the history.

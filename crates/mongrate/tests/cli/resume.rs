@@ -337,3 +337,29 @@ fn wait_for_loop(lock: &mongodb::Collection<bson::Document>, version: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn restart_puts_back_the_backups_the_stopped_run_took_then_runs_from_the_start() {
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, 3000);
+    let with_backup = |extra: &str| {
+        counting_migration(1000, extra).replace("module.exports = {", "module.exports = {\n  backup: ['items'],")
+    };
+    project.write(
+        "001_count.js",
+        &with_backup("if (docs.some((d) => d.n === 2100)) throw new Error('bad document 2100');"),
+    );
+    let failed = project.run(&["up"]).expect(1);
+    assert!(failed.stderr.contains("bad document 2100"), "{}", failed.stderr);
+    let db = project.mongo();
+    // Resumable, so not restored at the failure: 2,000 documents counted.
+    assert_eq!(count(&db, "items", doc! { "counter": 1 }), 2000);
+    project.write("001_count.js", &with_backup(""));
+    project.run(&["up", "--restart", "1"]).expect(0);
+    // The backup put the counters back to 0 first: each document once, not twice.
+    each_exactly_once(&project, 3000);
+    let history = project.run(&["history", "--json"]).expect(0).json();
+    let actions: Vec<&str> =
+        history.as_array().map_or(Vec::new(), |entries| entries.iter().filter_map(|e| e["action"].as_str()).collect());
+    assert!(actions.contains(&"restore"), "the restore is in the history: {history}");
+}
