@@ -175,34 +175,53 @@
   // on a server with transactions, the writes and the checkpoint commit together; without, the
   // checkpoint first names the batch as pending with each document's fingerprint, and a resumed
   // run re-reads it and processes only the documents still as they were (`settlePending`).
-  async function writeBatch(loop, collection, operations, docs, prints, from, end) {
+  // Returns once the write is under way (without transactions: once the batch is named pending)
+  // as `{ end, ids, prints, written }`; `written` resolves when the batch is written, to the
+  // function that counts it in the loop's totals (the caller counts batches in `_id` order).
+  // `earlier`: batches still being written (concurrency above 1): the pending record names their
+  // documents too, and a transaction waits for theirs, so the checkpoint moves in `_id` order.
+  async function writeBatch(loop, collection, operations, docs, prints, from, end, earlier = []) {
     const count = docs.length;
+    const ids = docs.map((doc) => doc._id);
+    const started = (written) => {
+      written.catch(() => {}); // awaited by the caller, in order; not an unhandled rejection meanwhile
+      return { end, ids, prints, written };
+    };
     if (native.checkpointed && native.transactions) {
-      const session = M.currentClient.startSession();
-      try {
-        await session.withTransaction(async () => {
-          const totals = { ...loop.totals };
-          if (operations.length) addResult(totals, await collection.bulkWrite(operations, { ordered: true, session }));
-          totals.processed += count;
-          totals.batches += 1;
-          await session._ready();
-          const saved = await native.saveCheckpoint(loop.index, { ...totals, total: loop.total, lastId: end }, session._use());
-          // As the driver's error: a write conflict is retried by withTransaction.
-          if (saved && saved.__error === true) throw M.driver.failure(saved);
-          loop.totals = totals;
-        });
-      } finally {
-        await session.endSession();
-      }
-      return;
+      return started(Promise.all(earlier.map((batch) => batch.written)).then(async () => {
+        const session = M.currentClient.startSession();
+        try {
+          await session.withTransaction(async () => {
+            const totals = { ...loop.totals };
+            if (operations.length) addResult(totals, await collection.bulkWrite(operations, { ordered: true, session }));
+            totals.processed += count;
+            totals.batches += 1;
+            await session._ready();
+            const saved = await native.saveCheckpoint(loop.index, { ...totals, total: loop.total, lastId: end }, session._use());
+            // As the driver's error: a write conflict is retried by withTransaction.
+            if (saved && saved.__error === true) throw M.driver.failure(saved);
+            loop.totals = totals;
+          });
+        } finally {
+          await session.endSession();
+        }
+        return () => {};
+      }));
     }
     if (native.checkpointed) {
-      const ids = docs.map((doc) => doc._id);
-      await loop.save({ ...(from === undefined ? {} : { lastId: from }), pending: { lastId: end, ids, fingerprints: prints } });
+      const pending = {
+        lastId: end,
+        ids: earlier.flatMap((batch) => batch.ids).concat(ids),
+        fingerprints: earlier.flatMap((batch) => batch.prints).concat(prints),
+      };
+      await loop.save({ ...(from === undefined ? {} : { lastId: from }), pending });
     }
-    if (operations.length) addResult(loop.totals, await collection.bulkWrite(operations, { ordered: true }));
-    loop.totals.processed += count;
-    loop.totals.batches += 1;
+    const write = operations.length ? collection.bulkWrite(operations, { ordered: true }) : Promise.resolve(null);
+    return started(write.then((result) => () => {
+      if (result) addResult(loop.totals, result);
+      loop.totals.processed += count;
+      loop.totals.batches += 1;
+    }));
   }
 
   // A batch the stopped run was writing: its documents that changed since were written (or
@@ -246,7 +265,9 @@
 
   // Reads the matching documents in `_id` order, `batchSize` at a time; runs the bulk operations
   // the callback returns (the driver's bulkWrite models) on the same collection, and checkpoints
-  // after each batch so that a stopped run resumes after the last batch written.
+  // after each batch so that a stopped run resumes after the last batch written. `concurrency`
+  // (1): how many batches' writes may be in flight; at 2 the next batch is read, given to the
+  // callback and its write started while the previous one's write runs.
   async function eachBatch(target, options, callback) {
     if (typeof options === 'function') [options, callback] = [{}, options];
     options = options || {};
@@ -258,6 +279,7 @@
     const collection = collectionOf(target);
     const filter = options.filter || {};
     const batchSize = positiveInteger(options.batchSize, 'batchSize', 1000);
+    const concurrency = positiveInteger(options.concurrency, 'concurrency', 1);
     // Without transactions a batch's documents are fingerprinted whole, so they are read whole
     // and a plain projection is applied here (one with operators is left to the server).
     const fingerprinted = native.checkpointed && !native.transactions;
@@ -288,6 +310,15 @@
     const reader = M.driver.pageReader(collection, lastId === undefined ? filter : { $and: [filter, { _id: { $gt: lastId } }] },
       batchSize, projection, fingerprinted);
     const nothing = { documents: [], fingerprints: [], last: true };
+    // Batches whose write started, oldest first. One is counted, and `lastId` moves past it, once
+    // it and every batch before it are written.
+    const inFlight = [];
+    const finishOldest = async () => {
+      const batch = inFlight.shift();
+      (await batch.written)();
+      lastId = batch.end;
+      if (inFlight.length > 0) loop.report(false);
+    };
     try {
       let read = await reader.next();
       while (read.documents.length > 0) {
@@ -295,15 +326,20 @@
         const docs = read.documents;
         const end = docs[docs.length - 1]._id;
         const operations = checkOperations(await callback(project(docs)));
-        await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end);
-        lastId = end;
+        inFlight.push(await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end, inFlight));
+        while (inFlight.length >= concurrency) await finishOldest();
         // The next batch is known before this one is reported: the last one reports as done.
         read = read.last || docs.length < batchSize ? nothing : await reader.next();
         if (read.documents.length === 0) break;
-        loop.report(false);
+        if (inFlight.length === 0) loop.report(false);
         // The next batch starts no sooner than its documents are allowed to.
         await pace(loop.processedNow() + read.documents.length);
       }
+      while (inFlight.length > 0) await finishOldest();
+    } catch (error) {
+      // The writes under way end before the loop fails: nothing of it runs after the migration.
+      await Promise.allSettled(inFlight.map((batch) => batch.written));
+      throw error;
     } finally {
       reader.close();
     }

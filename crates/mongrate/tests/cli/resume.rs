@@ -363,3 +363,50 @@ fn restart_puts_back_the_backups_the_stopped_run_took_then_runs_from_the_start()
         history.as_array().map_or(Vec::new(), |entries| entries.iter().filter_map(|e| e["action"].as_str()).collect());
     assert!(actions.contains(&"restore"), "the restore is in the history: {history}");
 }
+
+#[test]
+fn a_loop_with_two_batches_in_flight_resumes_after_kill_9_with_each_document_once() {
+    const DOCUMENTS: u64 = 5000;
+    let project = Project::new(Backend::Mongo);
+    seed_items(&project, DOCUMENTS as usize);
+    let migration = counting_migration(200, "await new Promise((r) => setTimeout(r, 50));")
+        .replace("{ batchSize: 200 }", "{ batchSize: 200, concurrency: 2 }");
+    assert!(migration.contains("concurrency: 2"), "{migration}");
+    project.write("001_count.js", &migration);
+    let up = ["--lock-ttl", "2", "--lock-timeout", "30", "up"];
+    let lock = project.mongo().collection::<bson::Document>("mongrate_lock");
+    for (kill, at) in [1000, 2400, 3800].into_iter().enumerate() {
+        let runner = project.spawn(&up);
+        wait_for_progress(&lock, at);
+        let killed = std::process::Command::new("kill").args(["-KILL", &runner.id().to_string()]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -9");
+        let run = runner.finish();
+        if kill > 0 {
+            assert!(run.stderr.contains("resuming a batch the stopped run was writing"), "{}", run.stderr);
+        }
+        // Past the first batch the pending record names both batches in flight: a resumed run
+        // checks all 400 documents the dead one may have written.
+        let checkpoint = crate::support::block_on({
+            let lock = lock.clone();
+            async move { lock.find_one(doc! { "_id": "checkpoint:1" }).await.expect("reading the lock collection") }
+        })
+        .expect("the checkpoint of the killed run");
+        let pending =
+            checkpoint.get_document("loops").and_then(|l| l.get_document("0")).and_then(|s| s.get_document("pending"));
+        let named = pending
+            .map(|p| (p.get_array("ids").map_or(0, |a| a.len()), p.get_array("fingerprints").map_or(0, |a| a.len())));
+        assert_eq!(named.ok(), Some((400, 400)), "{checkpoint:?}");
+    }
+    let last = project.run(&["--lock-ttl", "2", "--lock-timeout", "30", "--log-format", "json", "up"]).expect(0);
+    assert!(last.stderr.contains("resuming a batch the stopped run was writing"), "{}", last.stderr);
+    let done: Vec<serde_json::Value> = last
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["event"] == "progress" && event["done"] == true)
+        .collect();
+    assert_eq!(done.len(), 1, "{}", last.stderr);
+    // The totals carried over the kills count every document once too.
+    assert_eq!(done[0]["processed"].as_u64(), Some(DOCUMENTS), "{}", done[0]);
+    each_exactly_once(&project, DOCUMENTS);
+}
