@@ -180,7 +180,10 @@
   // function that counts it in the loop's totals (the caller counts batches in `_id` order).
   // `earlier`: batches still being written (concurrency above 1): the pending record names their
   // documents too, and a transaction waits for theirs, so the checkpoint moves in `_id` order.
-  async function writeBatch(loop, collection, operations, docs, prints, from, end, earlier = []) {
+  // Batches written side by side share FerretDB's budget of statements in flight (its pool of
+  // 100 connections a database, one per statement until the command ends: two commands of 50
+  // and a cursor waited for each other for ever), so each sends commands of its share.
+  async function writeBatch(loop, collection, operations, docs, prints, from, end, earlier = [], concurrency = 1) {
     const count = docs.length;
     const ids = docs.map((doc) => doc._id);
     const started = (written) => {
@@ -215,9 +218,17 @@
       };
       await loop.save({ ...(from === undefined ? {} : { lastId: from }), pending });
     }
-    const write = operations.length ? collection.bulkWrite(operations, { ordered: true }) : Promise.resolve(null);
-    return started(write.then((result) => () => {
-      if (result) addResult(loop.totals, result);
+    const share = concurrency === 1 ? operations.length : Math.max(1, Math.floor(native.maxWritesPerCommand / concurrency));
+    const write = (async () => {
+      const results = [];
+      for (let start = 0; start < operations.length; start += share) {
+        const part = share >= operations.length ? operations : operations.slice(start, start + share);
+        results.push(await collection.bulkWrite(part, { ordered: true }));
+      }
+      return results;
+    })();
+    return started(write.then((results) => () => {
+      for (const result of results) addResult(loop.totals, result);
       loop.totals.processed += count;
       loop.totals.batches += 1;
     }));
@@ -240,19 +251,29 @@
         prints.push(page.fingerprints[i]);
       }
     });
-    const written = pending.ids.length - todo.filter((doc) => before.has(idKey(doc._id))).length;
+    const redo = new Set(todo.map((doc) => idKey(doc._id)));
+    const done = { ids: [], prints: [] };
+    pending.ids.forEach((id, i) => {
+      if (!redo.has(idKey(id))) {
+        done.ids.push(id);
+        done.prints.push(pending.fingerprints[i]);
+      }
+    });
+    const written = done.ids.length;
     native.log('info', `${loop.label}: resuming a batch the stopped run was writing: ${written} of its ` +
       `${pending.ids.length} documents were written, ${todo.length} go through the callback now`);
-    loop.totals.processed += written;
-    loop.totals.modified += written;
     const operations = todo.length ? checkOperations(await callback(todo)) : [];
     const count = todo.length;
     if (count || operations.length) {
-      const batch = await writeBatch(loop, collection, operations, todo, prints, stored.lastId, pending.lastId);
+      // The record still names the written documents, with their fingerprints from before: a run
+      // stopped during this write leaves them to the next as written, not as documents to do.
+      const batch = await writeBatch(loop, collection, operations, todo, prints, stored.lastId, pending.lastId, [done]);
       (await batch.written)();
     } else {
       loop.totals.batches += 1;
     }
+    loop.totals.processed += written;
+    loop.totals.modified += written;
     return pending.lastId;
   }
 
@@ -328,7 +349,7 @@
         const docs = read.documents;
         const end = docs[docs.length - 1]._id;
         const operations = checkOperations(await callback(project(docs)));
-        inFlight.push(await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end, inFlight));
+        inFlight.push(await writeBatch(loop, collection, operations, docs, read.fingerprints, lastId, end, inFlight, concurrency));
         while (inFlight.length >= concurrency) await finishOldest();
         // The next batch is known before this one is reported: the last one reports as done.
         read = read.last || docs.length < batchSize ? nothing : await reader.next();
