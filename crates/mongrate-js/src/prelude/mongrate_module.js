@@ -181,8 +181,8 @@
   // `earlier`: batches still being written (concurrency above 1): the pending record names their
   // documents too, and a transaction waits for theirs, so the checkpoint moves in `_id` order.
   // Batches written side by side share FerretDB's budget of statements in flight (its pool of
-  // connections a database, one per statement until the command ends: two commands of 50 and a
-  // cursor can wait for each other for ever), so each sends commands of its share.
+  // 100 connections a database, one per statement until the command ends: two commands of 50
+  // and a cursor waited for each other for ever), so each sends commands of its share.
   async function writeBatch(loop, collection, operations, docs, prints, from, end, earlier = [], concurrency = 1) {
     const count = docs.length;
     const ids = docs.map((doc) => doc._id);
@@ -248,7 +248,15 @@
       const was = before.get(idKey(doc._id));
       if (was === undefined || was === page.fingerprints[i]) todo.push(doc);
     });
-    const written = pending.ids.length - todo.filter((doc) => before.has(idKey(doc._id))).length;
+    const redo = new Set(todo.map((doc) => idKey(doc._id)));
+    const done = { ids: [], prints: [] };
+    pending.ids.forEach((id, i) => {
+      if (!redo.has(idKey(id))) {
+        done.ids.push(id);
+        done.prints.push(pending.fingerprints[i]);
+      }
+    });
+    const written = done.ids.length;
     native.log('info', `${loop.label}: resuming a batch the stopped run was writing: ${written} of its ` +
       `${pending.ids.length} documents were written, ${todo.length} go through the callback now`);
     loop.totals.processed += written;
