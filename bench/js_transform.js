@@ -11,6 +11,10 @@
 //       N seeded _ids once each, each transformed: no `name`, `first_name` and `last_name` equal to
 //       the split of the seeded name, schema_version 3, an `updated_at` date, the email unchanged.
 //       Prints a summary, or the problems and exits 1.
+//   node js_transform.js verify URI DB N passes
+//       the same, for bench/js_transform/eachbatch.js with COUNT_PASSES: each document also has
+//       `passes` (how often it was written) and `pass_run` (the run that wrote it last); prints
+//       a last line `passes {"twice":…,"byRun":{"<run>":documents,…}}` (twice: passes above 1)
 //   node js_transform.js settle URI DB
 //       inserts one document into DB.bench_settle (a collection no contender reads), so that every
 //       contender starts right after a small write through FerretDB, as mongrate's own lock and
@@ -91,11 +95,13 @@ async function seed(uri, dbName, n) {
   });
 }
 
-async function verify(uri, dbName, n) {
+async function verify(uri, dbName, n, counted) {
   const problems = [];
   const problem = (text) => { if (problems.length < 20) problems.push(text); };
   const seen = new Uint8Array(n + 1);
   let documents = 0;
+  let twice = 0;
+  const byRun = {};
   await withClient(uri, async (client) => {
     const users = client.db(dbName).collection('users');
     // One pass over the collection with one cursor (nothing writes meanwhile). A paged read by
@@ -109,8 +115,13 @@ async function verify(uri, dbName, n) {
       const [first, ...rest] = nameOf(i).split(' ');
       const ok = doc.name === undefined && doc.first_name === first && doc.last_name === rest.join(' ')
         && doc.schema_version === 3 && doc.updated_at instanceof Date && doc.email === emailOf(i)
-        && Object.keys(doc).length === 6;
+        && Object.keys(doc).length === (counted ? 8 : 6);
       if (!ok) problem(`not transformed (or wrongly): ${JSON.stringify(doc)}`);
+      if (counted) {
+        if (!(doc.passes >= 1)) problem(`no passes counted: ${JSON.stringify(doc)}`);
+        if (doc.passes > 1) twice += 1;
+        byRun[doc.pass_run] = (byRun[doc.pass_run] || 0) + 1;
+      }
     }
   });
   if (documents !== n) problem(`${documents} documents, expected ${n}`);
@@ -119,17 +130,18 @@ async function verify(uri, dbName, n) {
   if (missing > 0) problem(`${missing} of the ${n} seeded _ids are missing`);
   if (problems.length > 0) fail(`${dbName}.users is not fully transformed:\n  ${problems.join('\n  ')}`);
   console.log(`${dbName}.users: ${n} documents, all transformed`);
+  if (counted) console.log(`passes ${JSON.stringify({ twice, byRun })}`);
 }
 
 async function main() {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
     case 'seed': return seed(args[0], args[1], Number(args[2]));
-    case 'verify': return verify(args[0], args[1], Number(args[2]));
+    case 'verify': return verify(args[0], args[1], Number(args[2]), args[3] === 'passes');
     case 'settle': return withClient(args[0], (client) => client.db(args[1]).collection('bench_settle').insertOne({ at: new Date() }));
     case 'drop': return withClient(args[0], (client) => client.db(args[1]).dropDatabase());
     case 'nameOf': return console.log(nameOf(Number(args[0])), emailOf(Number(args[0])));
-    default: return fail('usage: js_transform.js seed|verify URI DB N | settle|drop URI DB | nameOf I');
+    default: return fail('usage: js_transform.js seed|verify URI DB N [passes] | settle|drop URI DB | nameOf I');
   }
 }
 

@@ -9,6 +9,12 @@
 #   mongrate loop            `mongrate up` running bench/js_transform/loop.js (toArray + updateOne
 #                            per document, the seed example as written)
 #   migrate-mongo loop       `migrate-mongo up` running the same file
+#   mongrate eachBatch       `mongrate up` running bench/js_transform/eachbatch.js (mongrate's
+#                            resumable loop: 1000 a batch, checkpointed after each); -c2: with
+#                            `concurrency: 2` (the next batch's write starts while one is in flight)
+#   mongrate eachBatch resume  the eachBatch run killed (SIGKILL) once its JSON progress says 50%,
+#                            then `mongrate up` again until done, both with `--lock-ttl 2`: total
+#                            time, documents written twice (must be 0), work redone; -c2-resume too
 #
 #   bash bench/js_transform.sh                     (from the repository root)
 #   BENCH_DOCS=100000 BENCH_TMPDIR=/dev/shm bash bench/js_transform.sh
@@ -23,7 +29,9 @@
 #   LOOP_DOCS=BENCH_DOCS documents for the two loop contenders (the loop is slower on FerretDB and
 #                        holds the whole collection in memory)
 #   CONTENDERS="floor mongrate-bulkwrite migrate-mongo-bulkwrite mongrate-loop migrate-mongo-loop"
-#                        which ones to run, in this order
+#                        which ones to run, in this order; also mongrate-eachbatch,
+#                        mongrate-eachbatch-c2, mongrate-eachbatch-resume, mongrate-eachbatch-c2-resume
+#   KILL_AT=0.5          the resume contenders' kill point, as a fraction of the documents
 #   ROUNDS=1             how many times to run the CONTENDERS in turn (floor, mongrate, migrate-mongo,
 #                        floor, mongrate, …); the ratios then compare the medians, and each round's
 #                        own ratios are printed too (the machine drifts slowly: neighbours compare best)
@@ -44,6 +52,7 @@ PER_COMMAND=${PER_COMMAND:-50}
 ID_INDEX=${ID_INDEX:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-10800}
 ROUNDS=${ROUNDS:-1}
+KILL_AT=${KILL_AT:-0.5}
 MIGRATE_MONGO_MAJOR=14
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,9 +73,11 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [[ $ID_INDEX == 0 || $ID_INDEX == 1 ]] || die "ID_INDEX must be 0 or 1"
 [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "RUN_TIMEOUT must be a number of seconds"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be 1 or more"
+[[ $KILL_AT =~ ^0?\.[0-9]+$ ]] || die "KILL_AT must be a fraction between 0 and 1, such as 0.5"
 for contender in $CONTENDERS; do
   case "$contender" in
     floor | mongrate-bulkwrite | migrate-mongo-bulkwrite | mongrate-loop | migrate-mongo-loop) ;;
+    mongrate-eachbatch | mongrate-eachbatch-c2 | mongrate-eachbatch-resume | mongrate-eachbatch-c2-resume) ;;
     *) die "unknown contender '$contender' in CONTENDERS" ;;
   esac
 done
@@ -134,6 +145,16 @@ note "building FerretDB if needed (tools/ferretdb-test-server.sh; the first run 
 mkdir -p "$tmp/migrations/loop" "$tmp/migrations/bulkwrite"
 cp "$bench_dir/js_transform/loop.js" "$tmp/migrations/loop/20250101000000-transform-users.js"
 cp "$bench_dir/js_transform/bulkwrite.js" "$tmp/migrations/bulkwrite/20250101000000-transform-users.js"
+# eachbatch.js with its settings: DIR CONCURRENCY COUNT_PASSES.
+for variant in "eachbatch 1 false" "eachbatch-c2 2 false" "eachbatch-resume 1 true" "eachbatch-c2-resume 2 true"; do
+  read -r dir concurrency passes <<<"$variant"
+  mkdir -p "$tmp/migrations/$dir"
+  sed -e "s/^const CONCURRENCY = 1;$/const CONCURRENCY = $concurrency;/" -e "s/^const COUNT_PASSES = false;$/const COUNT_PASSES = $passes;/" \
+    "$bench_dir/js_transform/eachbatch.js" >"$tmp/migrations/$dir/20250101000000-transform-users.js"
+  grep -q "^const CONCURRENCY = $concurrency;$" "$tmp/migrations/$dir/20250101000000-transform-users.js" \
+    && grep -q "^const COUNT_PASSES = $passes;$" "$tmp/migrations/$dir/20250101000000-transform-users.js" \
+    || die "bench/js_transform/eachbatch.js no longer has the lines CONCURRENCY = 1 and COUNT_PASSES = false"
+done
 
 # migrate_mongo_config DB DIR: writes migrate-mongo's config for DB, prints its path. lockTtl 0
 # turns migrate-mongo's lock off: it needs a TTL index, which FerretDB does not have.
@@ -179,6 +200,72 @@ results="$tmp/results.tsv"
 : >"$results"
 details="$tmp/details.tsv" # contender round docs seed_s rss_kb cpu_s server_files_mib server_cpu_s load
 : >"$details"
+# contender round killed_s killed_at written_by_killed written_by_resumed twice settle_written settle_redone
+resumes="$tmp/resumes.tsv"
+: >"$resumes"
+
+# run_resume CONTENDER ROUND LOG RSS_FILE: runs CMD (mongrate … up) in the background, kills it
+# (SIGKILL) once its JSON progress reaches KILL_AT of the documents, then runs the same command
+# until it finishes. Appends the total wall-clock time (both runs, the wait for the dead run's
+# lease included) to $results, and writes "rss_kb cpu_s" of both runs to RSS_FILE and the kill to
+# $tmp/kill-CONTENDER-ROUND.
+run_resume() {
+  local contender=$1 round=$2 log=$3 rss_file=$4 start pid end status=0
+  : >"$log.killed" # there before the watcher opens it
+  start=$EPOCHREALTIME
+  (cd "$tmp/run" && exec "${cmd[@]}") >"$log.killed" 2>&1 &
+  pid=$!
+  # Polls the log; kills the run the moment a progress event says KILL_AT; prints the kill's
+  # seconds since the start, the processed count it saw, and the run's CPU and peak RSS.
+  python3 - "$log.killed" "$pid" "$KILL_AT" "$start" >"$tmp/kill-$contender-$round" <<'EOF' || status=$?
+import json, os, signal, sys, time
+log, pid, at, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+hz = os.sysconf("SC_CLK_TCK")
+seen = 0
+with open(log) as f:
+    buffer = ""
+    while True:
+        chunk = f.read()
+        if not chunk:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    ended = stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except FileNotFoundError:
+                ended = True
+            if ended:
+                sys.exit(f"the run ended before {at:.0%} of its loop (last progress: {seen})")
+            time.sleep(0.01)
+            continue
+        buffer += chunk
+        *lines, buffer = buffer.split("\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") != "progress" or not event.get("total"):
+                continue
+            seen = event["processed"]
+            if seen >= at * event["total"]:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                cpu = (int(fields[11]) + int(fields[12])) / hz
+                with open(f"/proc/{pid}/status") as status:
+                    hwm = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+                os.kill(pid, signal.SIGKILL)
+                print(f"{time.time() - start:.3f} {seen} {cpu:.2f} {hwm}")
+                sys.exit(0)
+EOF
+  wait "$pid" 2>/dev/null || true
+  [ "$status" = 0 ] || die "$contender (round $round): $(tail -c 1000 "$log.killed")"
+  (cd "$tmp/run" && exec /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file.resumed" timeout "$RUN_TIMEOUT" "${cmd[@]}") >"$log" 2>&1 \
+    || die "$contender (round $round): the resumed run failed: $(tail -c 3000 "$log")"
+  end=$EPOCHREALTIME
+  seconds_between "$start" "$end" | sed "s/^/ferretdb\ttransform\t$contender\t$round\t/" >>"$results"
+  read -r _ _ killed_cpu killed_hwm <"$tmp/kill-$contender-$round"
+  awk -v cpu="$killed_cpu" -v hwm="$killed_hwm" '$1 == "maxrss_kb" {
+    print "maxrss_kb", ($2 > hwm ? $2 : hwm), "cpu_s", $4 + $5 + cpu, 0 }' "$rss_file.resumed" >"$rss_file"
+}
 
 # server_cpu_ticks: user + system clock ticks the FerretDB process has used so far.
 server_cpu_ticks() {
@@ -215,6 +302,8 @@ for contender in $CONTENDERS; do
 
   case "$contender" in
     floor) cmd=("$floor" "$fdb_url" "$db" "$PER_COMMAND") ;;
+    *-resume) cmd=("$mongrate" --lock-ttl 2 --log-format json --url "$fdb_base/$db"
+      --migrations-dir "$tmp/migrations/${contender#mongrate-}" up) ;;
     mongrate-*) cmd=("$mongrate" --url "$fdb_base/$db" --migrations-dir "$tmp/migrations/${contender#mongrate-}" up) ;;
     # NODE_PATH: the migration files' require('mongodb') resolves to migrate-mongo's driver.
     migrate-mongo-*) cmd=(env "NODE_PATH=$node_modules" "$migrate_mongo" up
@@ -223,8 +312,12 @@ for contender in $CONTENDERS; do
   note "$contender (round $round of $ROUNDS): transforming $n documents ($(date +%H:%M:%S))"
   # Run in an empty directory: no mongrate.toml or migrate-mongo-config.js is picked up there.
   server_cpu_before=$(server_cpu_ticks)
-  record_timed ferretdb transform "$contender" "$round" "$log" "$tmp/run" -- \
-    /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file" timeout "$RUN_TIMEOUT" "${cmd[@]}"
+  if [[ $contender == *-resume ]]; then
+    run_resume "$contender" "$round" "$log" "$rss_file"
+  else
+    record_timed ferretdb transform "$contender" "$round" "$log" "$tmp/run" -- \
+      /usr/bin/time -f 'maxrss_kb %M cpu_s %U %S' -o "$rss_file" timeout "$RUN_TIMEOUT" "${cmd[@]}"
+  fi
   server_cpu_s=$(awk -v a="$server_cpu_before" -v b="$(server_cpu_ticks)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.1f", (b - a) / hz }')
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -234,8 +327,30 @@ for contender in $CONTENDERS; do
   db_mib=$(du -smc "$fdb_dir/data/$db".sqlite* | tail -n 1 | cut -f1)
   note "$contender: $(tail -n 1 "$results" | cut -f5) s, peak RSS $((rss_kb / 1024)) MiB; verifying"
 
-  node "$helper" verify "$fdb_url" "$db" "$n" >"$tmp/logs/verify-$contender.log" 2>&1 \
+  passes=
+  if [[ $contender == *-resume ]]; then passes=passes; fi
+  node "$helper" verify "$fdb_url" "$db" "$n" $passes >"$tmp/logs/verify-$contender.log" 2>&1 \
     || die "$contender did not transform all $n documents: $(tail -c 3000 "$tmp/logs/verify-$contender.log") (its output: $(tail -c 1500 "$log"))"
+  if [ -n "$passes" ]; then
+    # Who wrote what (pass_run: the run's start time, the killed run's is the smaller) and what
+    # the resumed run said of the batch(es) the killed one was writing.
+    python3 - "$tmp/logs/verify-$contender.log" "$log" "$tmp/kill-$contender-$round" "$contender" "$round" >>"$resumes" <<'EOF' \
+      || die "$contender: cannot read the resume's figures"
+import json, re, sys
+verify, log, kill, contender, round_ = sys.argv[1:6]
+line = next(l for l in open(verify) if l.startswith("passes "))
+passes = json.loads(line[len("passes "):])
+runs = sorted(passes["byRun"].items(), key=lambda kv: float(kv[0]))
+if len(runs) != 2:
+    sys.exit(f"expected documents written by two runs, found {runs}")
+killed_s, killed_at, _, _ = open(kill).read().split()
+settle = re.search(r"(\d+) of its (\d+) documents were written, (\d+) go through the callback now", open(log).read())
+if not settle:
+    sys.exit("the resumed run did not say it settled a batch the killed run was writing")
+print("\t".join(map(str, [contender, round_, killed_s, killed_at, runs[0][1], runs[1][1], passes["twice"],
+                          settle.group(1), settle.group(3)])))
+EOF
+  fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$contender" "$round" "$n" "$seed_seconds" "$rss_kb" "$cpu_s" "$db_mib" "$server_cpu_s" "$load" >>"$details"
   # The next contender gets the server's memory and disk back (the WAL can be GiBs).
   node "$helper" drop "$fdb_url" "$db" >>"$tmp/logs/verify-$contender.log" 2>&1 || die "dropping $db failed"
@@ -254,10 +369,10 @@ done
   echo "mongrate:      $mongrate_version"
   echo "migrate-mongo: $mm_version (mongodb driver $(node -p "require('$node_modules/mongodb/package.json').version"), Node.js $(node --version)), lockTtl 0"
   echo "floor:         bench/transform-floor (mongodb crate $(awk '/^name = "mongodb"$/ { getline; gsub(/[^0-9.]/, ""); print }' "$bench_dir/transform-floor/Cargo.lock")), $PER_COMMAND statements per update command"
-  echo "files:         bench/js_transform/bulkwrite.js and loop.js"
+  echo "files:         bench/js_transform/bulkwrite.js, loop.js and eachbatch.js"
   echo "server:        $server_line on SQLite, loopback TCP; data in $(df -PT "$tmp" | awk 'NR == 2 { print $2 " (" $1 ")" }'); _id lookup index: $([ "$ID_INDEX" = 1 ] && echo added || echo "none (FerretDB as it is)")"
   echo
-  python3 - "$results" "$details" <<'EOF'
+  python3 - "$results" "$details" "$resumes" <<'EOF'
 import statistics
 import sys
 
@@ -278,6 +393,10 @@ names = {
     "migrate-mongo-bulkwrite": ("migrate-mongo, cursor + bulkWrite", "migrate-mongo bulkWrite"),
     "mongrate-loop": ("mongrate, loop (toArray + updateOne)", "mongrate loop"),
     "migrate-mongo-loop": ("migrate-mongo, loop (toArray + updateOne)", "migrate-mongo loop"),
+    "mongrate-eachbatch": ("mongrate, eachBatch", "mongrate eachBatch"),
+    "mongrate-eachbatch-c2": ("mongrate, eachBatch, concurrency 2", "mongrate eachBatch c2"),
+    "mongrate-eachbatch-resume": ("mongrate, eachBatch killed at 50%, resumed", "eachBatch resumed"),
+    "mongrate-eachbatch-c2-resume": ("mongrate, eachBatch c2 killed, resumed", "eachBatch c2 resumed"),
 }
 
 def per_doc(tool, round_=None):
@@ -333,6 +452,29 @@ ratio("mongrate-bulkwrite", "migrate-mongo-bulkwrite", 1.0, "<")
 ratio("mongrate-loop", "migrate-mongo-loop")
 ratio("mongrate-loop", "mongrate-bulkwrite")
 ratio("migrate-mongo-loop", "migrate-mongo-bulkwrite")
+ratio("mongrate-eachbatch", "floor", 1.05, "<=")
+ratio("mongrate-eachbatch-c2", "floor", 1.0, "<")
+ratio("mongrate-eachbatch", "migrate-mongo-bulkwrite")
+ratio("mongrate-eachbatch-c2", "mongrate-eachbatch")
+ratio("mongrate-eachbatch-resume", "mongrate-eachbatch")
+ratio("mongrate-eachbatch-c2-resume", "mongrate-eachbatch-c2")
+
+resumes = [line.rstrip("\n").split("\t") for line in open(sys.argv[3])]
+if resumes:
+    print()
+    print("resume: the run killed (SIGKILL) at its first progress event at or past KILL_AT, then `up` again (--lock-ttl 2)")
+    print(f"{'contender':<42} {'round':>5} {'total s':>8} {'killed at s':>11} {'progress at kill':>16}"
+          f" {'written by killed':>17} {'by resumed':>10} {'twice':>5} {'settled: written':>16} {'redone':>6} {'beyond rest':>11}")
+    for contender, round_, killed_s, killed_at, by_killed, by_resumed, twice, settled, redone in resumes:
+        d = runs[contender][int(round_)]
+        # What the resumed run wrote beyond what was left after the killed run's last progress event.
+        beyond = int(by_resumed) - (d["docs"] - int(killed_at))
+        print(f"{names[contender][0]:<42} {round_:>5} {d['seconds']:>8.1f} {float(killed_s):>11.1f} {int(killed_at):>16}"
+              f" {int(by_killed):>17} {int(by_resumed):>10} {int(twice):>5} {int(settled):>16} {int(redone):>6} {beyond:>11}")
+    print("written by killed / by resumed: the documents each run wrote last (passes counted in the data); twice: written")
+    print("more than once (goal 0); settled: written: of the batch(es) the killed run was writing, the documents it had written;")
+    print("redone: the rest, which went through the callback again (the work the kill lost; goal: under one batch, 1000)")
+    print("beyond rest: what the resumed run wrote minus what the killed run's last progress event left (0 or less: none redone)")
 EOF
   echo
   echo "total runtime: $(printf '%.0f' "$(seconds_since "$script_start")") s (including the builds)"
