@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bson::{Bson, Document, doc};
 use mongrate_core::{Error, Result};
 
-use crate::checkpoint::{Checkpoints, fingerprint};
+use crate::checkpoint::{Checkpoints, fingerprint, stored_count};
 use crate::executor::{Executor, check_write_errors, only_duplicate_keys, value_at};
 use crate::reply_count::reply_count;
 
@@ -88,7 +88,7 @@ struct Progress {
 
 impl Progress {
     fn from_state(state: Option<&Document>) -> Self {
-        let count = |key: &str| state.and_then(|s| s.get(key)).and_then(as_count).unwrap_or(0);
+        let count = |key: &str| state.and_then(|s| s.get(key)).and_then(stored_count).unwrap_or(0);
         Progress {
             last_id: state.and_then(|s| s.get("lastId")).cloned(),
             processed: count("processed"),
@@ -102,15 +102,6 @@ impl Progress {
             state.insert("lastId", last.clone());
         }
         state
-    }
-}
-
-fn as_count(value: &Bson) -> Option<u64> {
-    match value {
-        Bson::Int32(n) => u64::try_from(*n).ok(),
-        Bson::Int64(n) => u64::try_from(*n).ok(),
-        Bson::Double(n) if *n >= 0.0 => Some(*n as u64),
-        _ => None,
     }
 }
 

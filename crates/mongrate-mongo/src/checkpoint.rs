@@ -204,21 +204,22 @@ pub fn shown_loops(checkpoint: &Document) -> Option<Document> {
         let Bson::Document(state) = state else { continue };
         let mut state = state.clone();
         if let Some(Bson::Document(pending)) = state.remove("pending") {
-            let writing = pending.get_array("ids").map_or(0, |ids| ids.len() as i64);
-            let processed = state.get("processed").and_then(count).unwrap_or(0);
-            state.insert("processed", processed.saturating_add(writing));
+            let writing = pending.get_array("ids").map_or(0, |ids| ids.len() as u64);
+            let processed = state.get("processed").and_then(stored_count).unwrap_or(0);
+            state.insert("processed", i64::try_from(processed.saturating_add(writing)).unwrap_or(i64::MAX));
         }
         shown.insert(index.clone(), state);
     }
     (!shown.is_empty()).then(|| doc! { "loops": shown })
 }
 
-/// A count as JavaScript stored it (a double, or an integer).
-fn count(value: &Bson) -> Option<i64> {
+/// A count in a loop's state as it was stored (JavaScript stores a double or an integer, Rust an
+/// Int64); `None` for anything else or a negative number.
+pub fn stored_count(value: &Bson) -> Option<u64> {
     match value {
-        Bson::Int32(n) => Some(i64::from(*n)),
-        Bson::Int64(n) => Some(*n),
-        Bson::Double(n) => Some(*n as i64),
+        Bson::Int32(n) => u64::try_from(*n).ok(),
+        Bson::Int64(n) => u64::try_from(*n).ok(),
+        Bson::Double(n) if *n >= 0.0 => Some(*n as u64),
         _ => None,
     }
 }

@@ -7,7 +7,7 @@ use mongrate_core::{Error, Result};
 use crate::batched::{PageWrite, PagedLoop, Throttle};
 use crate::bson_value::{to_bson, to_document, to_filter};
 use crate::capabilities::Capabilities;
-use crate::checkpoint::Checkpoints;
+use crate::checkpoint::{Checkpoints, stored_count};
 use crate::errors::server;
 use crate::operation::{Keep, Operation, index_name};
 use crate::reply_count::reply_count;
@@ -28,6 +28,15 @@ pub struct Executor<'a> {
 
 fn invalid(operation: &Operation, why: String) -> Error {
     Error::validation(format!("{}: {why}", operation.name()))
+}
+
+/// An `insertMany`'s documents as BSON; a value that is not valid extended JSON names the field.
+fn documents_of(operation: &Operation, op: &crate::operation::InsertMany) -> Result<Vec<Document>> {
+    op.documents
+        .iter()
+        .map(to_document)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|w| invalid(operation, format!("`documents`: {w}")))
 }
 
 /// `filter` with `field` required to exist (or not).
@@ -188,12 +197,7 @@ impl Executor<'_> {
                 Some(reply_count(&self.write(command).await?, "nModified"))
             }
             Operation::InsertMany(op) => {
-                let documents = op
-                    .documents
-                    .iter()
-                    .map(to_document)
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
+                let documents = documents_of(operation, op)?;
                 let mut inserted = 0u64;
                 for chunk in documents.chunks(BATCH) {
                     let command = doc! { "insert": &op.collection, "documents": chunk.to_vec(), "ordered": true };
@@ -338,16 +342,10 @@ impl Executor<'_> {
         throttle: Throttle,
         checkpoints: Option<(&Checkpoints, usize)>,
     ) -> Result<Option<u64>> {
-        let documents = op
-            .documents
-            .iter()
-            .map(to_document)
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|w| invalid(operation, format!("`documents`: {w}")))?;
+        let documents = documents_of(operation, op)?;
         let state = checkpoints.and_then(|(c, index)| c.state(index));
-        let done =
-            |key: &str| state.and_then(|s| s.get(key)).and_then(|v| v.as_i64().or_else(|| v.as_i32().map(i64::from)));
-        let mut inserted = done("processed").unwrap_or(0).max(0) as usize;
+        let done = state.and_then(|s| s.get("processed")).and_then(stored_count).unwrap_or(0);
+        let mut inserted = usize::try_from(done).unwrap_or(usize::MAX);
         let size = batching.size();
         while inserted < documents.len() {
             if let Some((c, _)) = checkpoints {

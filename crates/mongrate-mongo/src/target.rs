@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bson::Bson;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use mongrate_core::backup::{BackupInfo, BackupPolicy, RestoreReport};
@@ -20,7 +19,7 @@ use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetK
 use crate::backup::MongoBackups;
 use crate::capabilities::{Capabilities, detect};
 use crate::changelog::MongoChangelog;
-use crate::checkpoint::Checkpoints;
+use crate::checkpoint::{Checkpoints, stored_count};
 use crate::connection::{connect, is_mongodb_url, redact};
 use crate::declarative::DeclarativeMigration;
 use crate::executor::Executor;
@@ -150,10 +149,7 @@ impl MongoTarget {
                 reports.push(OperationReport {
                     line: 0,
                     summary: summary(direction, index, operation),
-                    affected: stored
-                        .and_then(|s| s.get("modified"))
-                        .and_then(Bson::as_i64)
-                        .and_then(|n| u64::try_from(n).ok()),
+                    affected: stored.and_then(|s| s.get("modified")).and_then(stored_count),
                     note: Some("done before the stopped run it resumes".to_owned()),
                     samples: None,
                 });
