@@ -128,6 +128,7 @@ mod tests {
                 reversible: true,
                 transactional: false,
                 backup: Vec::new(),
+                phase: Default::default(),
             },
         }
     }

@@ -20,6 +20,7 @@ pub mod lease_guard;
 pub mod maintenance;
 pub mod migration;
 pub mod naming;
+pub mod phase;
 pub mod plan;
 pub mod record;
 pub mod reporter;

@@ -144,6 +144,7 @@ mod tests {
                 reversible: true,
                 transactional: true,
                 backup: Vec::new(),
+                phase: Default::default(),
             },
         }
     }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::phase::Phase;
 use crate::version::Version;
 
 /// One migration file, read and checksummed, before any format-specific parsing.
@@ -31,6 +32,8 @@ pub struct MigrationMeta {
     pub transactional: bool,
     /// Collections (tables) to back up before it runs (`backup: [users, orders]`).
     pub backup: Vec<String>,
+    /// Expand, migrate or contract (`phase:`); `up --phase expand` stops before contract ones.
+    pub phase: Phase,
 }
 
 /// A file together with its parsed metadata.

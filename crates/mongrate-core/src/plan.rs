@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::migration::Migration;
+use crate::phase::{self, Phase};
 use crate::record::{MigrationRecord, MigrationStatus};
 use crate::validation::{blocked_message, blocking_records, drift_message, find_drift};
 use crate::version::Version;
@@ -57,6 +58,8 @@ pub enum PlanRequest {
         /// Start this unfinished migration over, discarding its batch loops' checkpoint
         /// (`up --restart V`).
         restart: Option<Version>,
+        /// `up --phase expand`: stop before the first pending contract migration.
+        phase: Option<Phase>,
     },
     Down {
         scope: DownScope,
@@ -119,18 +122,23 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
     let batch = next_batch(records)?;
     let by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
     let steps = match *request {
-        PlanRequest::Up { to, allow_out_of_order, retry, restart } => {
+        PlanRequest::Up { to, allow_out_of_order, retry, restart, phase } => {
             if let Some(target) = to {
                 ensure_known(target, migrations, records)?;
             }
-            match restart {
+            let mut steps = match restart {
                 None => plan_up(migrations, records, &by_version, to, allow_out_of_order, retry, None)?,
                 Some(version) => {
                     let records = restarting(records, version)?;
                     let by_version = records.iter().map(|r| (r.version, r)).collect();
                     plan_up(migrations, &records, &by_version, to, allow_out_of_order, retry, restart)?
                 }
+            };
+            if let Some(wanted) = phase {
+                let gate = steps.iter().position(|step| phase::stops_before(wanted, step.migration.meta.phase));
+                steps.truncate(gate.unwrap_or(steps.len()));
             }
+            steps
         }
         PlanRequest::Down { scope, retry } => plan_down(migrations, records, scope, retry)?,
         PlanRequest::Migrate { to, allow_out_of_order, retry } => {
@@ -319,6 +327,7 @@ mod tests {
                 reversible,
                 transactional: true,
                 backup: Vec::new(),
+                phase: Phase::Expand,
             },
         }
     }
@@ -349,7 +358,8 @@ mod tests {
         plan.steps.iter().map(|s| (s.direction, s.migration.version().0)).collect()
     }
 
-    const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
+    const UP: PlanRequest =
+        PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
     use Direction::{Down, Up};
     use MigrationStatus::*;
 
@@ -359,6 +369,37 @@ mod tests {
         let error = plan(&files, &[record(1, Completed, i64::MAX)], &UP).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Validation);
         assert!(error.message.contains(&i64::MAX.to_string()), "{}", error.message);
+    }
+
+    #[test]
+    fn up_phase_expand_stops_before_the_first_pending_contract_migration() {
+        let phased = |version, phase| {
+            let mut m = migration(version, true);
+            m.meta.phase = phase;
+            m
+        };
+        let files = [
+            phased(1, Phase::Expand),
+            phased(2, Phase::Contract),
+            phased(3, Phase::Migrate),
+            phased(4, Phase::Contract),
+            phased(5, Phase::Expand),
+        ];
+        let up_to = |phase| PlanRequest::Up {
+            to: None,
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: Some(phase),
+        };
+        // An applied contract migration does not stop anything; the first pending one does.
+        let records = [record(1, Completed, 1), record(2, Completed, 1)];
+        assert_eq!(versions(&plan(&files, &records, &up_to(Phase::Expand)).unwrap()), [(Up, 3)]);
+        assert_eq!(versions(&plan(&files, &records, &up_to(Phase::Migrate)).unwrap()), [(Up, 3)]);
+        assert_eq!(versions(&plan(&files, &records, &up_to(Phase::Contract)).unwrap()), [(Up, 3), (Up, 4), (Up, 5)]);
+        assert_eq!(versions(&plan(&files, &records, &UP).unwrap()), [(Up, 3), (Up, 4), (Up, 5)]);
+        // With a contract migration first in line, an expand run applies nothing.
+        assert!(plan(&files, &[record(1, Completed, 1)], &up_to(Phase::Expand)).unwrap().is_empty());
     }
 
     #[test]
@@ -387,9 +428,21 @@ mod tests {
     #[test]
     fn up_to_stops_at_the_target() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
-        let request = PlanRequest::Up { to: Some(Version(2)), allow_out_of_order: false, retry: false, restart: None };
+        let request = PlanRequest::Up {
+            to: Some(Version(2)),
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: None,
+        };
         assert_eq!(versions(&plan(&files, &[], &request).unwrap()), [(Up, 1), (Up, 2)]);
-        let unknown = PlanRequest::Up { to: Some(Version(7)), allow_out_of_order: false, retry: false, restart: None };
+        let unknown = PlanRequest::Up {
+            to: Some(Version(7)),
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: None,
+        };
         assert_eq!(plan(&files, &[], &unknown).unwrap_err().kind, ErrorKind::Config);
     }
 
@@ -400,7 +453,7 @@ mod tests {
         let err = plan(&files, &records, &UP).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Validation);
         assert!(err.message.contains("1_m.sql"), "{}", err.message);
-        let allowed = PlanRequest::Up { to: None, allow_out_of_order: true, retry: false, restart: None };
+        let allowed = PlanRequest::Up { to: None, allow_out_of_order: true, retry: false, restart: None, phase: None };
         assert_eq!(versions(&plan(&files, &records, &allowed).unwrap()), [(Up, 1)]);
     }
 
@@ -427,7 +480,8 @@ mod tests {
             for choice in ["mongrate down --to 1", "mark 2 --applied", "mark 2 --pending", "up --retry"] {
                 assert!(err.message.contains(choice), "{choice} missing from {}", err.message);
             }
-            let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None };
+            let retry =
+                PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None, phase: None };
             assert_eq!(versions(&plan(&files, &records, &retry).unwrap()), [(Up, 2), (Up, 3)]);
         }
     }
@@ -447,7 +501,7 @@ mod tests {
     fn a_failed_file_may_be_edited_before_retry() {
         let mut fixed = migration(1, true);
         fixed.file.checksum = "fixed".into();
-        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None };
+        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None, phase: None };
         assert_eq!(versions(&plan(&[fixed], &[record(1, Failed, 1)], &retry).unwrap()), [(Up, 1)]);
     }
 
@@ -481,7 +535,13 @@ mod tests {
         let mut stopped = record(2, Failed, 2);
         stopped.checkpoint = Some(CHECKPOINT.into());
         let records = [record(1, Completed, 1), stopped];
-        let restart = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: Some(Version(2)) };
+        let restart = PlanRequest::Up {
+            to: None,
+            allow_out_of_order: false,
+            retry: false,
+            restart: Some(Version(2)),
+            phase: None,
+        };
         let planned = plan(&files, &records, &restart).unwrap();
         assert_eq!(versions(&planned), [(Up, 2)]);
         assert_eq!(planned.steps[0].previous.as_ref().unwrap().checkpoint, None);
@@ -494,7 +554,13 @@ mod tests {
     #[test]
     fn restart_of_a_migration_without_an_unfinished_run_is_refused() {
         let files = [migration(1, true)];
-        let restart = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: Some(Version(1)) };
+        let restart = PlanRequest::Up {
+            to: None,
+            allow_out_of_order: false,
+            retry: false,
+            restart: Some(Version(1)),
+            phase: None,
+        };
         for records in [vec![record(1, Completed, 1)], vec![]] {
             let err = plan(&files, &records, &restart).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Config);

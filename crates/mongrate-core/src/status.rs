@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::checkpoint::Progress;
 use crate::lease::LeaseInfo;
 use crate::migration::Migration;
+use crate::phase::Phase;
 use crate::record::{MigrationRecord, MigrationStatus};
 use crate::validation::{Choice, Drift, choices, find_drift};
 use crate::version::Version;
@@ -70,6 +71,33 @@ pub struct StatusEntry {
     /// `up` resumes it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
+    /// The phase its file declares; `None` when the file is gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+}
+
+/// Which deploy phase the database is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployState {
+    /// Migrations before the first pending contract one are pending: `up --phase expand`.
+    ExpandPending,
+    /// Only contract migrations (and what follows them) are pending: deploy, then `up`.
+    ContractPending,
+    /// Nothing pending.
+    Complete,
+}
+
+/// The deploy phase with the versions behind it and what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployPhase {
+    pub state: DeployState,
+    /// Pending versions `up --phase expand` applies.
+    pub pending_before_contract: Vec<String>,
+    /// Pending contract versions (each waits for the code that no longer needs what it removes).
+    pub pending_contract: Vec<String>,
+    pub advice: String,
 }
 
 /// Counts, in the shape of the seed's status response.
@@ -141,9 +169,42 @@ impl StatusReport {
                     .map(|r| choices(r, records))
                     .unwrap_or_default(),
                 progress: record.filter(|r| r.is_resumable()).and_then(|r| r.progress()),
+                phase: file.map(|m| m.meta.phase),
             });
         }
         StatusReport { entries, drift, lock }
+    }
+
+    /// Where the database stands in expand → migrate → contract, and what to run next.
+    pub fn deploy_phase(&self) -> DeployPhase {
+        let pending: Vec<&StatusEntry> = self.entries.iter().filter(|e| e.state == State::Pending).collect();
+        let first_contract = pending.iter().position(|e| e.phase == Some(Phase::Contract)).unwrap_or(pending.len());
+        let versions = |entries: &[&StatusEntry]| entries.iter().map(|e| e.version.clone()).collect::<Vec<_>>();
+        let before = &pending[..first_contract];
+        let contract: Vec<&StatusEntry> =
+            pending[first_contract..].iter().filter(|e| e.phase == Some(Phase::Contract)).copied().collect();
+        let (state, advice) = if !before.is_empty() {
+            (
+                DeployState::ExpandPending,
+                "expand migrations pending: run `mongrate up --phase expand` before rolling out the code that needs them"
+                    .to_owned(),
+            )
+        } else if let Some(first) = contract.first() {
+            let what = first.description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            (
+                DeployState::ContractPending,
+                format!(
+                    "contract migrations pending, starting with {} {}{what}: deploy the code that no longer reads what \
+                     they remove first, then run `mongrate up`",
+                    first.version, first.name
+                ),
+            )
+        } else if !pending.is_empty() {
+            (DeployState::ExpandPending, "migrations pending: run `mongrate up`".to_owned())
+        } else {
+            (DeployState::Complete, "every phase applied".to_owned())
+        };
+        DeployPhase { state, pending_before_contract: versions(before), pending_contract: versions(&contract), advice }
     }
 
     /// The entries that need someone to decide before the next run.
@@ -195,7 +256,75 @@ impl StatusReport {
             "failed": pick(NEEDS_ATTENTION),
             "drift": self.drift.iter().map(|d| serde_json::json!({"version": d.version().to_string(), "problem": d.to_string()})).collect::<Vec<_>>(),
             "locked": self.lock,
+            "phase": self.deploy_phase(),
             "summary": self.summary(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::AppliedBy;
+    use crate::record::MigrationStatus;
+    use crate::testing::migration;
+
+    fn applied(version: i64) -> MigrationRecord {
+        MigrationRecord {
+            version: Version(version),
+            name: "step".into(),
+            description: None,
+            status: MigrationStatus::Completed,
+            applied_at: Some("2026-12-02T00:00:00Z".into()),
+            rolled_back_at: None,
+            execution_time: Some(1),
+            error: None,
+            partial: false,
+            reversible: true,
+            checksum: format!("sum{version}"),
+            batch: 1,
+            applied_by: AppliedBy::default(),
+            checkpoint: None,
+            metadata: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn phased(version: i64, phase: Phase, description: &str) -> Migration {
+        let mut m = migration(version, true);
+        m.meta.phase = phase;
+        m.meta.description = Some(description.into());
+        m
+    }
+
+    #[test]
+    fn the_deploy_phase_follows_the_first_pending_contract_migration() {
+        let files = [
+            phased(1, Phase::Expand, "add email_address"),
+            phased(2, Phase::Migrate, "copy email"),
+            phased(3, Phase::Contract, "remove email"),
+        ];
+        let phase = |records: &[MigrationRecord]| StatusReport::build(&files, records, None).deploy_phase();
+
+        let fresh = phase(&[]);
+        assert_eq!(fresh.state, DeployState::ExpandPending);
+        assert_eq!(fresh.pending_before_contract, ["1", "2"]);
+        assert_eq!(fresh.pending_contract, ["3"]);
+        assert!(fresh.advice.contains("--phase expand"), "{}", fresh.advice);
+
+        let expanded = phase(&[applied(1), applied(2)]);
+        assert_eq!(expanded.state, DeployState::ContractPending);
+        assert!(expanded.pending_before_contract.is_empty());
+        assert!(expanded.advice.contains("3 step (remove email)"), "{}", expanded.advice);
+        assert!(expanded.advice.contains("deploy the code that no longer reads"), "{}", expanded.advice);
+
+        let done = phase(&[applied(1), applied(2), applied(3)]);
+        assert_eq!(done.state, DeployState::Complete);
+        let entries = StatusReport::build(&files, &[], None).entries;
+        assert_eq!(
+            entries.iter().map(|e| e.phase).collect::<Vec<_>>(),
+            [Some(Phase::Expand), Some(Phase::Migrate), Some(Phase::Contract)]
+        );
     }
 }

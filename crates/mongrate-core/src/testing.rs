@@ -40,6 +40,7 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             reversible: true,
             transactional,
             backup: Vec::new(),
+            phase: Default::default(),
         },
     }
 }

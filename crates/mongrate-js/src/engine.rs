@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mongrate_core::execution::StepFailure;
+use mongrate_core::phase::Phase;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 use mongrate_mongo::script::{ScriptEngine, ScriptOutcome, ScriptRun};
 
@@ -63,6 +64,12 @@ impl ScriptEngine for JsEngine {
                 file.path.display()
             )));
         }
+        let phase = match declaration.phase.as_deref() {
+            None => Phase::default(),
+            Some(text) => {
+                text.parse().map_err(|why| Error::validation(format!("{}: `phase`: {why}", file.path.display())))?
+            }
+        };
         Ok(MigrationMeta {
             name: declaration.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| file.slug.clone()),
             description: declaration.description,
@@ -71,6 +78,7 @@ impl ScriptEngine for JsEngine {
             // migrate-mongo, a migration runs outside one and what it wrote stays if it fails.
             transactional: declaration.transaction == Some(true),
             backup: declaration.backup,
+            phase,
         })
     }
 

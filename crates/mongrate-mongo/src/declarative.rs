@@ -1,5 +1,6 @@
 //! The declarative migration format: `.yaml`, `.yml` and `.json` files of operations.
 
+use mongrate_core::phase::Phase;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 use serde::Deserialize;
 
@@ -22,6 +23,9 @@ struct FileSpec {
     /// Collections to back up before the migration runs: `backup: [users, orders]` or `backup: users`.
     #[serde(default)]
     backup: Option<BackupList>,
+    /// `expand` (the default), `migrate` or `contract`.
+    #[serde(default)]
+    phase: Option<String>,
     up: Vec<Operation>,
     #[serde(default)]
     down: Option<Vec<Operation>>,
@@ -44,6 +48,7 @@ pub struct DeclarativeMigration {
     pub transaction: bool,
     /// Collections to back up before it runs.
     pub backup: Vec<String>,
+    pub phase: Phase,
     pub up: Vec<Operation>,
     /// The explicit `down`, else the inverses of `up` in reverse order; `None`: irreversible.
     pub down: Option<Vec<Operation>>,
@@ -71,6 +76,10 @@ impl DeclarativeMigration {
         };
         let backup: Vec<String> = backup.into_iter().map(|name| name.trim().to_owned()).collect();
         mongrate_core::backup::check_backup_list(&backup).map_err(|why| Error::validation(format!("{path}: {why}")))?;
+        let phase = match spec.phase.as_deref() {
+            None => Phase::default(),
+            Some(text) => text.parse().map_err(|why| Error::validation(format!("{path}: `phase`: {why}")))?,
+        };
         if spec.up.is_empty() {
             return Err(Error::validation(format!("{path}: `up` has no operations")));
         }
@@ -91,6 +100,7 @@ impl DeclarativeMigration {
             author: spec.author,
             transaction: spec.transaction.unwrap_or(true),
             backup,
+            phase,
             up: spec.up,
             down,
             derived_down,
@@ -105,6 +115,7 @@ impl DeclarativeMigration {
             // Collection and index definitions cannot share a transaction with data changes.
             transactional: self.transaction && self.up.iter().all(|op| !op.is_ddl()),
             backup: self.backup.clone(),
+            phase: self.phase,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `.sql` migration format: `-- mongrate:up` and `-- mongrate:down` sections, and the
-//! `-- mongrate:no-transaction` directive.
+//! `-- mongrate:no-transaction`, `-- mongrate:backup` and `-- mongrate:phase` directives.
 
+use mongrate_core::phase::Phase;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 
@@ -8,7 +9,7 @@ use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
-const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup"];
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase"];
 
 /// A parsed `.sql` migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct SqlMigration {
     pub description: Option<String>,
     /// Tables to back up before it runs (`-- mongrate:backup users, orders`).
     pub backup: Vec<String>,
+    /// `-- mongrate:phase contract`; expand without one.
+    pub phase: Phase,
 }
 
 /// A file cut into its sections, before any statement is split.
@@ -31,6 +34,7 @@ struct Sections {
     transactional: bool,
     description: Option<String>,
     backup: Vec<String>,
+    phase: Phase,
 }
 
 impl Sections {
@@ -42,6 +46,7 @@ impl Sections {
         let mut transactional = true;
         let mut description = Vec::new();
         let mut backup: Vec<String> = Vec::new();
+        let mut phase: Option<Phase> = None;
         let mut section: Option<&'static str> = None;
         for (index, line) in file.content.lines().enumerate() {
             let number = index + 1;
@@ -76,6 +81,22 @@ impl Sections {
                         mongrate_core::backup::check_backup_list(&names)
                             .map_err(|why| Error::validation(format!("{name}:{number}: {why}")))?;
                         backup.extend(names);
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
+                    }
+                    "phase" => {
+                        let value = trimmed.split_once("mongrate:phase").map_or("", |(_, rest)| rest);
+                        if phase.is_some() {
+                            return Err(Error::validation(format!(
+                                "{name}:{number}: a second `-- mongrate:phase` line; a migration has one phase"
+                            )));
+                        }
+                        phase = Some(value.parse().map_err(|why| {
+                            Error::validation(format!("{name}:{number}: `-- mongrate:phase`: {why}"))
+                        })?);
                         match section {
                             Some("up") => push_line(&mut up, ""),
                             Some(_) => push_line(&mut down, ""),
@@ -120,7 +141,14 @@ impl Sections {
             )));
         };
         let description = description.into_iter().filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
-        Ok(Sections { up, down, transactional, description: (!description.is_empty()).then_some(description), backup })
+        Ok(Sections {
+            up,
+            down,
+            transactional,
+            description: (!description.is_empty()).then_some(description),
+            backup,
+            phase: phase.unwrap_or_default(),
+        })
     }
 
     /// Whether the sections can be judged without splitting them into statements: no block
@@ -157,7 +185,7 @@ impl SqlMigration {
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, transactional, description, backup } = sections;
+        let Sections { up: (up_line, up_text), down, transactional, description, backup, phase } = sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
@@ -176,7 +204,7 @@ impl SqlMigration {
                 }
             }
         }
-        Ok(SqlMigration { up, down, transactional, description, backup })
+        Ok(SqlMigration { up, down, transactional, description, backup, phase })
     }
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
@@ -195,6 +223,7 @@ impl SqlMigration {
             reversible: sections.down.is_some_and(|(_, text)| has_statement_by_lines(&text)),
             transactional: sections.transactional,
             backup: sections.backup,
+            phase: sections.phase,
         })
     }
 
@@ -214,6 +243,7 @@ impl SqlMigration {
             reversible: self.down.is_some(),
             transactional: self.transactional,
             backup: self.backup.clone(),
+            phase: self.phase,
         }
     }
 }

@@ -68,7 +68,7 @@ impl Migrator {
         if !settings.enabled {
             return Ok(AutoRunOutcome::Disabled);
         }
-        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
+        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
         let mut run_settings = self.run_settings(false);
         run_settings.reason = "mongrate up at start-up (MIGRATE_ON_START)".to_owned();
         match self.run(request, &run_settings, reporter, interrupt).await {

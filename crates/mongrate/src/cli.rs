@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use mongrate_core::phase::Phase;
 
 /// Versioned schema-and-data migrations for MongoDB, PostgreSQL and SQLite.
 #[derive(Debug, Parser)]
@@ -190,6 +191,10 @@ pub struct UpArgs {
     /// stays) and run it from the beginning
     #[arg(long, value_name = "VERSION")]
     pub restart: Option<String>,
+    /// Deploy phase: `expand` (or `migrate`) applies pending migrations up to, not including,
+    /// the first pending `contract` one; `contract` applies everything (as plain `up` does)
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub phase: Option<Phase>,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]
@@ -330,4 +335,8 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "1", "--skip", "9223372036854775807"]).is_ok());
     }
+}
+
+fn parse_phase(text: &str) -> Result<Phase, String> {
+    text.parse()
 }

@@ -154,7 +154,7 @@ impl Migrator {
 
     /// Applies every pending migration.
     pub async fn up(&self) -> Result<RunReport> {
-        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
+        let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
         self.run(request, &self.run_settings(false), &SilentReporter, None).await
     }
 

@@ -16,7 +16,8 @@ use crate::testing::{Behaviour, MemoryTarget, RecordingReporter, migrations, oth
 
 const TTL: Duration = Duration::from_secs(30);
 const SECOND: Duration = Duration::from_secs(1);
-const UP: PlanRequest = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None };
+const UP: PlanRequest =
+    PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
 
 static SETTINGS: LazyLock<RunSettings> = LazyLock::new(|| RunSettings {
     lock_ttl: TTL,

@@ -130,6 +130,7 @@ impl Target for MemoryTarget {
             reversible: true,
             transactional: true,
             backup: Vec::new(),
+            phase: Default::default(),
         })
     }
 

@@ -1,8 +1,10 @@
 //! `mongrate up`, `down` and `migrate`: carry out a plan.
 
+use mongrate_core::phase::Phase;
 use mongrate_core::plan::{DownScope, PlanRequest};
 use mongrate_core::reporter::Reporter;
 use mongrate_core::runner::RunReport;
+use mongrate_core::status::DeployState;
 use mongrate_core::{Error, Result, TargetKind, Version};
 use tokio::sync::watch;
 
@@ -17,9 +19,26 @@ fn version(text: &str) -> Result<Version> {
 pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
     let to = args.to.as_deref().map(version).transpose()?;
     let restart = args.restart.as_deref().map(version).transpose()?;
-    let request =
-        PlanRequest::Up { to, allow_out_of_order: args.forward.allow_out_of_order, retry: args.forward.retry, restart };
-    execute(context, request, &args.run).await
+    let request = PlanRequest::Up {
+        to,
+        allow_out_of_order: args.forward.allow_out_of_order,
+        retry: args.forward.retry,
+        restart,
+        phase: args.phase,
+    };
+    let code = execute(context, request, &args.run).await?;
+    if code == 0 && args.phase.is_some_and(|phase| phase != Phase::Contract) {
+        // Say what the gate held back, so the pipeline log shows the second half is waiting.
+        let phase = context.migrator().await?.status().await?.deploy_phase();
+        if phase.state == DeployState::ContractPending {
+            context.reporter().notice(&format!(
+                "held back until after the deploy: {} ({})",
+                phase.pending_contract.join(", "),
+                phase.advice
+            ));
+        }
+    }
+    Ok(code)
 }
 
 pub async fn down(context: &Context, args: &DownArgs) -> Result<i32> {

@@ -1,6 +1,7 @@
 //! `mongrate status` and `mongrate list`.
 
 use mongrate_core::lease::LeaseInfo;
+use mongrate_core::phase::Phase;
 use mongrate_core::status::{State, StatusEntry, StatusReport};
 use mongrate_core::target::ServerInfo;
 use mongrate_core::{Result, TargetKind};
@@ -75,11 +76,23 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     }
     context.output.line(format!("lock: {}", describe_lock(&report.lock)));
     context.output.line("");
+    // The phase column and line appear once a migration declares a phase other than the default.
+    let phased = report.entries.iter().any(|e| e.phase.is_some_and(|p| p != Phase::Expand));
     if report.entries.is_empty() {
         context.output.line(format!("no migrations in {}", context.settings.migrations_dir.display()));
     } else {
-        let headers = ["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "NOTE"];
-        context.output.line(table(&headers, &rows(&report.entries, false)));
+        let mut headers = vec!["VERSION", "NAME", "STATE", "APPLIED AT", "TIME", "NOTE"];
+        let mut rows = rows(&report.entries, false);
+        if phased {
+            headers.insert(3, "PHASE");
+            for (row, entry) in rows.iter_mut().zip(&report.entries) {
+                row.insert(3, entry.phase.map(|p| p.as_str().to_owned()).unwrap_or_default());
+            }
+        }
+        context.output.line(table(&headers, &rows));
+    }
+    if phased {
+        context.output.line(format!("phase: {}", report.deploy_phase().advice));
     }
     context.output.line("");
     for drift in &report.drift {

@@ -16,7 +16,7 @@ pub async fn run(context: &Context) -> Result<i32> {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
     }
     // Out-of-order files are found by planning an `up`.
-    let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None };
+    let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None, phase: None };
     let pending = plan(&migrations, &records, &request)?.steps.len();
     let blocking = blocking_records(&records);
     context.output.json_value(&serde_json::json!({

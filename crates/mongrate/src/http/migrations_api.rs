@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use mongrate_core::lease::LeaseInfo;
+use mongrate_core::phase::Phase;
 use mongrate_core::plan::{DownScope, PlanRequest};
 use mongrate_core::record::{HistoryEntry, HistoryOutcome, HistoryQuery};
 use mongrate_core::runner::RunReport;
@@ -66,6 +67,9 @@ pub struct UpParams {
     /// Apply only up to and including this version.
     #[param(pattern = r"^0*[0-9]{1,18}$")]
     to: Option<String>,
+    /// Deploy phase: `expand` or `migrate` stop before the first pending contract migration.
+    #[param(pattern = r"^(expand|migrate|contract)$")]
+    phase: Option<String>,
     /// Seconds to wait for the migration lock before answering 409 (at most 600).
     #[serde(default)]
     #[param(maximum = 600)] // LONGEST_LOCK_WAIT
@@ -108,7 +112,13 @@ pub async fn up(
         .map(Version::parse)
         .transpose()
         .map_err(|why| ApiError::bad_request(format!("to: {why}")))?;
-    let request = PlanRequest::Up { to, allow_out_of_order: false, retry: false, restart: None };
+    let phase = match params.phase.as_deref() {
+        None => None,
+        Some(text) => Some(Phase::ALL.into_iter().find(|p| p.as_str() == text).ok_or_else(|| {
+            ApiError::bad_request(format!("phase: '{text}' is not a phase; use expand, migrate or contract"))
+        })?),
+    };
+    let request = PlanRequest::Up { to, allow_out_of_order: false, retry: false, restart: None, phase };
     let options = RunOptions {
         dry_run: params.dry_run,
         continue_on_error: params.continue_on_error,
