@@ -306,6 +306,10 @@ pub enum LockCommand {
     },
 }
 
+fn parse_phase(text: &str) -> Result<Phase, String> {
+    text.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,8 +339,4 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--limit", "1", "--skip", "9223372036854775807"]).is_ok());
     }
-}
-
-fn parse_phase(text: &str) -> Result<Phase, String> {
-    text.parse()
 }
