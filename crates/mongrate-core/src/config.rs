@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::backup::BackupPolicy;
 use crate::error::{Error, Result};
 use crate::interpolation::interpolate;
+use crate::layout::Layout;
 use crate::secret::Secret;
 
 /// The file mongrate looks for in the working directory when `--config` is not given.
@@ -105,6 +106,8 @@ struct ConfigFile {
     url: Option<String>,
     database: Option<String>,
     migrations_dir: Option<String>,
+    /// The layout of the migrations directory; detected from the files when not set.
+    layout: Option<String>,
     connect_timeout_seconds: Option<u64>,
     #[serde(alias = "collections")]
     tables: Option<NamesSection>,
@@ -191,6 +194,8 @@ pub struct Settings {
     pub url_source: &'static str,
     pub database: Option<String>,
     pub migrations_dir: PathBuf,
+    /// `layout = "…"`: how the migrations directory is laid out; `None` detects it from the files.
+    pub layout: Option<Layout>,
     /// Relative paths in the configuration file (a SQLite file) are relative to this directory.
     pub base_dir: PathBuf,
     pub names: ChangelogNames,
@@ -301,6 +306,12 @@ impl Settings {
             (None, None) => PathBuf::from("migrations"),
         };
 
+        let layout = expand("layout", file.layout)?
+            .map(|text| {
+                text.parse::<Layout>().map_err(|why| Error::config(format!("{shown}: layout = \"{text}\": {why}")))
+            })
+            .transpose()?;
+
         let names_section = file.tables.unwrap_or_default();
         let defaults = ChangelogNames::default();
         let mut names = ChangelogNames {
@@ -341,6 +352,7 @@ impl Settings {
             url_source,
             database: overrides.database.or(expand("database", file.database)?),
             migrations_dir,
+            layout,
             base_dir,
             names,
             lock_ttl: overrides.lock_ttl.unwrap_or(seconds(lock.ttl_seconds, 60)),
@@ -479,6 +491,29 @@ mod tests {
         let defaults = Settings::resolve(None, &no_env, Overrides::default()).unwrap();
         assert_eq!(defaults.backup, BackupPolicy::default());
         assert_eq!(defaults.names.backups, "mongrate_backups");
+    }
+
+    #[test]
+    fn the_layout_is_read_and_a_wrong_one_names_the_key_and_the_choices() {
+        let (_dir, path) = write_config("layout = \"golang-migrate\"\n");
+        let settings = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        assert_eq!(settings.layout, Some(Layout::GolangMigrate));
+        assert_eq!(Settings::resolve(None, &no_env, Overrides::default()).unwrap().layout, None);
+        let (_dir, path) = write_config("layout = \"liquibase\"\n");
+        let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert_eq!(error.kind, crate::ErrorKind::Config);
+        for needle in [
+            "mongrate.toml",
+            "layout = \"liquibase\"",
+            "\"golang-migrate\"",
+            "\"sqlx\"",
+            "\"dbmate\"",
+            "\"flyway\"",
+            "\"diesel\"",
+            "\"mongrate\"",
+        ] {
+            assert!(error.message.contains(needle), "{needle}: {}", error.message);
+        }
     }
 
     #[test]

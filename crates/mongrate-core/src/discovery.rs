@@ -1,31 +1,33 @@
-//! Finding migration files in a directory.
+//! Finding migration files in a directory, in its layout (mongrate's own or another tool's; see
+//! [`crate::layout`]): each migration read, its up and down files paired, and checksummed.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::checksum::checksum;
+use crate::checksum::checksum_with_down;
 use crate::error::{Error, Result};
-use crate::migration::MigrationFile;
+use crate::layout::{Fits, Layout, detect};
+use crate::migration::{MigrationFile, SideFile};
+use crate::name_shape::{FlywayKind, NameShape, file_shape, folder_shape};
 use crate::version::Version;
 
-/// Extensions mongrate reads as migrations; other files (READMEs, helpers) are left alone.
-pub const MIGRATION_EXTENSIONS: &[&str] = &["sql", "js", "mjs", "cjs", "ts", "mts", "cts", "yaml", "yml", "json"];
+pub use crate::name_shape::MIGRATION_EXTENSIONS;
 
-/// Reads every migration file in `dir`, sorted by version; any problem with a file is an error
-/// that lists them all.
-pub fn discover(dir: &Path) -> Result<Vec<MigrationFile>> {
-    let (files, problems) = scan(dir)?;
+/// Reads every migration in `dir`, sorted by version; any problem with a file is an error that
+/// lists them all. `layout`: the configured layout, `None` to detect it from the files.
+pub fn discover(dir: &Path, layout: Option<Layout>) -> Result<Vec<MigrationFile>> {
+    let (files, problems) = scan(dir, layout)?;
     if !problems.is_empty() {
         return Err(Error::validation(problems.join("\n")));
     }
     Ok(files)
 }
 
-/// Reads the migration files in `dir`, sorted by version, and describes every file that could
-/// not be read as a migration (a name without a version, two files with one version, unreadable
-/// or non-UTF-8 content), so that one run shows all problems. Only an unreadable directory is an
-/// error.
-pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
+/// Reads the migrations in `dir`, sorted by version, and describes every file that could not be
+/// read as a migration (a name without a version, two files with one version, a down file without
+/// its up file, unreadable or non-UTF-8 content, layouts mixed), so that one run shows all
+/// problems. Only an unreadable directory is an error.
+pub fn scan(dir: &Path, layout: Option<Layout>) -> Result<(Vec<MigrationFile>, Vec<String>)> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::config(format!(
             "cannot read the migrations directory {}: {e}. Create it (mongrate init) or point --migrations-dir at it.",
@@ -33,74 +35,226 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
         ))
     })?;
     let mut problems = Vec::new();
-    let mut by_version: BTreeMap<Version, MigrationFile> = BTreeMap::new();
+    let mut found = Vec::new();
+    let mut misnamed = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::config(format!("cannot list {}: {e}", dir.display())))?;
         let path = entry.path();
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
+        if name.starts_with('.') {
+            continue;
+        }
         // The directory entry's type needs no extra system call; a symlink is followed.
-        let is_file = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => path.is_file(),
-            Ok(kind) => kind.is_file(),
-            Err(_) => false,
+        let (is_file, is_dir) = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => (path.is_file(), path.is_dir()),
+            Ok(kind) => (kind.is_file(), kind.is_dir()),
+            Err(_) => (false, false),
         };
-        if file_name.starts_with('.') || !is_file {
-            continue;
-        }
-        let Some((stem, extension)) = file_name.rsplit_once('.') else {
-            continue;
+        let shape = match (is_file, is_dir) {
+            (true, _) => file_shape(&name),
+            (_, true) => folder_shape(&name),
+            _ => None,
         };
-        let extension = extension.to_ascii_lowercase();
-        if !MIGRATION_EXTENSIONS.contains(&extension.as_str()) {
-            continue;
+        match shape {
+            None => {}
+            Some(Err(why)) => misnamed.push((path, why)),
+            Some(Ok(shape)) => match read_entry(&path, name, shape) {
+                Ok(entry) => found.push(entry),
+                Err(problem) => problems.push(problem),
+            },
         }
-        let (version, slug) = match Version::from_file_stem(stem) {
-            Ok(found) => found,
-            Err(why) => {
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let fits: Vec<(String, Fits)> = found.iter().map(|e| (e.name.clone(), e.fits())).collect();
+    let layout = match layout {
+        Some(layout) => {
+            for (entry, (_, fits)) in found.iter().zip(&fits) {
+                if !fits.contains(layout) {
+                    problems.push(format!(
+                        "{}: a {} migration, but the layout is {layout} (`layout` in mongrate.toml); move it out of the migrations directory",
+                        entry.path.display(),
+                        fits.describe()
+                    ));
+                }
+            }
+            layout
+        }
+        None => match detect(&fits) {
+            Ok(layout) => layout,
+            Err(mixed) => {
+                problems.push(format!("{}: {mixed}", dir.display()));
+                problems.extend(misnamed.iter().map(|(path, why)| misnamed_problem(path, why, Layout::Mongrate)));
+                problems.sort();
+                return Ok((Vec::new(), problems));
+            }
+        },
+    };
+    problems.extend(misnamed.iter().map(|(path, why)| misnamed_problem(path, why, layout)));
+    let found: Vec<Entry> =
+        found.into_iter().zip(&fits).filter(|(_, (_, fits))| fits.contains(layout)).map(|(e, _)| e).collect();
+    let files = assemble(dir, layout, found, &mut problems);
+    problems.sort();
+    Ok((files, problems))
+}
+
+/// The problem with a name that fits no layout, in the words of the directory's layout.
+fn misnamed_problem(path: &Path, why: &str, layout: Layout) -> String {
+    let path = path.display();
+    let extension = path.to_string().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match layout {
+        Layout::Mongrate => format!(
+            "{path}: {why}. Migration files are named <version>-<name>.{extension}, e.g. 20261122093000-add-index.{extension}; rename it or move it out of the migrations directory."
+        ),
+        Layout::Flyway => format!(
+            "{path}: {why}. Flyway migrations are named V<version>__<name>.sql, U<version>__<name>.sql or R__<name>.sql; \
+             mongrate runs no Flyway callbacks (beforeMigrate.sql, afterMigrate.sql, …): rename it or move it out of the migrations directory."
+        ),
+        other => format!(
+            "{path}: {why}. A {other} migration is named {}; rename it or move it out of the migrations directory.",
+            pattern(other)
+        ),
+    }
+}
+
+fn pattern(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Mongrate => "<version>-<name>.sql",
+        Layout::GolangMigrate => "<version>_<name>.up.sql with <version>_<name>.down.sql",
+        Layout::Sqlx => "<version>_<name>.sql, or <version>_<name>.up.sql with <version>_<name>.down.sql",
+        Layout::Dbmate => "<version>_<name>.sql",
+        Layout::Flyway => "V<version>__<name>.sql",
+        Layout::Diesel => "a folder <YYYY-MM-DD-HHMMSS>_<name> with up.sql and down.sql",
+    }
+}
+
+/// One directory entry that is (part of) a migration, read.
+struct Entry {
+    name: String,
+    path: PathBuf,
+    shape: NameShape,
+    extension: String,
+    /// The file's text; a diesel folder's `up.sql`.
+    content: String,
+    /// A diesel folder's `down.sql`.
+    down: Option<SideFile>,
+    /// A diesel folder's `metadata.toml`, a Flyway file's `<name>.sql.conf`.
+    settings: Option<SideFile>,
+}
+
+impl Entry {
+    fn fits(&self) -> Fits {
+        self.shape.fits(&self.extension, &self.content)
+    }
+}
+
+/// Reads a file, or a diesel folder's files.
+fn read_entry(path: &Path, name: String, shape: NameShape) -> std::result::Result<Entry, String> {
+    if let NameShape::DieselFolder { .. } = shape {
+        let up = path.join("up.sql");
+        if !up.is_file() {
+            return Err(format!(
+                "{}: a diesel migration folder without up.sql; add one, or move the folder out of the migrations directory",
+                path.display()
+            ));
+        }
+        return Ok(Entry {
+            name,
+            shape,
+            extension: "sql".into(),
+            content: read_text(&up)?,
+            down: read_side(&path.join("down.sql"))?,
+            settings: read_side(&path.join("metadata.toml"))?,
+            path: up,
+        });
+    }
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let settings = match shape {
+        NameShape::Flyway { .. } => read_side(&path.with_file_name(format!("{name}.conf")))?,
+        _ => None,
+    };
+    Ok(Entry { content: read_text(path)?, path: path.to_path_buf(), name, shape, extension, down: None, settings })
+}
+
+fn read_text(path: &Path) -> std::result::Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+}
+
+/// A file beside a migration, when it exists.
+fn read_side(path: &Path) -> std::result::Result<Option<SideFile>, String> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(SideFile { path: path.to_path_buf(), content: read_text(path)? }))
+}
+
+/// Turns the entries of one layout into migrations, one per version: pairs an up file with its
+/// down file, and names every file that has no place (two with one version, a down file alone).
+fn assemble(dir: &Path, layout: Layout, entries: Vec<Entry>, problems: &mut Vec<String>) -> Vec<MigrationFile> {
+    let mut ups: BTreeMap<Version, Entry> = BTreeMap::new();
+    let mut downs: BTreeMap<Version, Entry> = BTreeMap::new();
+    for entry in entries {
+        let (version, down) = match &entry.shape {
+            NameShape::Single { version, .. }
+            | NameShape::DieselFolder { version, .. }
+            | NameShape::Flyway { version: Some(version), .. } => (*version, is_undo(&entry.shape)),
+            NameShape::Pair { version, down, .. } => (*version, *down),
+            NameShape::Flyway { version: None, .. } => {
                 problems.push(format!(
-                    "{}: {why}. Migration files are named <version>-<name>.{extension}, e.g. 20261122093000-add-index.{extension}; rename it or move it out of the migrations directory.",
-                    path.display()
+                    "{}: repeatable Flyway migrations (R__) are not read yet; move it out of the migrations directory",
+                    entry.path.display()
                 ));
                 continue;
             }
         };
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                problems.push(format!("{}: cannot read: {e}", path.display()));
-                continue;
-            }
-        };
-        let content = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                problems.push(format!("{}: not UTF-8 text", path.display()));
-                continue;
-            }
-        };
-        let file = MigrationFile {
-            version,
-            slug: slug.to_owned(),
-            extension,
-            checksum: checksum(content.as_bytes()),
-            content,
-            file_name,
-            path,
-        };
-        if let Some(existing) = by_version.get(&version) {
-            let (first, second) = ordered(&existing.file_name, &file.file_name);
+        let slot = if down { &mut downs } else { &mut ups };
+        if let Some(existing) = slot.get(&version) {
+            let (first, second) = ordered(&existing.name, &entry.name);
             problems.push(format!(
                 "version {version} is used by two files: {first} and {second} in {}; give one of them a new version",
                 dir.display()
             ));
             continue;
         }
-        by_version.insert(version, file);
+        slot.insert(version, entry);
     }
-    problems.sort();
-    Ok((by_version.into_values().collect(), problems))
+    for (version, down) in &downs {
+        if !ups.contains_key(version) {
+            problems.push(format!(
+                "{}: a down file without an up file of version {version}; add the up file or remove this one",
+                down.path.display()
+            ));
+        }
+    }
+    ups.into_iter()
+        .map(|(version, up)| {
+            let down = downs.remove(&version).map(|d| SideFile { path: d.path, content: d.content }).or(up.down);
+            let slug = match up.shape {
+                NameShape::Single { slug, .. }
+                | NameShape::Pair { slug, .. }
+                | NameShape::Flyway { slug, .. }
+                | NameShape::DieselFolder { slug, .. } => slug,
+            };
+            MigrationFile {
+                version,
+                checksum: checksum_with_down(up.content.as_bytes(), down.as_ref().map(|d| d.content.as_bytes())),
+                file_name: up.name,
+                slug,
+                extension: up.extension,
+                path: up.path,
+                content: up.content,
+                layout,
+                down,
+                settings: up.settings,
+            }
+        })
+        .collect()
+}
+
+fn is_undo(shape: &NameShape) -> bool {
+    matches!(shape, NameShape::Flyway { kind: FlywayKind::Undo, .. })
 }
 
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
@@ -112,30 +266,38 @@ mod tests {
     use super::*;
 
     fn write(dir: &Path, name: &str, body: &str) {
+        if let Some(parent) = dir.join(name).parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
         std::fs::write(dir.join(name), body).unwrap();
+    }
+
+    fn names(files: &[MigrationFile]) -> Vec<&str> {
+        files.iter().map(|f| f.file_name.as_str()).collect()
     }
 
     #[test]
     fn finds_sorted_migrations_and_skips_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "10_b.sql", "b");
-        write(dir.path(), "9_a.sql", "a");
-        write(dir.path(), "2024-01-15T10-30-00_c.sql", "c");
+        write(dir.path(), "10_b.sql", "-- mongrate:up\nb");
+        write(dir.path(), "9_a.sql", "-- mongrate:up\na");
+        write(dir.path(), "2024-01-15T10-30-00_c.sql", "-- mongrate:up\nc");
         write(dir.path(), "README.md", "notes");
         write(dir.path(), ".hidden.sql", "x");
-        let files = discover(dir.path()).unwrap();
-        let names: Vec<_> = files.iter().map(|f| f.file_name.as_str()).collect();
-        assert_eq!(names, ["9_a.sql", "10_b.sql", "2024-01-15T10-30-00_c.sql"]);
+        write(dir.path(), "lib/helpers.js", "module.exports = {}");
+        let files = discover(dir.path(), None).unwrap();
+        assert_eq!(names(&files), ["9_a.sql", "10_b.sql", "2024-01-15T10-30-00_c.sql"]);
         assert_eq!(files[0].slug, "a");
         assert_eq!(files[2].version, Version(20240115103000));
+        assert!(files.iter().all(|f| f.layout == Layout::Mongrate && f.down.is_none()));
     }
 
     #[test]
     fn duplicate_versions_name_both_files() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "001_a.sql", "a");
-        write(dir.path(), "1_b.sql", "b");
-        let err = discover(dir.path()).unwrap_err();
+        write(dir.path(), "001_a.sql", "-- mongrate:up\na");
+        write(dir.path(), "1_b.sql", "-- mongrate:up\nb");
+        let err = discover(dir.path(), None).unwrap_err();
         assert!(err.message.contains("001_a.sql and 1_b.sql"), "{}", err.message);
     }
 
@@ -143,14 +305,118 @@ mod tests {
     fn unversioned_migration_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "init.sql", "a");
-        let err = discover(dir.path()).unwrap_err();
+        let err = discover(dir.path(), None).unwrap_err();
         assert!(err.message.contains("init.sql"), "{}", err.message);
         assert_eq!(err.kind, crate::ErrorKind::Validation);
     }
 
     #[test]
     fn missing_directory_is_a_config_error() {
-        let err = discover(Path::new("/nonexistent/mongrate")).unwrap_err();
+        let err = discover(Path::new("/nonexistent/mongrate"), None).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Config);
+    }
+
+    #[test]
+    fn golang_migrate_pairs_are_one_migration_whose_checksum_covers_both() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "1_create_users.up.sql", "CREATE TABLE users (id int);");
+        write(dir.path(), "1_create_user_table.down.sql", "DROP TABLE users;");
+        write(dir.path(), "2_seed.up.sql", "INSERT INTO users VALUES (1);");
+        let files = discover(dir.path(), None).unwrap();
+        assert_eq!(names(&files), ["1_create_users.up.sql", "2_seed.up.sql"]);
+        assert_eq!(files[0].layout, Layout::GolangMigrate);
+        assert_eq!(files[0].slug, "create_users");
+        let down = files[0].down.as_ref().expect("the down file");
+        assert_eq!(down.content, "DROP TABLE users;");
+        assert_eq!(files[0].source(crate::plan::Direction::Down), down.path);
+        assert_ne!(files[0].checksum, crate::checksum::checksum(b"CREATE TABLE users (id int);"));
+        assert!(files[1].down.is_none());
+        assert_eq!(files[1].checksum, crate::checksum::checksum(b"INSERT INTO users VALUES (1);"));
+    }
+
+    #[test]
+    fn a_down_file_alone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "1_a.up.sql", "SELECT 1;");
+        write(dir.path(), "2_b.down.sql", "SELECT 2;");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(err.message.contains("2_b.down.sql: a down file without an up file of version 2"), "{}", err.message);
+    }
+
+    #[test]
+    fn sqlx_dbmate_flyway_and_diesel_are_detected() {
+        let layout_of = |files: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            for (name, body) in files {
+                write(dir.path(), name, body);
+            }
+            discover(dir.path(), None).map(|found| (found[0].layout, found.len()))
+        };
+        assert_eq!(layout_of(&[("1_a.sql", "CREATE TABLE a (id int);")]), Ok((Layout::Sqlx, 1)));
+        assert_eq!(
+            layout_of(&[("1_a.sql", "SELECT 1;"), ("2_b.up.sql", "SELECT 2;"), ("2_b.down.sql", "")]),
+            Ok((Layout::Sqlx, 2))
+        );
+        assert_eq!(layout_of(&[("20240101_a.sql", "-- migrate:up\nSELECT 1;\n")]), Ok((Layout::Dbmate, 1)));
+        assert_eq!(
+            layout_of(&[("V1__a.sql", "SELECT 1;"), ("U1__a.sql", "SELECT 2;"), ("V2__b.sql", "SELECT 3;")]),
+            Ok((Layout::Flyway, 2))
+        );
+        assert_eq!(
+            layout_of(&[
+                ("2024-01-15-103000_create_users/up.sql", "CREATE TABLE users (id int);"),
+                ("2024-01-15-103000_create_users/down.sql", "DROP TABLE users;"),
+                ("00000000000000_diesel_initial_setup/up.sql", "SELECT 1;"),
+            ]),
+            Ok((Layout::Diesel, 2))
+        );
+    }
+
+    #[test]
+    fn a_diesel_folder_is_read_with_its_down_and_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2024-01-15-103000_index/up.sql", "CREATE INDEX CONCURRENTLY i ON t (x);");
+        write(dir.path(), "2024-01-15-103000_index/down.sql", "-- This file should undo anything in `up.sql`");
+        write(dir.path(), "2024-01-15-103000_index/metadata.toml", "run_in_transaction = false\n");
+        let files = discover(dir.path(), None).unwrap();
+        assert_eq!(files[0].version, Version(20240115103000));
+        assert_eq!(files[0].file_name, "2024-01-15-103000_index");
+        assert_eq!(files[0].slug, "index");
+        assert!(files[0].path.ends_with("up.sql"));
+        assert!(files[0].down.is_some());
+        assert_eq!(files[0].settings.as_ref().unwrap().content, "run_in_transaction = false\n");
+        write(dir.path(), "2024-02-01-000000_empty/notes.txt", "");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(
+            err.message.contains("2024-02-01-000000_empty: a diesel migration folder without up.sql"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_mixed_directory_is_an_error_naming_two_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "1_a.up.sql", "SELECT 1;");
+        write(dir.path(), "V2__b.sql", "SELECT 2;");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(err.message.contains("mixes layouts"), "{}", err.message);
+        assert!(err.message.contains("1_a.up.sql is a golang-migrate or sqlx migration"), "{}", err.message);
+        assert!(err.message.contains("V2__b.sql a flyway one"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_configured_layout_names_the_files_that_do_not_fit() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "1_a.up.sql", "SELECT 1;");
+        write(dir.path(), "2_b.sql", "-- mongrate:up\nSELECT 2;");
+        write(dir.path(), "notes.sql", "SELECT 3;");
+        let (files, problems) = scan(dir.path(), Some(Layout::GolangMigrate)).unwrap();
+        assert_eq!(names(&files), ["1_a.up.sql"]);
+        assert!(
+            problems.iter().any(|p| p.contains("2_b.sql: a mongrate migration, but the layout is golang-migrate")),
+            "{problems:?}"
+        );
+        assert!(problems.iter().any(|p| p.contains("notes.sql") && p.contains(".up.sql")), "{problems:?}");
     }
 }

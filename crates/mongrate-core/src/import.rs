@@ -121,6 +121,9 @@ mod tests {
                 path: file_name.into(),
                 content: content.to_owned(),
                 checksum: crate::checksum::checksum(content.as_bytes()),
+                layout: Default::default(),
+                down: None,
+                settings: None,
             },
             meta: MigrationMeta {
                 name: file_name.to_owned(),

@@ -137,6 +137,9 @@ mod tests {
                 path: format!("{version}_m.sql").into(),
                 content: String::new(),
                 checksum: format!("new{version}"),
+                layout: Default::default(),
+                down: None,
+                settings: None,
             },
             meta: MigrationMeta {
                 name: "m".into(),

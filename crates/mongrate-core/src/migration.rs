@@ -1,8 +1,10 @@
 //! A migration as found on disk, and what its format says about it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::layout::Layout;
 use crate::phase::Phase;
+use crate::plan::Direction;
 use crate::version::Version;
 
 /// One migration file, read and checksummed, before any format-specific parsing.
@@ -17,7 +19,33 @@ pub struct MigrationFile {
     pub extension: String,
     pub path: PathBuf,
     pub content: String,
+    /// Covers the down file too, where the layout keeps one apart.
     pub checksum: String,
+    /// The layout the file was read in: it decides how the content is parsed.
+    pub layout: Layout,
+    /// The down file of a layout that keeps it apart: golang-migrate's and sqlx's `.down.sql`,
+    /// diesel's `down.sql`, Flyway's `U…__` file.
+    pub down: Option<SideFile>,
+    /// The tool's settings for this one migration: diesel's `metadata.toml`, Flyway's
+    /// `<script>.sql.conf`.
+    pub settings: Option<SideFile>,
+}
+
+/// A file read beside a migration's main file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideFile {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+impl MigrationFile {
+    /// The file that holds `direction`'s statements, as messages name it.
+    pub fn source(&self, direction: Direction) -> &Path {
+        match (direction, &self.down) {
+            (Direction::Down, Some(down)) => &down.path,
+            _ => &self.path,
+        }
+    }
 }
 
 /// What a target learned by parsing a file: enough to plan and report without running it.

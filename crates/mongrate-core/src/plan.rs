@@ -320,6 +320,9 @@ mod tests {
                 path: format!("{version}_m.sql").into(),
                 content: format!("content {version}"),
                 checksum: format!("sum{version}"),
+                layout: Default::default(),
+                down: None,
+                settings: None,
             },
             meta: MigrationMeta {
                 name: "m".into(),

@@ -33,6 +33,9 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             path: file_name.into(),
             content: format!("-- step {version}"),
             checksum: format!("sum{version}"),
+            layout: Default::default(),
+            down: None,
+            settings: None,
         },
         meta: MigrationMeta {
             name: "step".into(),

@@ -244,6 +244,9 @@ mod tests {
             path: format!("migrations/{name}").into(),
             content: content.into(),
             checksum: String::new(),
+            layout: Default::default(),
+            down: None,
+            settings: None,
         }
     }
 

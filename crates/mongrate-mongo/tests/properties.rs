@@ -96,6 +96,9 @@ fn file(name: &str, content: String) -> MigrationFile {
         path: format!("migrations/{name}").into(),
         content,
         checksum: String::new(),
+        layout: Default::default(),
+        down: None,
+        settings: None,
     }
 }
 

@@ -25,7 +25,7 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
     let mut stopped = false;
     for step in steps {
         let migration = &step.migration;
-        let file = migration.file.path.display().to_string();
+        let file = migration.file.source(step.direction).display().to_string();
         let mut report = DryRunStep {
             version: migration.version().to_string(),
             name: migration.meta.name.clone(),
@@ -37,7 +37,7 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
         let statements = statements_of(&parsed, step.direction, &file)?;
         let note = if stopped {
             Some("not run: an earlier migration of this dry-run failed".to_owned())
-        } else if !parsed.transactional {
+        } else if !parsed.transactional(step.direction) {
             Some("not run: a no-transaction migration cannot be previewed inside a transaction".to_owned())
         } else {
             None

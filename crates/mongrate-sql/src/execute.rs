@@ -247,9 +247,9 @@ pub async fn group_in_transaction(
     completed.into_iter().map(Ok).chain(failure.map(Err)).collect()
 }
 
-/// The migration file of a step, as messages name it.
+/// The migration file of a step (its down file, going down), as messages name it.
 fn path_of(execution: &StepExecution<'_>) -> String {
-    execution.step.migration.file.path.display().to_string()
+    execution.step.migration.file.source(execution.step.direction).display().to_string()
 }
 
 /// The outcomes when a statement of the step after `completed` ended the transaction: what ran
@@ -297,7 +297,7 @@ pub async fn outside_transaction(
     statements: &[Statement],
 ) -> Result<StepOutcome, StepFailure> {
     let started = Instant::now();
-    let file = execution.step.migration.file.path.display().to_string();
+    let file = path_of(execution);
     changelog
         .upsert(conn, &execution.running_record())
         .await

@@ -1,8 +1,11 @@
-//! mongrate-sql: the PostgreSQL and SQLite target of mongrate, and the `.sql` migration format.
+//! mongrate-sql: the PostgreSQL and SQLite target of mongrate, the `.sql` migration format, and
+//! the SQL files of golang-migrate, sqlx, dbmate, Flyway and diesel.
 
+pub mod as_written;
 pub mod backup;
 pub mod changelog;
 pub mod connection;
+pub mod dbmate_file;
 pub mod dialect;
 pub mod dry_run;
 pub mod errors;

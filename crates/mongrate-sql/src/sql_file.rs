@@ -1,9 +1,11 @@
-//! The `.sql` migration format: `-- mongrate:up` and `-- mongrate:down` sections, and the
-//! `-- mongrate:no-transaction`, `-- mongrate:backup` and `-- mongrate:phase` directives.
+//! SQL migrations: mongrate's `.sql` format — `-- mongrate:up` and `-- mongrate:down` sections
+//! (`-- mongrate:down no-op` for a down that does nothing), and the `-- mongrate:no-transaction`,
+//! `-- mongrate:backup` and `-- mongrate:phase` directives — and, by the file's layout, the files
+//! of other tools ([`crate::dbmate_file`], [`crate::as_written`]).
 
 use mongrate_core::phase::Phase;
 use mongrate_core::plan::Direction;
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
+use mongrate_core::{Error, Layout, MigrationFile, MigrationMeta, Result};
 
 use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
@@ -11,13 +13,18 @@ use crate::transaction_control::find_transaction_control;
 /// The directives a file may contain.
 const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase"];
 
-/// A parsed `.sql` migration.
+/// A parsed SQL migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlMigration {
     pub up: Vec<Statement>,
-    /// `None` when there is no down section or it is empty: the migration is irreversible.
+    /// `None`: no down, the migration is irreversible (a mongrate file without statements under
+    /// `-- mongrate:down`). `Some` and empty: a down that does nothing and succeeds (another
+    /// tool's empty down, `-- mongrate:down no-op`).
     pub down: Option<Vec<Statement>>,
-    pub transactional: bool,
+    /// Whether the up runs in a transaction together with its changelog update.
+    pub up_transactional: bool,
+    /// The same for the down (dbmate and the tools with a down file decide it apart).
+    pub down_transactional: bool,
     /// The comment lines before `-- mongrate:up`.
     pub description: Option<String>,
     /// Tables to back up before it runs (`-- mongrate:backup users, orders`).
@@ -31,6 +38,8 @@ struct Sections {
     /// The first line of the section and its text.
     up: (usize, String),
     down: Option<(usize, String)>,
+    /// `-- mongrate:down no-op`: the down does nothing, on purpose.
+    down_noop: bool,
     transactional: bool,
     description: Option<String>,
     backup: Vec<String>,
@@ -43,6 +52,7 @@ impl Sections {
         let name = file.path.display();
         let mut up: Option<(usize, String)> = None;
         let mut down: Option<(usize, String)> = None;
+        let mut down_noop = false;
         let mut transactional = true;
         let mut description = Vec::new();
         let mut backup: Vec<String> = Vec::new();
@@ -62,6 +72,16 @@ impl Sections {
                         }
                         *slot = Some((number + 1, String::new()));
                         section = Some(if directive == "up" { "up" } else { "down" });
+                        match (directive, directive_options(trimmed)) {
+                            (_, "") => {}
+                            ("down", "no-op") => down_noop = true,
+                            (_, other) => {
+                                let allowed = if directive == "down" { " but `no-op`" } else { "" };
+                                return Err(Error::validation(format!(
+                                    "{name}:{number}: `-- mongrate:{directive} {other}`: `-- mongrate:{directive}` takes nothing after it{allowed}"
+                                )));
+                            }
+                        }
                     }
                     "backup" => {
                         let list = trimmed.split_once("mongrate:backup").map_or("", |(_, rest)| rest);
@@ -144,6 +164,7 @@ impl Sections {
         Ok(Sections {
             up,
             down,
+            down_noop,
             transactional,
             description: (!description.is_empty()).then_some(description),
             backup,
@@ -178,19 +199,30 @@ fn mentions_transaction_control(text: &str) -> bool {
 }
 
 impl SqlMigration {
-    /// Parses a file; errors name the file and line.
+    /// Parses a file in its layout; errors name the file and line.
     pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
-        Self::from_sections(file, Sections::read(file)?)
+        match file.layout {
+            Layout::Mongrate => Self::from_sections(file, Sections::read(file)?),
+            Layout::Dbmate => crate::dbmate_file::parse(file),
+            Layout::GolangMigrate | Layout::Sqlx | Layout::Flyway | Layout::Diesel => crate::as_written::parse(file),
+        }
     }
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, transactional, description, backup, phase } = sections;
+        let Sections { up: (up_line, up_text), down, down_noop, transactional, description, backup, phase } = sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
         }
-        let down = down.map(|(line, text)| split_statements(&text, line)).filter(|s| !s.is_empty());
+        let down = down.map(|(line, text)| split_statements(&text, line));
+        if down_noop && let Some(first) = down.as_ref().and_then(|statements| statements.first()) {
+            return Err(Error::validation(format!(
+                "{name}:{}: statements under `-- mongrate:down no-op`; a no-op down has none. Remove `no-op` to run them, or the statements",
+                first.line
+            )));
+        }
+        let down = down.filter(|statements| down_noop || !statements.is_empty());
         if transactional {
             for statements in std::iter::once(&up).chain(down.as_ref()) {
                 if let Some(control) = find_transaction_control(statements) {
@@ -204,12 +236,23 @@ impl SqlMigration {
                 }
             }
         }
-        Ok(SqlMigration { up, down, transactional, description, backup, phase })
+        Ok(SqlMigration {
+            up,
+            down,
+            up_transactional: transactional,
+            down_transactional: transactional,
+            description,
+            backup,
+            phase,
+        })
     }
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
     /// splitting statements where the lines decide (`status` over a thousand files).
     pub fn inspect(file: &MigrationFile) -> Result<MigrationMeta> {
+        if file.layout != Layout::Mongrate {
+            return Ok(Self::parse(file)?.meta(file));
+        }
         let sections = Sections::read(file)?;
         if !sections.judged_by_lines() {
             return Ok(Self::from_sections(file, sections)?.meta(file));
@@ -220,7 +263,7 @@ impl SqlMigration {
         Ok(MigrationMeta {
             name: file.slug.clone(),
             description: sections.description,
-            reversible: sections.down.is_some_and(|(_, text)| has_statement_by_lines(&text)),
+            reversible: sections.down_noop || sections.down.is_some_and(|(_, text)| has_statement_by_lines(&text)),
             transactional: sections.transactional,
             backup: sections.backup,
             phase: sections.phase,
@@ -235,13 +278,22 @@ impl SqlMigration {
         }
     }
 
+    /// Whether `direction` runs in a transaction together with its changelog update.
+    pub fn transactional(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Up => self.up_transactional,
+            Direction::Down => self.down_transactional,
+        }
+    }
+
     /// What the planner needs to know.
     pub fn meta(&self, file: &MigrationFile) -> MigrationMeta {
         MigrationMeta {
             name: file.slug.clone(),
             description: self.description.clone(),
             reversible: self.down.is_some(),
-            transactional: self.transactional,
+            // Steps are grouped by this: only a migration whose both ways run in one joins a group.
+            transactional: self.up_transactional && self.down_transactional,
             backup: self.backup.clone(),
             phase: self.phase,
         }
@@ -257,6 +309,12 @@ fn directive(line: &str) -> Option<&str> {
     let rest = line.strip_prefix("--")?.trim_start();
     let name = rest.strip_prefix("mongrate:")?;
     Some(name.split_whitespace().next().unwrap_or(""))
+}
+
+/// What follows the directive's name: `-- mongrate:down no-op` → `no-op`.
+fn directive_options(line: &str) -> &str {
+    let rest = line.split_once("mongrate:").map_or("", |(_, rest)| rest).trim_start();
+    rest.split_once(char::is_whitespace).map_or("", |(_, options)| options.trim())
 }
 
 fn push_line(section: &mut Option<(usize, String)>, line: &str) {
@@ -277,7 +335,8 @@ pub fn template(name: &str) -> String {
          \n\
          \n\
          -- mongrate:down\n\
-         -- Undo the up section here. Without statements here the migration is irreversible.\n\
+         -- Undo the up section here. Without statements here the migration is irreversible;\n\
+         -- `-- mongrate:down no-op` instead says that reverting it needs nothing.\n\
          \n"
     )
 }
@@ -296,6 +355,9 @@ mod tests {
             path: "migrations/001_users.sql".into(),
             content: content.into(),
             checksum: String::new(),
+            layout: Default::default(),
+            down: None,
+            settings: None,
         }
     }
 
@@ -324,7 +386,7 @@ mod tests {
         assert_eq!(parsed.up[0].line, 4);
         assert_eq!(parsed.up[1].line, 5);
         assert_eq!(parsed.down.as_ref().unwrap()[0].line, 7);
-        assert!(parsed.transactional);
+        assert!(parsed.up_transactional && parsed.down_transactional);
         assert_eq!(parsed.description.as_deref(), Some("Users table"));
         assert!(parsed.meta(&file("")).reversible);
     }
@@ -337,12 +399,36 @@ mod tests {
     }
 
     #[test]
+    fn a_no_op_down_is_reversible_and_does_nothing() {
+        let text = "-- mongrate:up\nSELECT 1;\n-- mongrate:down no-op\n-- a view that the next migration replaces\n";
+        let parsed = SqlMigration::parse(&file(text)).unwrap();
+        assert_eq!(parsed.statements(Direction::Down), Some(&[][..]));
+        assert!(parsed.meta(&file("")).reversible);
+        assert!(SqlMigration::inspect(&file(text)).unwrap().reversible);
+        let with_statements =
+            SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:down no-op\nSELECT 2;\n")).unwrap_err();
+        assert!(
+            with_statements.message.contains("001_users.sql:4") && with_statements.message.contains("no-op"),
+            "{}",
+            with_statements.message
+        );
+        let unknown = SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:down noop\n")).unwrap_err();
+        assert!(
+            unknown.message.contains("001_users.sql:3") && unknown.message.contains("`no-op`"),
+            "{}",
+            unknown.message
+        );
+        let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n")).unwrap_err();
+        assert!(on_up.message.contains("001_users.sql:1"), "{}", on_up.message);
+    }
+
+    #[test]
     fn no_transaction_directive() {
         let parsed = SqlMigration::parse(&file(
             "-- mongrate:no-transaction\n-- mongrate:up\nCREATE INDEX CONCURRENTLY i ON t (x);\n",
         ))
         .unwrap();
-        assert!(!parsed.transactional);
+        assert!(!parsed.up_transactional);
     }
 
     #[test]
@@ -350,7 +436,7 @@ mod tests {
         let parsed =
             SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:no-transaction\nSELECT 2;\n")).unwrap();
         assert_eq!(parsed.up.iter().map(|s| s.line).collect::<Vec<_>>(), [2, 4]);
-        assert!(!parsed.transactional);
+        assert!(!parsed.up_transactional);
     }
 
     #[test]
@@ -383,7 +469,7 @@ mod tests {
         assert!(refused.message.contains("001_users.sql:5: `ROLLBACK`"), "{}", refused.message);
         let as_written = SqlMigration::parse(&file(&format!("-- mongrate:no-transaction\n{text}"))).unwrap();
         assert_eq!(as_written.up.len(), 4);
-        assert!(!as_written.transactional);
+        assert!(!as_written.up_transactional);
     }
 
     #[test]

@@ -233,11 +233,12 @@ impl Target for SqlTarget {
         let as_failure = |error| StepFailure::new(error, FailureEffect::NothingApplied);
         let file = &execution.step.migration.file;
         let parsed = SqlMigration::parse(file).map_err(as_failure)?;
+        let direction = execution.step.direction;
         let statements =
-            statements_of(&parsed, execution.step.direction, &file.path.display().to_string()).map_err(as_failure)?;
+            statements_of(&parsed, direction, &file.source(direction).display().to_string()).map_err(as_failure)?;
         let mut conn = self.primary.lock().await;
         let taken = self.take_backups(&mut conn, execution).await.map_err(as_failure)?;
-        let outcome = if parsed.transactional {
+        let outcome = if parsed.transactional(direction) {
             in_transaction(&mut conn, &self.changelog, execution, statements).await
         } else {
             outside_transaction(&mut conn, &self.changelog, execution, statements).await
@@ -262,7 +263,7 @@ impl Target for SqlTarget {
             match SqlMigration::parse(&execution.step.migration.file) {
                 // A step with backups takes them before its own transaction.
                 Ok(migration)
-                    if migration.transactional
+                    if migration.transactional(execution.step.direction)
                         && migration.backup.is_empty()
                         && migration.statements(execution.step.direction).is_some() =>
                 {

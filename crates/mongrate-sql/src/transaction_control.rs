@@ -43,6 +43,25 @@ pub fn transaction_control_keyword(sql: &str) -> Option<String> {
     }
 }
 
+/// `Some("CREATE INDEX CONCURRENTLY")` when `sql` (one statement) is one PostgreSQL refuses to
+/// run inside a transaction block. Flyway runs such a migration without a transaction, and
+/// golang-migrate sends a file as it is, so mongrate does the same for their files.
+pub fn refused_in_transaction(sql: &str) -> Option<String> {
+    let words = leading_words(sql, 6);
+    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let concurrently = words.iter().any(|w| w == "CONCURRENTLY");
+    match (word(0), word(1)) {
+        ("CREATE", "INDEX" | "UNIQUE") | ("DROP", "INDEX") | ("REINDEX", _) if concurrently => {
+            let at = words.iter().position(|w| w == "CONCURRENTLY").unwrap_or(0);
+            Some(words[..=at].join(" "))
+        }
+        ("VACUUM", _) => Some("VACUUM".to_owned()),
+        ("CREATE" | "DROP", "DATABASE" | "TABLESPACE") => Some(format!("{} {}", word(0), word(1))),
+        ("ALTER", "SYSTEM") => Some("ALTER SYSTEM".to_owned()),
+        _ => None,
+    }
+}
+
 /// The first `limit` words of `sql`, upper-cased, skipping comments and white space.
 fn leading_words(sql: &str, limit: usize) -> Vec<String> {
     let mut words = Vec::new();
@@ -116,6 +135,23 @@ mod tests {
             ("/* leading */ -- comment\nCOMMIT", "COMMIT"),
         ] {
             assert_eq!(keyword(sql).as_deref(), Some(shown), "{sql}");
+        }
+    }
+
+    #[test]
+    fn statements_postgres_refuses_in_a_transaction_are_found() {
+        for (sql, shown) in [
+            ("CREATE INDEX CONCURRENTLY users_email ON users (email)", "CREATE INDEX CONCURRENTLY"),
+            ("create unique index concurrently i on t (x)", "CREATE UNIQUE INDEX CONCURRENTLY"),
+            ("DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"),
+            ("REINDEX INDEX CONCURRENTLY i", "REINDEX INDEX CONCURRENTLY"),
+            ("-- tidy\nVACUUM ANALYZE users", "VACUUM"),
+            ("CREATE DATABASE other", "CREATE DATABASE"),
+        ] {
+            assert_eq!(refused_in_transaction(sql).as_deref(), Some(shown), "{sql}");
+        }
+        for sql in ["CREATE INDEX i ON t (x)", "REFRESH MATERIALIZED VIEW CONCURRENTLY v", "SELECT 'VACUUM'", ""] {
+            assert_eq!(refused_in_transaction(sql), None, "{sql}");
         }
     }
 

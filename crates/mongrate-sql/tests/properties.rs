@@ -64,6 +64,9 @@ fn file(content: String) -> MigrationFile {
         path: "migrations/007_orders.sql".into(),
         content,
         checksum: String::new(),
+        layout: Default::default(),
+        down: None,
+        settings: None,
     }
 }
 
@@ -203,6 +206,6 @@ fn the_examples_parse_as_written() {
     assert_eq!(parsed.up.len(), 5, "{:?}", parsed.up);
     assert_eq!(parsed.down.map(|down| down.len()), Some(3));
     let parsed = SqlMigration::parse(&file(NO_TRANSACTION.to_owned())).expect("the example parses");
-    assert!(!parsed.transactional);
+    assert!(!parsed.up_transactional);
     assert_eq!(parsed.up.len(), 2, "{:?}", parsed.up);
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mongrate_core::config::Settings;
 use mongrate_core::discovery::scan;
-use mongrate_core::{Error, Migration, MigrationFile, Result, Target};
+use mongrate_core::{Error, Layout, Migration, MigrationFile, Result, Target};
 use mongrate_js::JsEngine;
 use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
@@ -62,18 +62,18 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
     .await
 }
 
-/// Reads every migration in `dir` and has the target parse it. All problems are reported at once,
-/// before anything touches the database.
-pub fn load_migrations(dir: &Path, target: &dyn Target) -> Result<Vec<Migration>> {
-    inspect_all(scan(dir)?, target)
+/// Reads every migration in `dir` (in `layout`, or the layout its files show) and has the target
+/// parse it. All problems are reported at once, before anything touches the database.
+pub fn load_migrations(dir: &Path, layout: Option<Layout>, target: &dyn Target) -> Result<Vec<Migration>> {
+    inspect_all(scan(dir, layout)?, target)
 }
 
 /// Connects and loads the migrations, the directory read on a blocking thread while the database
 /// connects (a thousand files take about as long as the connection). The migrations' own result
 /// comes beside the target, so that a caller can keep the connection when a file is broken.
 pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, Result<Vec<Migration>>)> {
-    let dir = settings.migrations_dir.clone();
-    let scanning = tokio::task::spawn_blocking(move || scan(&dir));
+    let (dir, layout) = (settings.migrations_dir.clone(), settings.layout);
+    let scanning = tokio::task::spawn_blocking(move || scan(&dir, layout));
     let target = connect_target(settings).await?;
     let scanned = scanning.await.map_err(|e| Error::config(format!("reading the migrations directory stopped: {e}")));
     let migrations = scanned.and_then(|scanned| inspect_all(scanned?, target.as_ref()));

@@ -1,5 +1,6 @@
 //! What a directory holds, cheaply: each file's name, size and modification time, so a long-lived
-//! migrator can tell that its migrations changed without reading them.
+//! migrator can tell that its migrations changed without reading them. The files of its folders
+//! count too (diesel keeps each migration in a folder).
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -12,16 +13,32 @@ impl DirectoryFingerprint {
     /// `None` when the directory cannot be listed (then it is always read again).
     pub fn read(dir: &Path) -> Option<DirectoryFingerprint> {
         let mut entries = Vec::new();
-        for entry in std::fs::read_dir(dir).ok()? {
-            let entry = entry.ok()?;
-            // Follows symbolic links, as reading the migrations does.
-            let meta = std::fs::metadata(entry.path()).ok();
-            let size = meta.as_ref().map_or(0, |m| m.len());
-            entries.push((entry.file_name(), size, meta.and_then(|m| m.modified().ok())));
-        }
+        read_into(dir, &std::ffi::OsString::new(), 1, &mut entries)?;
         entries.sort();
         Some(DirectoryFingerprint(entries))
     }
+}
+
+type Entry = (std::ffi::OsString, u64, Option<SystemTime>);
+
+/// Adds the entries of `dir` under `prefix`, and those of its folders `depth` levels down.
+fn read_into(dir: &Path, prefix: &std::ffi::OsStr, depth: usize, entries: &mut Vec<Entry>) -> Option<()> {
+    for entry in std::fs::read_dir(dir).ok()? {
+        let entry = entry.ok()?;
+        // Follows symbolic links, as reading the migrations does.
+        let meta = std::fs::metadata(entry.path()).ok();
+        let size = meta.as_ref().map_or(0, |m| m.len());
+        let mut name = prefix.to_os_string();
+        name.push(entry.file_name());
+        if depth > 0 && meta.as_ref().is_some_and(|m| m.is_dir()) {
+            let mut inner = name.clone();
+            inner.push("/");
+            // A folder that cannot be listed counts as it is.
+            let _ = read_into(&entry.path(), &inner, depth - 1, entries);
+        }
+        entries.push((name, size, meta.and_then(|m| m.modified().ok())));
+    }
+    Some(())
 }
 
 #[cfg(test)]
@@ -39,5 +56,15 @@ mod tests {
         std::fs::write(dir.path().join("1_a.sql"), "select 12;").unwrap();
         assert_ne!(one, DirectoryFingerprint::read(dir.path()).unwrap());
         assert_eq!(DirectoryFingerprint::read(&dir.path().join("absent")), None);
+    }
+
+    #[test]
+    fn changing_a_file_in_a_folder_changes_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("2024-01-15-103000_users")).unwrap();
+        std::fs::write(dir.path().join("2024-01-15-103000_users/up.sql"), "select 1;").unwrap();
+        let before = DirectoryFingerprint::read(dir.path()).unwrap();
+        std::fs::write(dir.path().join("2024-01-15-103000_users/up.sql"), "select 12;").unwrap();
+        assert_ne!(before, DirectoryFingerprint::read(dir.path()).unwrap());
     }
 }

@@ -10,7 +10,7 @@ use mongrate_core::reporter::{Reporter, SilentReporter};
 use mongrate_core::runner::{RunReport, RunSettings, Runner};
 use mongrate_core::status::StatusReport;
 use mongrate_core::target::ServerInfo;
-use mongrate_core::{Migration, Result, Target};
+use mongrate_core::{Layout, Migration, Result, Target};
 
 use crate::connect::{connect_and_load, load_migrations};
 use crate::directory_fingerprint::DirectoryFingerprint;
@@ -122,7 +122,7 @@ impl Migrator {
                 return loaded.problem.clone().map_or(Ok(()), Err);
             }
         }
-        let read = load_migrations(&self.settings.migrations_dir, self.target.as_ref());
+        let read = load_migrations(&self.settings.migrations_dir, self.settings.layout, self.target.as_ref());
         let mut loaded = self.migrations.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         match read {
             Ok(migrations) => {
@@ -140,6 +140,11 @@ impl Migrator {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The layout of the migrations directory: the configured one, or the one its files show.
+    pub fn layout(&self) -> Layout {
+        self.settings.layout.or_else(|| self.migrations().first().map(|m| m.file.layout)).unwrap_or_default()
     }
 
     /// Run settings from the configuration.
@@ -188,6 +193,7 @@ impl Migrator {
         let mut json = report.to_json();
         json["server"] = serde_json::to_value(server).unwrap_or_default();
         json["database"] = serde_json::json!(self.target.display_url());
+        json["layout"] = serde_json::json!(self.layout());
         json
     }
 }

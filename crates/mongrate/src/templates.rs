@@ -173,6 +173,9 @@ mod tests {
                 path: "migrations/1_example.yaml".into(),
                 content,
                 checksum: String::new(),
+                layout: Default::default(),
+                down: None,
+                settings: None,
             };
             let parsed = mongrate_mongo::declarative::DeclarativeMigration::parse(&file)
                 .unwrap_or_else(|e| panic!("{}: {}", template.name, e.message));

@@ -17,7 +17,7 @@ pub async fn run(context: &Context, args: &ImportArgs) -> Result<i32> {
         args.collection.clone().or_else(|| known.map(|c| c.changelog.clone())).unwrap_or_else(|| "changelog".into());
     let lock = known.map_or_else(|| "changelog_lock".to_owned(), |c| c.lock.clone());
     let target = connect_mongo(settings).await?;
-    let migrations = load_migrations(&settings.migrations_dir, &target)?;
+    let migrations = load_migrations(&settings.migrations_dir, settings.layout, &target)?;
     if lock_is_held(target.database(), &lock).await? {
         return Err(Error::refused(format!(
             "migrate-mongo holds its lock (collection `{lock}`): wait until its run ends, or delete the lock document \

@@ -75,6 +75,13 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         context.output.line(format!("server: {}", describe_mongodb(&server)));
     }
     context.output.line(format!("lock: {}", describe_lock(&report.lock)));
+    if migrator.layout().is_foreign() {
+        context.output.line(format!(
+            "migrations: {} ({} layout)",
+            context.settings.migrations_dir.display(),
+            migrator.layout()
+        ));
+    }
     context.output.line("");
     // The phase column and line appear once a migration declares a phase other than the default.
     let phased = report.entries.iter().any(|e| e.phase.is_some_and(|p| p != Phase::Expand));

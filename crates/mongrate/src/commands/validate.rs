@@ -22,12 +22,15 @@ pub async fn run(context: &Context) -> Result<i32> {
     context.output.json_value(&serde_json::json!({
         "valid": true,
         "migrations": migrations.len(),
+        "layout": migrator.layout(),
         "pending": pending,
         "blocked": !blocking.is_empty(),
     }));
-    context
-        .output
-        .line(format!("ok: {} migration files parse, applied checksums match, {pending} pending", migrations.len()));
+    context.output.line(format!(
+        "ok: {} migrations parse ({} layout), applied checksums match, {pending} pending",
+        migrations.len(),
+        migrator.layout()
+    ));
     if !blocking.is_empty() {
         context.output.line(format!("warning: {}", blocked_message(&blocking, &records)));
     }

@@ -17,6 +17,7 @@ mod failed_down;
 mod failures;
 mod group_commit;
 mod javascript;
+mod layouts;
 mod lifecycle;
 mod migrate_mongo;
 mod mongo;
