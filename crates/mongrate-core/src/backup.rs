@@ -315,7 +315,7 @@ pub fn hand_restore_entry(
         .find(|b| b.name == name)
         .and_then(|b| b.version.as_deref())
         .and_then(|v| Version::parse(v).ok())
-        .unwrap_or(Version(0));
+        .unwrap_or_else(Version::zero);
     let label = match restored {
         Ok(report) => format!("backup {name} → {}", report.collection),
         Err(_) => format!("backup {name}"),

@@ -199,15 +199,10 @@ fn assemble(dir: &Path, layout: Layout, entries: Vec<Entry>, problems: &mut Vec<
         let (version, down) = match &entry.shape {
             NameShape::Single { version, .. }
             | NameShape::DieselFolder { version, .. }
-            | NameShape::Flyway { version: Some(version), .. } => (*version, is_undo(&entry.shape)),
-            NameShape::Pair { version, down, .. } => (*version, *down),
-            NameShape::Flyway { version: None, .. } => {
-                problems.push(format!(
-                    "{}: repeatable Flyway migrations (R__) are not read yet; move it out of the migrations directory",
-                    entry.path.display()
-                ));
-                continue;
-            }
+            | NameShape::Flyway { version: Some(version), .. } => (version.clone(), is_undo(&entry.shape)),
+            NameShape::Pair { version, down, .. } => (version.clone(), *down),
+            // A repeatable has no version: its name is its key.
+            NameShape::Flyway { version: None, slug, .. } => (Version::repeatable(slug), false),
         };
         let slot = if down { &mut downs } else { &mut ups };
         if let Some(existing) = slot.get(&version) {
@@ -288,7 +283,7 @@ mod tests {
         let files = discover(dir.path(), None).unwrap();
         assert_eq!(names(&files), ["9_a.sql", "10_b.sql", "2024-01-15T10-30-00_c.sql"]);
         assert_eq!(files[0].slug, "a");
-        assert_eq!(files[2].version, Version(20240115103000));
+        assert_eq!(files[2].version, Version::number(20240115103000));
         assert!(files.iter().all(|f| f.layout == Layout::Mongrate && f.down.is_none()));
     }
 
@@ -379,7 +374,7 @@ mod tests {
         write(dir.path(), "2024-01-15-103000_index/down.sql", "-- This file should undo anything in `up.sql`");
         write(dir.path(), "2024-01-15-103000_index/metadata.toml", "run_in_transaction = false\n");
         let files = discover(dir.path(), None).unwrap();
-        assert_eq!(files[0].version, Version(20240115103000));
+        assert_eq!(files[0].version, Version::number(20240115103000));
         assert_eq!(files[0].file_name, "2024-01-15-103000_index");
         assert_eq!(files[0].slug, "index");
         assert!(files[0].path.ends_with("up.sql"));

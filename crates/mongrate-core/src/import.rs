@@ -132,6 +132,7 @@ mod tests {
                 transactional: false,
                 backup: Vec::new(),
                 phase: Default::default(),
+                repeatable: false,
             },
         }
     }

@@ -16,7 +16,7 @@ pub type Edit = (MigrationRecord, HistoryEntry);
 pub(crate) fn history(record: &MigrationRecord, action: HistoryAction) -> HistoryEntry {
     HistoryEntry {
         id: 0,
-        version: record.version,
+        version: record.version.clone(),
         name: record.name.clone(),
         action,
         status: HistoryOutcome::Completed,
@@ -130,7 +130,7 @@ mod tests {
     fn migration(version: i64) -> Migration {
         Migration {
             file: MigrationFile {
-                version: Version(version),
+                version: Version::number(version),
                 file_name: format!("{version}_m.sql"),
                 slug: "m".into(),
                 extension: "sql".into(),
@@ -148,6 +148,7 @@ mod tests {
                 transactional: true,
                 backup: Vec::new(),
                 phase: Default::default(),
+                repeatable: false,
             },
         }
     }
@@ -156,23 +157,23 @@ mod tests {
     fn mark_applied_through_baselines_older_ones() {
         let files = [migration(1), migration(2), migration(3)];
         let by = AppliedBy::default();
-        let edits = mark_applied(&files, &[], Version(2), true, &by).unwrap();
-        let versions: Vec<_> = edits.iter().map(|(r, _)| r.version.0).collect();
+        let edits = mark_applied(&files, &[], Version::number(2), true, &by).unwrap();
+        let versions: Vec<_> = edits.iter().map(|(r, _)| r.version.as_integer().unwrap()).collect();
         assert_eq!(versions, [1, 2]);
         assert!(
             edits.iter().all(|(r, h)| r.status == MigrationStatus::Completed && h.action == HistoryAction::MarkApplied)
         );
-        assert!(mark_applied(&files, &[], Version(9), false, &by).is_err());
-        let only = mark_applied(&files, &[], Version(2), false, &by).unwrap();
+        assert!(mark_applied(&files, &[], Version::number(9), false, &by).is_err());
+        let only = mark_applied(&files, &[], Version::number(2), false, &by).unwrap();
         assert_eq!(only.len(), 1);
     }
 
     #[test]
     fn mark_pending_needs_a_record_and_repair_updates_checksums() {
         let by = AppliedBy::default();
-        assert!(mark_pending(&[], Version(1), &by).is_err());
+        assert!(mark_pending(&[], Version::number(1), &by).is_err());
         let files = [migration(1)];
-        let (mut record, _) = mark_applied(&files, &[], Version(1), false, &by).unwrap().remove(0);
+        let (mut record, _) = mark_applied(&files, &[], Version::number(1), false, &by).unwrap().remove(0);
         record.checksum = "old".into();
         let (edits, unfixable) = repair(&files, std::slice::from_ref(&record), &by);
         assert_eq!(edits.len(), 1);
@@ -181,7 +182,7 @@ mod tests {
         assert!(unfixable.is_empty());
         let (_, unfixable) = repair(&[], std::slice::from_ref(&record), &by);
         assert_eq!(unfixable.len(), 1);
-        let pending = mark_pending(&[record], Version(1), &by).unwrap();
+        let pending = mark_pending(&[record], Version::number(1), &by).unwrap();
         assert_eq!(pending[0].0.status, MigrationStatus::Pending);
     }
 }

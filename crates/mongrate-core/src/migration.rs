@@ -62,6 +62,9 @@ pub struct MigrationMeta {
     pub backup: Vec<String>,
     /// Expand, migrate or contract (`phase:`); `up --phase expand` stops before contract ones.
     pub phase: Phase,
+    /// Applied again whenever its file changes, after the versioned migrations, in name order;
+    /// never reverted (`-- mongrate:repeatable`, `repeatable: true`, Flyway's `R__` files).
+    pub repeatable: bool,
 }
 
 /// A file together with its parsed metadata.
@@ -71,11 +74,82 @@ pub struct Migration {
     pub meta: MigrationMeta,
 }
 
+/// Gives each repeatable migration its key, `R__<name>` (a repeatable has no version: the one in a
+/// mongrate file's name only names the file), and sorts them all as the plan runs them: versions
+/// first, then repeatables by name. Two repeatables with one name are a problem naming both.
+pub fn key_repeatables(migrations: Vec<Migration>) -> (Vec<Migration>, Vec<String>) {
+    let mut keyed: Vec<Migration> = migrations
+        .into_iter()
+        .map(|mut migration| {
+            if migration.file.version.is_repeatable() {
+                migration.meta.repeatable = true;
+            } else if migration.meta.repeatable {
+                migration.file.version = Version::repeatable(&migration.file.slug);
+            }
+            migration
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.file.version.cmp(&b.file.version).then_with(|| a.file.file_name.cmp(&b.file.file_name)));
+    let mut problems = Vec::new();
+    keyed.dedup_by(|later, earlier| {
+        let same = later.file.version == earlier.file.version;
+        if same {
+            problems.push(format!(
+                "{} and {} are both the repeatable migration {}; give one of them another name",
+                earlier.file.path.display(),
+                later.file.path.display(),
+                earlier.file.version
+            ));
+        }
+        same
+    });
+    (keyed, problems)
+}
+
 impl Migration {
     pub fn version(&self) -> Version {
-        self.file.version
+        self.file.version.clone()
     }
     pub fn name(&self) -> &str {
         &self.meta.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::migration;
+
+    fn flagged(version: i64, slug: &str) -> Migration {
+        let mut m = migration(version, true);
+        m.file.slug = slug.into();
+        m.file.file_name = format!("{version}-{slug}.sql");
+        m.file.path = m.file.file_name.clone().into();
+        m.meta.repeatable = true;
+        m
+    }
+
+    #[test]
+    fn repeatables_are_keyed_by_name_after_every_version() {
+        let mut flyway = migration(1, true);
+        flyway.file.version = Version::repeatable("a_views");
+        let (keyed, problems) =
+            key_repeatables(vec![flagged(1, "views"), migration(3, true), flyway, migration(2, true)]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let keys: Vec<String> = keyed.iter().map(|m| m.file.version.to_string()).collect();
+        assert_eq!(keys, ["2", "3", "R__a_views", "R__views"]);
+        assert!(keyed[2].meta.repeatable, "a Flyway R__ file is repeatable by its name");
+    }
+
+    #[test]
+    fn two_repeatables_with_one_name_are_named() {
+        let (keyed, problems) = key_repeatables(vec![flagged(1, "views"), flagged(2, "views")]);
+        assert_eq!(keyed.len(), 1);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("1-views.sql and 2-views.sql") && problems[0].contains("R__views"),
+            "{}",
+            problems[0]
+        );
     }
 }

@@ -151,24 +151,31 @@ mod tests {
     fn singles_pairs_and_flyway_names() {
         assert_eq!(
             shape("20261122093000-add-index.sql"),
-            NameShape::Single { version: Version(20261122093000), slug: "add-index".into(), underscore: false }
+            NameShape::Single { version: Version::number(20261122093000), slug: "add-index".into(), underscore: false }
         );
         assert_eq!(
             shape("001_init.sql"),
-            NameShape::Single { version: Version(1), slug: "init".into(), underscore: true }
+            NameShape::Single { version: Version::number(1), slug: "init".into(), underscore: true }
         );
         assert_eq!(
             shape("1_create_users.up.sql"),
-            NameShape::Pair { version: Version(1), slug: "create_users".into(), down: false }
+            NameShape::Pair { version: Version::number(1), slug: "create_users".into(), down: false }
         );
-        assert_eq!(shape("12_x.DOWN.SQL"), NameShape::Pair { version: Version(12), slug: "x".into(), down: true });
+        assert_eq!(
+            shape("12_x.DOWN.SQL"),
+            NameShape::Pair { version: Version::number(12), slug: "x".into(), down: true }
+        );
         assert_eq!(
             shape("V2__add_email.sql"),
-            NameShape::Flyway { kind: FlywayKind::Versioned, version: Some(Version(2)), slug: "add_email".into() }
+            NameShape::Flyway {
+                kind: FlywayKind::Versioned,
+                version: Some(Version::number(2)),
+                slug: "add_email".into()
+            }
         );
         assert_eq!(
             shape("U2__add_email.sql"),
-            NameShape::Flyway { kind: FlywayKind::Undo, version: Some(Version(2)), slug: "add_email".into() }
+            NameShape::Flyway { kind: FlywayKind::Undo, version: Some(Version::number(2)), slug: "add_email".into() }
         );
         assert_eq!(
             shape("R__views.sql"),
@@ -184,11 +191,11 @@ mod tests {
     fn diesel_folders_and_other_folders() {
         assert_eq!(
             folder_shape("2024-01-15-103000_create_users").unwrap().unwrap(),
-            NameShape::DieselFolder { version: Version(20240115103000), slug: "create_users".into() }
+            NameShape::DieselFolder { version: Version::number(20240115103000), slug: "create_users".into() }
         );
         assert_eq!(
             folder_shape("00000000000000_diesel_initial_setup").unwrap().unwrap(),
-            NameShape::DieselFolder { version: Version(0), slug: "diesel_initial_setup".into() }
+            NameShape::DieselFolder { version: Version::number(0), slug: "diesel_initial_setup".into() }
         );
         assert!(folder_shape("lib").is_none());
         assert!(folder_shape("node_modules").is_none());

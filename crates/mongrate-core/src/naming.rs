@@ -27,11 +27,15 @@ pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extensio
         ));
     }
     let now = compact_utc(now_millis);
-    let newest = existing.iter().max().copied();
+    let newest = existing.iter().filter(|v| !v.is_repeatable()).max();
+    let newest_number = newest.and_then(Version::as_integer);
     let version = match (now.parse::<i64>(), newest) {
-        (Ok(now), Some(newest)) if now <= newest.0 => {
+        (Ok(now), Some(newest)) if Version::number(now) <= *newest => {
             // The next version must still read back as one (at most 18 significant digits).
-            let next = newest.0.checked_add(1).map(|next| next.to_string()).filter(|next| Version::parse(next).is_ok());
+            let next = newest_number
+                .and_then(|n| n.checked_add(1))
+                .map(|next| next.to_string())
+                .filter(|next| Version::parse(next).is_ok());
             next.ok_or_else(|| {
                 format!("the newest migration has version {newest}, the largest there is: no version can follow it")
             })?
@@ -69,16 +73,18 @@ mod tests {
     #[test]
     fn file_names() {
         assert_eq!(
-            new_file_name(1_795_339_800_250, &[Version(1)], "add email index", "sql").unwrap(),
+            new_file_name(1_795_339_800_250, &[Version::number(1)], "add email index", "sql").unwrap(),
             "20261122093000-add-email-index.sql"
         );
         assert_eq!(
-            new_file_name(1_795_339_800_250, &[Version(20261122093000)], "again", "sql").unwrap(),
+            new_file_name(1_795_339_800_250, &[Version::number(20261122093000)], "again", "sql").unwrap(),
             "20261122093001-again.sql"
         );
         assert!(new_file_name(0, &[], "***", "sql").is_err());
         let largest = Version::parse("999999999999999999").unwrap();
         assert!(new_file_name(0, &[largest], "next", "sql").unwrap_err().contains("999999999999999999"));
-        assert!(new_file_name(0, &[Version(i64::MAX)], "next", "sql").is_err());
+        assert!(new_file_name(0, &[Version::number(i64::MAX)], "next", "sql").is_err());
+        // A dotted newest version (Flyway's) cannot be followed by a number: said so, not guessed.
+        assert!(new_file_name(0, &[Version::parse("99999999999999.1").unwrap()], "next", "sql").is_err());
     }
 }

@@ -37,7 +37,7 @@ impl std::fmt::Display for Direction {
 }
 
 /// How much `down` reverts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DownScope {
     /// The newest N applied migrations.
     Steps(usize),
@@ -49,7 +49,7 @@ pub enum DownScope {
 }
 
 /// What the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanRequest {
     Up {
         to: Option<Version>,
@@ -118,45 +118,42 @@ pub fn next_batch(records: &[MigrationRecord]) -> Result<i64> {
 }
 
 /// Computes the steps that carry out `request`.
+///
+/// Repeatable migrations come after the versioned ones, in name order: an `up` applies each one
+/// that was never applied or whose file changed since it was, once no versioned migration is left
+/// pending. `down` never reverts them.
 pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &PlanRequest) -> Result<Plan> {
     let batch = next_batch(records)?;
-    let by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
-    let steps = match *request {
+    let steps = match request {
         PlanRequest::Up { to, allow_out_of_order, retry, restart, phase } => {
             if let Some(target) = to {
                 ensure_known(target, migrations, records)?;
             }
+            let up = Up {
+                to: to.as_ref(),
+                allow_out_of_order: *allow_out_of_order,
+                retry: *retry,
+                restart: restart.as_ref(),
+            };
             let mut steps = match restart {
-                None => plan_up(migrations, records, &by_version, to, allow_out_of_order, retry, None)?,
-                Some(version) => {
-                    let records = restarting(records, version)?;
-                    let by_version = records.iter().map(|r| (r.version, r)).collect();
-                    plan_up(migrations, &records, &by_version, to, allow_out_of_order, retry, restart)?
-                }
+                None => plan_up(migrations, records, &up)?,
+                Some(version) => plan_up(migrations, &restarting(records, version)?, &up)?,
             };
             if let Some(wanted) = phase {
-                let gate = steps.iter().position(|step| phase::stops_before(wanted, step.migration.meta.phase));
+                let gate = steps.iter().position(|step| phase::stops_before(*wanted, step.migration.meta.phase));
                 steps.truncate(gate.unwrap_or(steps.len()));
             }
             steps
         }
-        PlanRequest::Down { scope, retry } => plan_down(migrations, records, scope, retry)?,
+        PlanRequest::Down { scope, retry } => plan_down(migrations, records, scope, *retry)?,
         PlanRequest::Migrate { to, allow_out_of_order, retry } => {
             ensure_known(to, migrations, records)?;
-            let mut steps = plan_down(migrations, records, DownScope::To(to), retry)?;
+            let mut steps = plan_down(migrations, records, &DownScope::To(to.clone()), *retry)?;
             let reverted: Vec<Version> = steps.iter().map(|s| s.migration.version()).collect();
             let remaining: Vec<MigrationRecord> =
                 records.iter().filter(|r| !reverted.contains(&r.version)).cloned().collect();
-            let remaining_by_version = remaining.iter().map(|r| (r.version, r)).collect();
-            steps.extend(plan_up(
-                migrations,
-                &remaining,
-                &remaining_by_version,
-                Some(to),
-                allow_out_of_order,
-                retry,
-                None,
-            )?);
+            let up = Up { to: Some(to), allow_out_of_order: *allow_out_of_order, retry: *retry, restart: None };
+            steps.extend(plan_up(migrations, &remaining, &up)?);
             steps
         }
     };
@@ -165,11 +162,11 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
 
 /// The records with `version`'s unfinished run turned into a plain pending one, so its `up` runs
 /// from the start: what it changed stays in the database, its checkpoint is forgotten.
-fn restarting(records: &[MigrationRecord], version: Version) -> Result<Vec<MigrationRecord>> {
+fn restarting(records: &[MigrationRecord], version: &Version) -> Result<Vec<MigrationRecord>> {
     let mut records = records.to_vec();
     let record = records
         .iter_mut()
-        .find(|r| r.version == version && matches!(r.status, MigrationStatus::Running | MigrationStatus::Failed));
+        .find(|r| r.version == *version && matches!(r.status, MigrationStatus::Running | MigrationStatus::Failed));
     let Some(record) = record else {
         return Err(Error::config(format!(
             "--restart {version}: version {version} has no unfinished run to start over (only a migration that is \
@@ -182,10 +179,10 @@ fn restarting(records: &[MigrationRecord], version: Version) -> Result<Vec<Migra
     Ok(records)
 }
 
-fn ensure_known(version: Version, migrations: &[Migration], records: &[MigrationRecord]) -> Result<()> {
-    let known = version == Version(0)
-        || migrations.iter().any(|m| m.version() == version)
-        || records.iter().any(|r| r.version == version);
+fn ensure_known(version: &Version, migrations: &[Migration], records: &[MigrationRecord]) -> Result<()> {
+    let known = *version == Version::zero()
+        || migrations.iter().any(|m| m.file.version == *version)
+        || records.iter().any(|r| r.version == *version);
     if known {
         Ok(())
     } else {
@@ -195,15 +192,15 @@ fn ensure_known(version: Version, migrations: &[Migration], records: &[Migration
     }
 }
 
-fn plan_up(
-    migrations: &[Migration],
-    records: &[MigrationRecord],
-    by_version: &BTreeMap<Version, &MigrationRecord>,
-    to: Option<Version>,
+/// The options of an `up` plan.
+struct Up<'a> {
+    to: Option<&'a Version>,
     allow_out_of_order: bool,
     retry: bool,
-    restart: Option<Version>,
-) -> Result<Vec<Step>> {
+    restart: Option<&'a Version>,
+}
+
+fn plan_up(migrations: &[Migration], records: &[MigrationRecord], up: &Up<'_>) -> Result<Vec<Step>> {
     let drift = find_drift(migrations, records);
     if !drift.is_empty() {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
@@ -212,31 +209,45 @@ fn plan_up(
     // `up --retry` re-runs an unfinished up; an unfinished down is still applied, so running its
     // up again would apply it twice.
     let unfinished_down = blocking.iter().any(|r| r.is_unfinished_down());
-    if !blocking.is_empty() && (!retry || unfinished_down) {
+    if !blocking.is_empty() && (!up.retry || unfinished_down) {
         return Err(Error::migration(blocked_message(&blocking, records)));
     }
-    let newest_applied = records.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.version).max();
+    let by_version: BTreeMap<&Version, &MigrationRecord> = records.iter().map(|r| (&r.version, r)).collect();
+    let newest_applied = records
+        .iter()
+        .filter(|r| r.status == MigrationStatus::Completed && !r.version.is_repeatable())
+        .map(|r| &r.version)
+        .max();
+    let step = |migration: &Migration, previous: Option<&MigrationRecord>| Step {
+        direction: Direction::Up,
+        migration: migration.clone(),
+        previous: previous.cloned(),
+        restart: up.restart == Some(&migration.file.version),
+    };
+    let (mut repeatables, versioned): (Vec<&Migration>, Vec<&Migration>) =
+        migrations.iter().partition(|m| m.file.version.is_repeatable());
+    repeatables.sort_by(|a, b| a.file.version.cmp(&b.file.version));
     let mut steps = Vec::new();
     let mut out_of_order = Vec::new();
-    for migration in migrations {
-        let previous = by_version.get(&migration.version()).copied();
+    let mut left_pending = false;
+    for migration in versioned {
+        let previous = by_version.get(&migration.file.version).copied();
         let wanted = match previous {
             None => true,
-            Some(record) if record.is_blocking() => retry,
+            Some(record) if record.is_blocking() => up.retry,
             Some(record) => record.status != MigrationStatus::Completed,
         };
-        if !wanted || to.is_some_and(|to| migration.version() > to) {
+        if !wanted {
             continue;
         }
-        if newest_applied.is_some_and(|newest| migration.version() < newest) && !allow_out_of_order {
+        if up.to.is_some_and(|to| migration.file.version > *to) {
+            left_pending = true;
+            continue;
+        }
+        if newest_applied.is_some_and(|newest| migration.file.version < *newest) && !up.allow_out_of_order {
             out_of_order.push(migration.file.file_name.clone());
         }
-        steps.push(Step {
-            direction: Direction::Up,
-            migration: migration.clone(),
-            previous: previous.cloned(),
-            restart: restart == Some(migration.version()),
-        });
+        steps.push(step(migration, previous));
     }
     if !out_of_order.is_empty() {
         let newest = newest_applied.map(|v| v.to_string()).unwrap_or_default();
@@ -246,34 +257,53 @@ fn plan_up(
             out_of_order.join(", ")
         )));
     }
+    // Repeatables follow the versioned migrations: not while some stay pending (`--to`), since
+    // a view or function may need what those add.
+    if !left_pending {
+        for migration in repeatables {
+            let previous = by_version.get(&migration.file.version).copied();
+            let wanted = match previous {
+                None => true,
+                Some(record) if record.is_blocking() => up.retry,
+                Some(record) => {
+                    record.status != MigrationStatus::Completed || record.checksum != migration.file.checksum
+                }
+            };
+            if wanted {
+                steps.push(step(migration, previous));
+            }
+        }
+    }
     Ok(steps)
 }
 
 fn plan_down(
     migrations: &[Migration],
     records: &[MigrationRecord],
-    scope: DownScope,
+    scope: &DownScope,
     retry: bool,
 ) -> Result<Vec<Step>> {
     let unfinished: Vec<&MigrationRecord> = records.iter().filter(|r| r.is_unfinished_down()).collect();
     if !unfinished.is_empty() && !retry {
         return Err(Error::migration(blocked_message(&unfinished, records)));
     }
-    let mut applied: Vec<&MigrationRecord> = records.iter().filter(|r| r.is_in_database()).collect();
-    applied.sort_by_key(|r| std::cmp::Reverse(r.version));
+    // Repeatables are not reverted: they are applied again whenever they change.
+    let mut applied: Vec<&MigrationRecord> =
+        records.iter().filter(|r| r.is_in_database() && !r.version.is_repeatable()).collect();
+    applied.sort_by(|a, b| b.version.cmp(&a.version));
     let chosen: Vec<&MigrationRecord> = match scope {
-        DownScope::Steps(n) => applied.into_iter().take(n).collect(),
-        DownScope::To(version) => applied.into_iter().filter(|r| r.version > version).collect(),
+        DownScope::Steps(n) => applied.into_iter().take(*n).collect(),
+        DownScope::To(version) => applied.into_iter().filter(|r| r.version > *version).collect(),
         DownScope::All => applied,
         DownScope::LastBatch => {
             let last = applied.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.batch).max();
             applied.into_iter().filter(|r| Some(r.batch) == last).collect()
         }
     };
-    let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
+    let files: BTreeMap<&Version, &Migration> = migrations.iter().map(|m| (&m.file.version, m)).collect();
     let drift: Vec<_> = find_drift(migrations, records)
         .into_iter()
-        .filter(|d| chosen.iter().any(|r| r.version == d.version()))
+        .filter(|d| chosen.iter().any(|r| r.version == *d.version()))
         .collect();
     if !drift.is_empty() {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));
@@ -313,7 +343,7 @@ mod tests {
     fn migration(version: i64, reversible: bool) -> Migration {
         Migration {
             file: MigrationFile {
-                version: Version(version),
+                version: Version::number(version),
                 file_name: format!("{version}_m.sql"),
                 slug: "m".into(),
                 extension: "sql".into(),
@@ -331,13 +361,14 @@ mod tests {
                 transactional: true,
                 backup: Vec::new(),
                 phase: Phase::Expand,
+                repeatable: false,
             },
         }
     }
 
     fn record(version: i64, status: MigrationStatus, batch: i64) -> MigrationRecord {
         MigrationRecord {
-            version: Version(version),
+            version: Version::number(version),
             name: "m".into(),
             description: None,
             status,
@@ -358,13 +389,112 @@ mod tests {
     }
 
     fn versions(plan: &Plan) -> Vec<(Direction, i64)> {
-        plan.steps.iter().map(|s| (s.direction, s.migration.version().0)).collect()
+        plan.steps.iter().map(|s| (s.direction, s.migration.version().as_integer().unwrap())).collect()
     }
 
     const UP: PlanRequest =
         PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
     use Direction::{Down, Up};
     use MigrationStatus::*;
+
+    /// A repeatable migration `R__<name>` whose file has checksum `sum`.
+    fn repeatable(name: &str, sum: &str) -> Migration {
+        let mut m = migration(1, true);
+        m.file.version = Version::repeatable(name);
+        m.file.file_name = format!("R__{name}.sql");
+        m.file.checksum = sum.into();
+        m.meta.repeatable = true;
+        m
+    }
+
+    fn applied_repeatable(name: &str, sum: &str) -> MigrationRecord {
+        let mut r = record(1, Completed, 1);
+        r.version = Version::repeatable(name);
+        r.checksum = sum.into();
+        r
+    }
+
+    fn keys(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(|s| format!("{} {}", s.direction, s.migration.version())).collect()
+    }
+
+    #[test]
+    fn repeatables_run_after_the_versioned_ones_in_name_order_when_new_or_changed() {
+        let files = [migration(1, true), repeatable("views", "v1"), migration(2, true), repeatable("functions", "f1")];
+        assert_eq!(keys(&plan(&files, &[], &UP).unwrap()), ["up 1", "up 2", "up R__functions", "up R__views"]);
+        // Applied and unchanged: nothing; changed since: again, with its record as the previous one.
+        let applied = [
+            record(1, Completed, 1),
+            record(2, Completed, 1),
+            applied_repeatable("functions", "f1"),
+            applied_repeatable("views", "v0"),
+        ];
+        let again = plan(&files, &applied, &UP).unwrap();
+        assert_eq!(keys(&again), ["up R__views"]);
+        assert_eq!(again.steps[0].previous.as_ref().unwrap().checksum, "v0");
+        // Rolled back or marked pending, or failed in a transaction: applied again.
+        let mut pending = applied.clone();
+        pending[2].status = Pending;
+        pending[3].status = Failed;
+        pending[3].checksum = "v1".into();
+        assert_eq!(keys(&plan(&files, &pending, &UP).unwrap()), ["up R__functions", "up R__views"]);
+    }
+
+    #[test]
+    fn repeatables_wait_while_a_versioned_migration_stays_pending() {
+        let files = [migration(1, true), migration(2, true), repeatable("views", "v1")];
+        let to_one = PlanRequest::Up {
+            to: Some(Version::number(1)),
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: None,
+        };
+        assert_eq!(keys(&plan(&files, &[], &to_one).unwrap()), ["up 1"]);
+        let to_two = PlanRequest::Up {
+            to: Some(Version::number(2)),
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: None,
+        };
+        assert_eq!(keys(&plan(&files, &[], &to_two).unwrap()), ["up 1", "up 2", "up R__views"]);
+        let migrate = PlanRequest::Migrate { to: Version::number(1), allow_out_of_order: false, retry: false };
+        assert_eq!(
+            keys(&plan(&files, &[record(1, Completed, 1), record(2, Completed, 1)], &migrate).unwrap()),
+            ["down 2"]
+        );
+    }
+
+    #[test]
+    fn repeatables_never_drift_are_never_reverted_and_order_nothing() {
+        let files = [migration(1, true), migration(2, true), repeatable("views", "v2")];
+        let mut gone = applied_repeatable("reports", "r1");
+        gone.batch = 3;
+        let records = [record(1, Completed, 1), applied_repeatable("views", "v1"), gone];
+        // A changed repeatable is applied again, a vanished one is no drift, and version 2 is not
+        // out of order although repeatables were applied after version 1.
+        assert_eq!(keys(&plan(&files, &records, &UP).unwrap()), ["up 2", "up R__views"]);
+        for scope in [DownScope::All, DownScope::LastBatch, DownScope::Steps(1), DownScope::To(Version::zero())] {
+            let down = plan(&files, &records, &PlanRequest::Down { scope: scope.clone(), retry: false }).unwrap();
+            assert_eq!(keys(&down), ["down 1"], "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn a_repeatable_that_failed_outside_a_transaction_blocks_with_its_own_choices() {
+        let files = [migration(1, true), repeatable("views", "v1")];
+        let mut failed = applied_repeatable("views", "v1");
+        failed.status = Failed;
+        failed.partial = true;
+        let records = [record(1, Completed, 1), failed];
+        let err = plan(&files, &records, &UP).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Migration);
+        assert!(err.message.contains("mongrate mark R__views --applied"), "{}", err.message);
+        assert!(!err.message.contains("down --to"), "a repeatable is not reverted: {}", err.message);
+        let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None, phase: None };
+        assert_eq!(keys(&plan(&files, &records, &retry).unwrap()), ["up R__views"]);
+    }
 
     #[test]
     fn a_batch_number_no_batch_can_follow_is_refused() {
@@ -432,7 +562,7 @@ mod tests {
     fn up_to_stops_at_the_target() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
         let request = PlanRequest::Up {
-            to: Some(Version(2)),
+            to: Some(Version::number(2)),
             allow_out_of_order: false,
             retry: false,
             restart: None,
@@ -440,7 +570,7 @@ mod tests {
         };
         assert_eq!(versions(&plan(&files, &[], &request).unwrap()), [(Up, 1), (Up, 2)]);
         let unknown = PlanRequest::Up {
-            to: Some(Version(7)),
+            to: Some(Version::number(7)),
             allow_out_of_order: false,
             retry: false,
             restart: None,
@@ -542,7 +672,7 @@ mod tests {
             to: None,
             allow_out_of_order: false,
             retry: false,
-            restart: Some(Version(2)),
+            restart: Some(Version::number(2)),
             phase: None,
         };
         let planned = plan(&files, &records, &restart).unwrap();
@@ -561,7 +691,7 @@ mod tests {
             to: None,
             allow_out_of_order: false,
             retry: false,
-            restart: Some(Version(1)),
+            restart: Some(Version::number(1)),
             phase: None,
         };
         for records in [vec![record(1, Completed, 1)], vec![]] {
@@ -583,10 +713,10 @@ mod tests {
         let down = |scope| plan(&files, &records, &PlanRequest::Down { scope, retry: false }).unwrap();
         assert_eq!(versions(&down(DownScope::Steps(1))), [(Down, 3)]);
         assert_eq!(versions(&down(DownScope::Steps(2))), [(Down, 3), (Down, 2)]);
-        assert_eq!(versions(&down(DownScope::To(Version(1)))), [(Down, 3), (Down, 2)]);
+        assert_eq!(versions(&down(DownScope::To(Version::number(1)))), [(Down, 3), (Down, 2)]);
         assert_eq!(versions(&down(DownScope::All)), [(Down, 3), (Down, 2), (Down, 1)]);
         assert_eq!(versions(&down(DownScope::LastBatch)), [(Down, 3), (Down, 2)]);
-        assert!(down(DownScope::To(Version(3))).is_empty());
+        assert!(down(DownScope::To(Version::number(3))).is_empty());
     }
 
     #[test]
@@ -620,7 +750,7 @@ mod tests {
     #[test]
     fn migrate_goes_up_or_down() {
         let (files, records) = applied_three();
-        let to = |v| PlanRequest::Migrate { to: Version(v), allow_out_of_order: false, retry: false };
+        let to = |v| PlanRequest::Migrate { to: Version::number(v), allow_out_of_order: false, retry: false };
         assert_eq!(versions(&plan(&files, &records, &to(4)).unwrap()), [(Up, 4)]);
         assert_eq!(versions(&plan(&files, &records, &to(1)).unwrap()), [(Down, 3), (Down, 2)]);
         assert_eq!(versions(&plan(&files, &records, &to(0)).unwrap()), [(Down, 3), (Down, 2), (Down, 1)]);
@@ -632,7 +762,7 @@ mod tests {
     fn migrate_down_then_up_when_both_are_needed() {
         let files = [migration(1, true), migration(2, true), migration(3, true)];
         let records = [record(1, Completed, 1), record(3, Completed, 1)];
-        let request = PlanRequest::Migrate { to: Version(2), allow_out_of_order: false, retry: false };
+        let request = PlanRequest::Migrate { to: Version::number(2), allow_out_of_order: false, retry: false };
         assert_eq!(versions(&plan(&files, &records, &request).unwrap()), [(Down, 3), (Up, 2)]);
     }
 }

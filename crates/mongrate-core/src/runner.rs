@@ -101,7 +101,7 @@ impl Runner<'_> {
     /// Carries out `request`.
     pub async fn run(&self, request: PlanRequest) -> Result<RunReport> {
         if self.settings.dry_run {
-            return self.preview(request).await;
+            return self.preview(&request).await;
         }
         self.target.ensure_changelog().await?;
         let applied_by = AppliedBy::current();
@@ -115,14 +115,14 @@ impl Runner<'_> {
         // once, under it (on a server that reads the changelog slowly, half the time of a deploy).
         let guard = match try_acquire(self.target.lease_store(), &claim).await? {
             Some(guard) => guard,
-            None => match self.wait_for_lease(request, &claim).await? {
+            None => match self.wait_for_lease(&request, &claim).await? {
                 Some(guard) => guard,
                 None => return Ok(RunReport::default()),
             },
         };
         self.reporter.lock_acquired();
         let mut report = RunReport::default();
-        let outcome = self.run_locked(request, &guard, &applied_by, &mut report).await;
+        let outcome = self.run_locked(&request, &guard, &applied_by, &mut report).await;
         let released = guard.release().await;
         let outcome = match (outcome, released) {
             (Err(error), Err(release)) => Err(error.map_message(|message| {
@@ -137,7 +137,7 @@ impl Runner<'_> {
     }
 
     /// Waits for the lease another runner holds; `None` when there is nothing to do (any more).
-    async fn wait_for_lease(&self, request: PlanRequest, claim: &LeaseClaim) -> Result<Option<LeaseGuard>> {
+    async fn wait_for_lease(&self, request: &PlanRequest, claim: &LeaseClaim) -> Result<Option<LeaseGuard>> {
         // Refusals (drift, blocked, irreversible) surface before waiting for the lock. A migration
         // recorded `running` while another runner holds a live lease is that runner's work in
         // progress, not a crash: wait, and judge again under the lease.
@@ -171,14 +171,14 @@ impl Runner<'_> {
         Ok(self.target.lease_store().current().await?.is_some_and(|lease| !lease.expired))
     }
 
-    async fn plan(&self, request: PlanRequest) -> Result<Plan> {
+    async fn plan(&self, request: &PlanRequest) -> Result<Plan> {
         let records = self.target.records().await?;
-        plan(self.migrations, &records, &request)
+        plan(self.migrations, &records, request)
     }
 
-    async fn preview(&self, request: PlanRequest) -> Result<RunReport> {
+    async fn preview(&self, request: &PlanRequest) -> Result<RunReport> {
         let records = if self.target.changelog_exists().await? { self.target.records().await? } else { Vec::new() };
-        let plan = plan(self.migrations, &records, &request)?;
+        let plan = plan(self.migrations, &records, request)?;
         let preview = self.target.dry_run(&plan.steps).await?;
         if let Some(failed) = preview.iter().find(|s| s.error.is_some()) {
             let why = failed.error.clone().unwrap_or_default();
@@ -190,7 +190,7 @@ impl Runner<'_> {
     /// Runs the plan's steps, a group at a time, adding each completed one to `report`.
     async fn run_locked(
         &self,
-        request: PlanRequest,
+        request: &PlanRequest,
         guard: &LeaseGuard,
         applied_by: &AppliedBy,
         report: &mut RunReport,

@@ -28,10 +28,15 @@ pub enum State {
     Changed,
     /// Applied, but the file is gone.
     Missing,
+    /// A repeatable migration applied, whose file changed since: the next `up` applies it again.
+    Outdated,
 }
 
 /// The states that need someone to decide before the next run.
 const NEEDS_ATTENTION: &[State] = &[State::Failed, State::Running, State::DownFailed, State::Reverting];
+
+/// The states the next `up` applies.
+const PENDING: &[State] = &[State::Pending, State::Outdated];
 
 impl State {
     pub fn as_str(self) -> &'static str {
@@ -44,6 +49,7 @@ impl State {
             State::Reverting => "reverting",
             State::Changed => "changed",
             State::Missing => "missing",
+            State::Outdated => "outdated",
         }
     }
 }
@@ -74,6 +80,9 @@ pub struct StatusEntry {
     /// The phase its file declares; `None` when the file is gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// A repeatable migration: applied again whenever its file changes, never reverted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
 }
 
 /// Which deploy phase the database is in.
@@ -122,19 +131,26 @@ pub struct StatusReport {
 impl StatusReport {
     pub fn build(migrations: &[Migration], records: &[MigrationRecord], lock: Option<LeaseInfo>) -> Self {
         let drift = find_drift(migrations, records);
-        let records_by_version: BTreeMap<Version, &MigrationRecord> = records.iter().map(|r| (r.version, r)).collect();
-        let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
-        let mut versions: Vec<Version> = files.keys().chain(records_by_version.keys()).copied().collect();
+        let records_by_version: BTreeMap<&Version, &MigrationRecord> =
+            records.iter().map(|r| (&r.version, r)).collect();
+        let files: BTreeMap<&Version, &Migration> = migrations.iter().map(|m| (&m.file.version, m)).collect();
+        let mut versions: Vec<&Version> = files.keys().chain(records_by_version.keys()).copied().collect();
         versions.sort();
         versions.dedup();
         let mut entries = Vec::new();
         for version in versions {
-            let file = files.get(&version);
-            let record = records_by_version.get(&version);
+            let file = files.get(version);
+            let record = records_by_version.get(version);
             let drifted = drift.iter().find(|d| d.version() == version);
+            let repeatable = version.is_repeatable();
             let state = match (drifted, record.map(|r| r.status)) {
                 (Some(Drift::Missing { .. }), _) => State::Missing,
                 (Some(Drift::Changed { .. }), _) => State::Changed,
+                (None, Some(MigrationStatus::Completed)) if repeatable => match file {
+                    None => State::Missing,
+                    Some(m) if record.is_some_and(|r| r.checksum != m.file.checksum) => State::Outdated,
+                    Some(_) => State::Applied,
+                },
                 (None, Some(MigrationStatus::Completed)) => State::Applied,
                 (None, Some(MigrationStatus::Failed)) if file.is_some() || record.is_some_and(|r| r.partial) => {
                     State::Failed
@@ -158,7 +174,7 @@ impl StatusReport {
                     .filter(|r| r.status == MigrationStatus::Completed || r.is_unfinished_down())
                     .and_then(|r| r.applied_at.clone()),
                 execution_time: record
-                    .filter(|_| matches!(state, State::Applied | State::Failed | State::Changed))
+                    .filter(|_| matches!(state, State::Applied | State::Failed | State::Changed | State::Outdated))
                     .and_then(|r| r.execution_time),
                 batch: record.filter(|r| r.is_in_database()).map(|r| r.batch),
                 error: record
@@ -170,6 +186,7 @@ impl StatusReport {
                     .unwrap_or_default(),
                 progress: record.filter(|r| r.is_resumable()).and_then(|r| r.progress()),
                 phase: file.map(|m| m.meta.phase),
+                repeatable,
             });
         }
         StatusReport { entries, drift, lock }
@@ -177,7 +194,7 @@ impl StatusReport {
 
     /// Where the database stands in expand → migrate → contract, and what to run next.
     pub fn deploy_phase(&self) -> DeployPhase {
-        let pending: Vec<&StatusEntry> = self.entries.iter().filter(|e| e.state == State::Pending).collect();
+        let pending: Vec<&StatusEntry> = self.entries.iter().filter(|e| PENDING.contains(&e.state)).collect();
         let first_contract = pending.iter().position(|e| e.phase == Some(Phase::Contract)).unwrap_or(pending.len());
         let versions = |entries: &[&StatusEntry]| entries.iter().map(|e| e.version.clone()).collect::<Vec<_>>();
         let before = &pending[..first_contract];
@@ -220,7 +237,7 @@ impl StatusReport {
         Summary {
             total: self.entries.len(),
             applied: self.count(&[State::Applied, State::Changed, State::Missing]),
-            pending: self.count(&[State::Pending]),
+            pending: self.count(PENDING),
             failed: self.count(NEEDS_ATTENTION),
             drift: self.drift.len(),
         }
@@ -232,8 +249,8 @@ impl StatusReport {
             self.entries
                 .iter()
                 .filter(|e| states.contains(&e.state))
-                .map(|e| match e.state {
-                    State::Pending => serde_json::json!({
+                .map(|e| (e, match e.state {
+                    State::Pending | State::Outdated => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
                         "reversible": e.reversible,
                     }),
@@ -247,12 +264,20 @@ impl StatusReport {
                         "appliedAt": e.applied_at,
                         "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
                     }),
+                }))
+                .map(|(e, mut json)| {
+                    // A repeatable says so, and one that changed since it was applied says that too.
+                    if e.repeatable {
+                        json["repeatable"] = true.into();
+                        json["state"] = e.state.as_str().into();
+                    }
+                    json
                 })
                 .collect()
         };
         serde_json::json!({
             "applied": pick(&[State::Applied, State::Changed, State::Missing]),
-            "pending": pick(&[State::Pending]),
+            "pending": pick(PENDING),
             "failed": pick(NEEDS_ATTENTION),
             "drift": self.drift.iter().map(|d| serde_json::json!({"version": d.version().to_string(), "problem": d.to_string()})).collect::<Vec<_>>(),
             "locked": self.lock,
@@ -271,7 +296,7 @@ mod tests {
 
     fn applied(version: i64) -> MigrationRecord {
         MigrationRecord {
-            version: Version(version),
+            version: Version::number(version),
             name: "step".into(),
             description: None,
             status: MigrationStatus::Completed,
@@ -326,5 +351,46 @@ mod tests {
             entries.iter().map(|e| e.phase).collect::<Vec<_>>(),
             [Some(Phase::Expand), Some(Phase::Migrate), Some(Phase::Contract)]
         );
+    }
+
+    #[test]
+    fn repeatables_show_applied_outdated_or_pending_and_never_drift() {
+        let repeatable = |name: &str, sum: &str| {
+            let mut m = migration(1, true);
+            m.file.version = Version::repeatable(name);
+            m.file.checksum = sum.into();
+            m.meta.repeatable = true;
+            m
+        };
+        let applied_as = |name: &str, sum: &str| {
+            let mut r = applied(1);
+            r.version = Version::repeatable(name);
+            r.checksum = sum.into();
+            r
+        };
+        let files =
+            [migration(1, true), repeatable("functions", "f1"), repeatable("views", "v2"), repeatable("new", "n1")];
+        let records = [applied(1), applied_as("functions", "f1"), applied_as("views", "v1"), applied_as("gone", "g1")];
+        let report = StatusReport::build(&files, &records, None);
+        let states: Vec<(String, State, bool)> =
+            report.entries.iter().map(|e| (e.version.clone(), e.state, e.repeatable)).collect();
+        assert_eq!(
+            states,
+            [
+                ("1".to_owned(), State::Applied, false),
+                ("R__functions".to_owned(), State::Applied, true),
+                ("R__gone".to_owned(), State::Missing, true),
+                ("R__new".to_owned(), State::Pending, true),
+                ("R__views".to_owned(), State::Outdated, true),
+            ]
+        );
+        assert!(report.drift.is_empty(), "{:?}", report.drift);
+        let summary = report.summary();
+        assert_eq!((summary.pending, summary.drift), (2, 0));
+        let json = report.to_json();
+        assert_eq!(json["pending"][1]["version"], "R__views");
+        assert_eq!(json["pending"][1]["state"], "outdated");
+        assert_eq!(json["pending"][1]["repeatable"], true);
+        assert!(json["applied"][0].get("repeatable").is_none(), "only repeatables say so");
     }
 }

@@ -26,7 +26,7 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
     let file_name = format!("{version}_step.sql");
     Migration {
         file: MigrationFile {
-            version: Version(version),
+            version: Version::number(version),
             file_name: file_name.clone(),
             slug: "step".into(),
             extension: "sql".into(),
@@ -44,6 +44,7 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             transactional,
             backup: Vec::new(),
             phase: Default::default(),
+            repeatable: false,
         },
     }
 }

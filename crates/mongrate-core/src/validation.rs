@@ -17,9 +17,9 @@ pub enum Drift {
 }
 
 impl Drift {
-    pub fn version(&self) -> Version {
+    pub fn version(&self) -> &Version {
         match self {
-            Drift::Changed { version, .. } | Drift::Missing { version, .. } => *version,
+            Drift::Changed { version, .. } | Drift::Missing { version, .. } => version,
         }
     }
 }
@@ -45,20 +45,21 @@ fn short(checksum: &str) -> &str {
 }
 
 /// Drift of every applied (completed) migration. A failed or running one may legitimately have
-/// been edited to fix it, so only a vanished file counts there.
+/// been edited to fix it, so only a vanished file counts there. A repeatable migration never
+/// drifts: a change is what makes it run again.
 pub fn find_drift(migrations: &[Migration], records: &[MigrationRecord]) -> Vec<Drift> {
-    let files: BTreeMap<Version, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
+    let files: BTreeMap<&Version, &Migration> = migrations.iter().map(|m| (&m.file.version, m)).collect();
     let mut drift = Vec::new();
     for record in records {
-        if !record.is_in_database() {
+        if !record.is_in_database() || record.version.is_repeatable() {
             continue;
         }
         match files.get(&record.version) {
-            None => drift.push(Drift::Missing { version: record.version, name: record.name.clone() }),
+            None => drift.push(Drift::Missing { version: record.version.clone(), name: record.name.clone() }),
             Some(migration) => {
                 if record.status == MigrationStatus::Completed && migration.file.checksum != record.checksum {
                     drift.push(Drift::Changed {
-                        version: record.version,
+                        version: record.version.clone(),
                         file_name: migration.file.file_name.clone(),
                         recorded: record.checksum.clone(),
                         current: migration.file.checksum.clone(),
@@ -67,7 +68,7 @@ pub fn find_drift(migrations: &[Migration], records: &[MigrationRecord]) -> Vec<
             }
         }
     }
-    drift.sort_by_key(Drift::version);
+    drift.sort_by(|a, b| a.version().cmp(b.version()));
     drift
 }
 
@@ -95,7 +96,7 @@ pub fn blocked_message(blocking: &[&MigrationRecord], records: &[MigrationRecord
     for record in blocking {
         message.push_str(&format!("  - {} ({}) {}\n", record.version, record.name, what_happened(record)));
     }
-    if let Some(first) = blocking.iter().min_by_key(|r| r.version) {
+    if let Some(first) = blocking.iter().min_by(|a, b| a.version.cmp(&b.version)) {
         message.push_str(&choices_text(first, records));
     }
     message
@@ -124,10 +125,18 @@ pub struct Choice {
 /// The commands that resolve a blocking record: for an unfinished `up`, revert it, mark it, or
 /// run it again; for an unfinished `down`, run the down again or mark it, never its `up` again.
 pub fn choices(record: &MigrationRecord, records: &[MigrationRecord]) -> Vec<Choice> {
-    let version = record.version;
+    let version = &record.version;
     let mark = |flag: &str, meaning| Choice { command: format!("mongrate mark {version} --{flag}"), meaning };
+    if version.is_repeatable() {
+        // `down` does not revert a repeatable: it is finished by hand, or run again.
+        return vec![
+            mark("applied", "you finished it by hand"),
+            mark("pending", "nothing of it is in the database"),
+            Choice { command: "mongrate up --retry".to_owned(), meaning: "run it again" },
+        ];
+    }
     if record.is_unfinished_down() {
-        let newer_in_database = records.iter().any(|r| r.version > version && r.is_in_database());
+        let newer_in_database = records.iter().any(|r| r.version > *version && r.is_in_database());
         let retry = if newer_in_database {
             format!("mongrate down --to {} --retry", newest_below(records, version, MigrationRecord::is_in_database))
         } else {
@@ -164,8 +173,13 @@ pub fn choices(record: &MigrationRecord, records: &[MigrationRecord]) -> Vec<Cho
 }
 
 /// The newest version below `version` whose record matches, or 0.
-fn newest_below(records: &[MigrationRecord], version: Version, matches: impl Fn(&MigrationRecord) -> bool) -> Version {
-    records.iter().filter(|r| r.version < version && matches(r)).map(|r| r.version).max().unwrap_or(Version(0))
+fn newest_below(records: &[MigrationRecord], version: &Version, matches: impl Fn(&MigrationRecord) -> bool) -> Version {
+    records
+        .iter()
+        .filter(|r| r.version < *version && matches(r))
+        .map(|r| r.version.clone())
+        .max()
+        .unwrap_or_else(Version::zero)
 }
 
 /// The choices for a blocking record as lines of text.

@@ -79,6 +79,7 @@ impl ScriptEngine for JsEngine {
             transactional: declaration.transaction == Some(true),
             backup: declaration.backup,
             phase,
+            repeatable: declaration.repeatable,
         })
     }
 
@@ -95,7 +96,7 @@ impl ScriptEngine for JsEngine {
             transaction: run.transaction,
             max_per_second: self.max_per_second,
             checkpoints: run.checkpoints,
-            backups: ScriptBackups::new(run.backups.clone(), run.file.version, run.file.slug.clone()),
+            backups: ScriptBackups::new(run.backups.clone(), run.file.version.clone(), run.file.slug.clone()),
         };
         run_step(job, &self.io).await
     }

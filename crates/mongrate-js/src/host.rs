@@ -80,6 +80,8 @@ pub struct Declaration {
     /// `transaction` export: `Some(false)` opts out, `Some(true)` asks for one.
     pub transaction: Option<bool>,
     pub phase: Option<String>,
+    /// `repeatable: true`: applied again whenever the file changes.
+    pub repeatable: bool,
     pub backup: Vec<String>,
 }
 
@@ -94,6 +96,7 @@ pub fn describe<'js>(ctx: &Ctx<'js>, exports: Value<'js>) -> rquickjs::Result<De
         author: found.get("author")?,
         transaction: found.get("transaction")?,
         phase: found.get("phase")?,
+        repeatable: found.get("repeatable")?,
         backup: found.get("backup")?,
     })
 }

@@ -119,7 +119,7 @@ async fn take(state: &HostState, collection: &str, stack: &str) -> Result<Planne
         backups.planned.borrow_mut().push(info.clone());
         return Ok(PlannedInfo { info, dry_run: true });
     }
-    let info = backups.store.take(collection, Some((backups.version, &backups.migration))).await?;
+    let info = backups.store.take(collection, Some((&backups.version, &backups.migration))).await?;
     backups.store.apply_retention(collection).await?;
     Ok(PlannedInfo { info, dry_run: false })
 }

@@ -158,7 +158,7 @@ impl MongoBackups {
 
     /// Backs up `collection`. For a migration (`step`), a collection that does not exist yet is
     /// recorded as absent, so a restore drops what the migration created; by hand it is an error.
-    pub async fn take(&self, collection: &str, step: Option<(Version, &str)>) -> Result<BackupInfo> {
+    pub async fn take(&self, collection: &str, step: Option<(&Version, &str)>) -> Result<BackupInfo> {
         let name = self.fresh_name(collection).await?;
         let created = now_millis();
         let mut record = doc! {

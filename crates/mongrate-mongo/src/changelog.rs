@@ -85,7 +85,7 @@ impl MongoChangelog {
     /// new migration completes, and the marker is deleted once its outcome is recorded; a marker
     /// older than its version's record is history anyway (see `records`).
     pub async fn mark_running(&self, record: &MigrationRecord) -> Result<()> {
-        let id = marker_id(record.version);
+        let id = marker_id(&record.version);
         let mut document = record_to_document(record)?;
         document.insert("_id", &id);
         match self.lock().insert_one(document.clone()).await {
@@ -103,7 +103,7 @@ impl MongoChangelog {
 
     /// Removes the `running` marker of a version whose outcome is recorded (tidiness: an older
     /// marker is ignored anyway).
-    pub async fn clear_running(&self, version: Version) -> Result<()> {
+    pub async fn clear_running(&self, version: &Version) -> Result<()> {
         // Markers before this version of mongrate were one document, `_id: "running"`.
         let filter = doc! { "$or": [
             { "_id": marker_id(version) },
@@ -124,7 +124,7 @@ impl MongoChangelog {
         if let Some(status) = query.status {
             filter.insert("status", status.as_str());
         }
-        if let Some(version) = query.version {
+        if let Some(version) = &query.version {
             filter.insert("version", version.to_string());
         }
         let documents: Vec<Document> = self
@@ -149,7 +149,7 @@ impl MongoChangelog {
     pub async fn upsert(&self, record: &MigrationRecord, session: Option<&mut ClientSession>) -> Result<()> {
         let document = record_to_document(record)?;
         // Keyed by `_id`: servers such as FerretDB use no other index for an update's filter.
-        let filter = doc! { "_id": record.version.to_string() };
+        let filter = doc! { "_id": record.version.key_text() };
         let collection = self.migrations();
         let action = collection.replace_one(filter, document).upsert(true);
         match session {
@@ -165,7 +165,7 @@ impl MongoChangelog {
     pub async fn upsert_all(&self, records: &[MigrationRecord], session: &mut ClientSession) -> Result<()> {
         let mut updates = Vec::with_capacity(records.len());
         for record in records {
-            let id = record.version.to_string();
+            let id = record.version.key_text();
             updates.push(doc! { "q": { "_id": &id }, "u": record_to_document(record)?, "upsert": true });
         }
         let command = doc! { "update": &self.names.migrations, "updates": updates, "ordered": true };
@@ -238,7 +238,7 @@ fn with_markers(mut records: Vec<MigrationRecord>, markers: Vec<MigrationRecord>
             None => records.push(marker),
         }
     }
-    records.sort_by_key(|r| r.version);
+    records.sort_by(|a, b| a.version.cmp(&b.version));
     Ok(records)
 }
 
@@ -251,7 +251,7 @@ fn with_checkpoints(records: &mut [MigrationRecord], lock_documents: &[Document]
         if !matches!(record.status, MigrationStatus::Running | MigrationStatus::Failed) {
             continue;
         }
-        let document = lock_documents.iter().find(|d| checkpoint_version(d) == Some(record.version));
+        let document = lock_documents.iter().find(|d| checkpoint_version(d).as_ref() == Some(&record.version));
         record.checkpoint =
             document.and_then(shown_loops).map(|loops| Bson::Document(loops).into_relaxed_extjson().to_string());
     }
@@ -261,7 +261,7 @@ fn with_checkpoints(records: &mut [MigrationRecord], lock_documents: &[Document]
 const RUNNING_MARKER: &str = "running";
 
 /// The `_id` of a version's running marker.
-fn marker_id(version: Version) -> String {
+fn marker_id(version: &Version) -> String {
     format!("{RUNNING_MARKER}:{version}")
 }
 
@@ -307,7 +307,8 @@ fn applied_by_document(by: &AppliedBy) -> Document {
 
 fn record_to_document(record: &MigrationRecord) -> Result<Document> {
     Ok(doc! {
-        "_id": record.version.to_string(),
+        // The key whatever way it was written (`1.2` for `1.2.0`); `version` as written.
+        "_id": record.version.key_text(),
         "version": record.version.to_string(),
         "name": &record.name,
         "description": optional(&record.description),

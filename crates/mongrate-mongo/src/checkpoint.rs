@@ -31,7 +31,7 @@ use crate::errors::{is_duplicate_key, server};
 const CHECKPOINT_PREFIX: &str = "checkpoint:";
 
 /// The `_id` of a version's checkpoint document.
-pub fn checkpoint_id(version: Version) -> String {
+pub fn checkpoint_id(version: &Version) -> String {
     format!("{CHECKPOINT_PREFIX}{version}")
 }
 
@@ -61,9 +61,9 @@ impl MongoChangelog {
     pub async fn begin_checkpoints(&self, execution: &StepExecution<'_>) -> Result<Option<CheckpointSeed>> {
         let step = execution.step;
         let version = step.migration.version();
-        let id = checkpoint_id(version);
+        let id = checkpoint_id(&version);
         if step.direction == Direction::Down {
-            self.forget_checkpoint(version).await?;
+            self.forget_checkpoint(&version).await?;
             return Ok(None);
         }
         let owner = execution.lease_owner.unwrap_or_default().to_owned();
@@ -79,7 +79,7 @@ impl MongoChangelog {
                 .map_err(|e| server("taking over the migration's checkpoint", &e))?;
             claimed.and_then(|d| d.get_document("loops").ok().cloned()).unwrap_or_default()
         } else {
-            self.forget_checkpoint(version).await?;
+            self.forget_checkpoint(&version).await?;
             Document::new()
         };
         Ok(Some(CheckpointSeed {
@@ -93,13 +93,13 @@ impl MongoChangelog {
 
     /// Whether a version's loops checkpointed progress (a failed run then waits to be resumed).
     /// A checkpoint that cannot be read counts as progress: restoring over it would lose work.
-    pub async fn has_checkpoint(&self, version: Version) -> bool {
+    pub async fn has_checkpoint(&self, version: &Version) -> bool {
         let filter = doc! { "_id": checkpoint_id(version), "loops": { "$exists": true } };
         self.lock().find_one(filter).await.map_or(true, |found| found.is_some())
     }
 
     /// Forgets a version's checkpoint (its outcome is final, or it starts over).
-    pub async fn forget_checkpoint(&self, version: Version) -> Result<()> {
+    pub async fn forget_checkpoint(&self, version: &Version) -> Result<()> {
         self.lock()
             .delete_one(doc! { "_id": checkpoint_id(version) })
             .await
@@ -160,7 +160,7 @@ impl Checkpoints {
         if self.seed.watch.is_lost() {
             return Err(SaveFailure::LeaseLost);
         }
-        let filter = doc! { "_id": checkpoint_id(self.seed.version), "owner": &self.seed.owner };
+        let filter = doc! { "_id": checkpoint_id(&self.seed.version), "owner": &self.seed.owner };
         let update = doc! { "$set": {
             format!("loops.{index}"): state,
             "version": self.seed.version.to_string(),

@@ -26,6 +26,9 @@ struct FileSpec {
     /// `expand` (the default), `migrate` or `contract`.
     #[serde(default)]
     phase: Option<String>,
+    /// Applied again whenever the file changes, after the versioned migrations.
+    #[serde(default)]
+    repeatable: bool,
     up: Vec<Operation>,
     #[serde(default)]
     down: Option<Vec<Operation>>,
@@ -49,6 +52,7 @@ pub struct DeclarativeMigration {
     /// Collections to back up before it runs.
     pub backup: Vec<String>,
     pub phase: Phase,
+    pub repeatable: bool,
     pub up: Vec<Operation>,
     /// The explicit `down`, else the inverses of `up` in reverse order; `None`: irreversible.
     pub down: Option<Vec<Operation>>,
@@ -101,6 +105,7 @@ impl DeclarativeMigration {
             transaction: spec.transaction.unwrap_or(true),
             backup,
             phase,
+            repeatable: spec.repeatable,
             up: spec.up,
             down,
             derived_down,
@@ -116,6 +121,7 @@ impl DeclarativeMigration {
             transactional: self.transaction && self.up.iter().all(|op| !op.is_ddl()),
             backup: self.backup.clone(),
             phase: self.phase,
+            repeatable: self.repeatable,
         }
     }
 }
@@ -237,7 +243,7 @@ mod tests {
 
     fn file(name: &str, content: &str) -> MigrationFile {
         MigrationFile {
-            version: Version(1),
+            version: Version::number(1),
             file_name: name.into(),
             slug: "m".into(),
             extension: name.rsplit('.').next().unwrap().into(),

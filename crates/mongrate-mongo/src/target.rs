@@ -340,12 +340,12 @@ impl Target for MongoTarget {
             self.changelog.upsert(record, None).await?;
             // Marked applied or pending, or reverted: nothing is left to resume.
             if !matches!(record.status, MigrationStatus::Running | MigrationStatus::Failed) {
-                self.changelog.forget_checkpoint(record.version).await?;
+                self.changelog.forget_checkpoint(&record.version).await?;
             }
         }
         self.changelog.append(history, None).await?;
         // The outcome is recorded: a `running` marker of this version is history now.
-        self.changelog.clear_running(history.version).await
+        self.changelog.clear_running(&history.version).await
     }
 
     /// Runs the migration with `running` recorded first and `completed` after.
@@ -383,7 +383,7 @@ impl Target for MongoTarget {
         let reports = match ran {
             Ok(reports) => reports,
             // Progress its loops checkpointed is resumed by the next `up`, not undone.
-            Err(failure) if self.changelog.has_checkpoint(execution.step.migration.version()).await => {
+            Err(failure) if self.changelog.has_checkpoint(&execution.step.migration.file.version).await => {
                 return Err(failure);
             }
             Err(failure) => return Err(self.restore_after_failure(execution, failure, &taken, &work).await),
@@ -400,8 +400,8 @@ impl Target for MongoTarget {
         recorded.map_err(|error| StepFailure::new(error, FailureEffect::Partial))?;
         // Best effort: a marker older than the record is ignored anyway, and so is a checkpoint
         // beside a finished record.
-        let _ = self.changelog.clear_running(execution.step.migration.version()).await;
-        let _ = self.changelog.forget_checkpoint(execution.step.migration.version()).await;
+        let _ = self.changelog.clear_running(&execution.step.migration.file.version).await;
+        let _ = self.changelog.forget_checkpoint(&execution.step.migration.file.version).await;
         Ok(StepOutcome { elapsed: started.elapsed(), operations: reports })
     }
 

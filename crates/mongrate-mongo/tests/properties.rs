@@ -89,7 +89,7 @@ const EXTENDED_STRINGS: &[&str] = &[
 
 fn file(name: &str, content: String) -> MigrationFile {
     MigrationFile {
-        version: Version(3),
+        version: Version::number(3),
         file_name: name.into(),
         slug: "users".into(),
         extension: name.rsplit_once('.').map(|(_, e)| e.to_owned()).unwrap_or_default(),

@@ -42,6 +42,8 @@ pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
         description: None,
         backup: Vec::new(),
         phase: Default::default(),
+        // Flyway's `R__` files.
+        repeatable: file.version.is_repeatable(),
     })
 }
 
@@ -95,7 +97,7 @@ mod tests {
 
     fn file(layout: Layout, up: &str, down: Option<&str>) -> MigrationFile {
         MigrationFile {
-            version: Version(1),
+            version: Version::number(1),
             file_name: "1_users.up.sql".into(),
             slug: "users".into(),
             extension: "sql".into(),

@@ -165,7 +165,7 @@ impl SqlBackups<'_> {
         &self,
         conn: &mut AnyConnection,
         table: &str,
-        step: Option<(Version, &str)>,
+        step: Option<(&Version, &str)>,
     ) -> Result<BackupInfo> {
         check_table(table)?;
         self.ensure(conn).await?;
@@ -479,7 +479,14 @@ pub async fn restore_by_hand(
     let started = std::time::Instant::now();
     let restored = backups.restore(conn, name, to).await;
     let entry = hand_restore_entry(&list, name, &restored, started.elapsed());
-    let recorded = changelog.append(conn, &entry).await;
+    let recorded = match entry.version.stored_text() {
+        Some(_) => changelog.add_text_column(conn).await,
+        None => Ok(()),
+    };
+    let recorded = match recorded {
+        Ok(()) => changelog.append(conn, &entry).await,
+        Err(error) => Err(error),
+    };
     let report = restored?;
     recorded?;
     Ok(report)

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::dialect::Dialect;
 use crate::record_json::{parse_records, records_query};
+use crate::version_text::{COLUMN as TEXT_COLUMN, TextColumn};
 
 /// The id of the single lease row.
 pub const LEASE_ID: &str = "mongrate";
@@ -21,6 +22,8 @@ use crate::errors::describe;
 pub struct Changelog {
     pub dialect: Dialect,
     pub names: ChangelogNames,
+    /// Whether the tables are known to have `version_text` (see [`crate::version_text`]).
+    pub text_column: TextColumn,
 }
 
 /// Wraps a sqlx error with what was being done; the sqlx error stays its source.
@@ -78,18 +81,20 @@ impl Changelog {
 
     /// Every record, by version.
     pub async fn records(&self, conn: &mut AnyConnection) -> Result<Vec<MigrationRecord>> {
+        let text = self.has_text_column(conn).await?;
         let doing = db_error("reading the changelog");
         match self.dialect {
             // SQLite hands rows one by one across a thread: one aggregated value is far cheaper.
             Dialect::Sqlite => {
-                let sql = records_query(&self.names.migrations, RECORD_COLUMNS);
+                let columns = format!("{RECORD_COLUMNS}, {}", if text { TEXT_COLUMN } else { "NULL" });
+                let sql = records_query(&self.names.migrations, &columns);
                 let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(conn).await.map_err(doing)?;
                 let json: String = get(&row, "records")?;
                 parse_records(&json)
             }
             // PostgreSQL builds JSON slower (14 ms for 1000 records) than it sends rows (1 ms).
             Dialect::Postgres => {
-                let sql = format!("SELECT {RECORD_COLUMNS} FROM {} ORDER BY version", self.names.migrations);
+                let sql = format!("SELECT {} FROM {} ORDER BY version", record_select(text), self.names.migrations);
                 let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(conn).await.map_err(doing)?;
                 rows.iter().map(record_from_row).collect()
             }
@@ -98,7 +103,8 @@ impl Changelog {
 
     /// A page of history, newest first.
     pub async fn history(&self, conn: &mut AnyConnection, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
-        let mut sql = format!("SELECT id, {HISTORY_COLUMNS} FROM {} WHERE 1 = 1", self.names.history);
+        let text = if self.has_text_column(conn).await? { TEXT_COLUMN } else { "NULL AS version_text" };
+        let mut sql = format!("SELECT id, {HISTORY_COLUMNS}, {text} FROM {} WHERE 1 = 1", self.names.history);
         let mut next = 1;
         if query.status.is_some() {
             sql.push_str(&format!(" AND status = ${next}"));
@@ -114,8 +120,8 @@ impl Changelog {
         if let Some(status) = query.status {
             statement = statement.bind(status.as_str());
         }
-        if let Some(version) = query.version {
-            statement = statement.bind(version.0);
+        if let Some(version) = &query.version {
+            statement = statement.bind(version.storage_id());
         }
         let rows = statement
             .bind(query.limit)
@@ -163,8 +169,11 @@ impl Changelog {
             self.append_all(conn, history).await?;
             return Ok(true);
         }
+        let columns = self
+            .columns_for(conn, records.iter().map(|r| &r.version).chain(history.iter().map(|h| &h.version)))
+            .await?;
         let now = self.dialect.now_millis();
-        let after = records.len() * RECORD_WIDTH + history.len() * HISTORY_WIDTH;
+        let after = records.len() * columns.record_width() + history.len() * columns.history_width();
         let fence_sql = match fence {
             Some(_) => format!(
                 "UPDATE {} SET heartbeat_at = {now}, expires_at = {now} + ${} WHERE id = '{LEASE_ID}' AND owner = ${} RETURNING 1",
@@ -176,17 +185,20 @@ impl Changelog {
         };
         let sql = format!(
             "WITH fence AS ({fence_sql}), \
-             record AS (INSERT INTO {m} ({RECORD_COLUMNS}) SELECT * FROM (VALUES {record_rows}) AS v WHERE EXISTS (SELECT 1 FROM fence) \
+             record AS (INSERT INTO {m} ({record_columns}) SELECT * FROM (VALUES {record_rows}) AS v WHERE EXISTS (SELECT 1 FROM fence) \
              ON CONFLICT (version) DO UPDATE SET {updates} RETURNING 1) \
-             INSERT INTO {h} ({HISTORY_COLUMNS}) SELECT * FROM (VALUES {history_rows}) AS v WHERE EXISTS (SELECT 1 FROM record)",
+             INSERT INTO {h} ({history_columns}) SELECT * FROM (VALUES {history_rows}) AS v WHERE EXISTS (SELECT 1 FROM record)",
             m = self.names.migrations,
             h = self.names.history,
-            updates = record_updates(),
-            record_rows = value_rows(1, RECORD_WIDTH, records.len()),
-            history_rows = value_rows(records.len() * RECORD_WIDTH + 1, HISTORY_WIDTH, history.len()),
+            record_columns = columns.records(),
+            history_columns = columns.history(),
+            updates = columns.record_updates(),
+            record_rows = value_rows(1, columns.record_width(), records.len()),
+            history_rows =
+                value_rows(records.len() * columns.record_width() + 1, columns.history_width(), history.len()),
         );
-        let query = records.iter().fold(sqlx::query(AssertSqlSafe(sql)), bind_record);
-        let query = history.iter().fold(query, bind_history);
+        let query = records.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, r| columns.bind_record(q, r));
+        let query = history.iter().fold(query, |q, h| columns.bind_history(q, h));
         let query = match fence {
             Some((owner, ttl)) => query.bind(ttl.as_millis() as i64).bind(owner.to_owned()),
             None => query,
@@ -221,15 +233,17 @@ impl Changelog {
         if records.is_empty() {
             return Ok(());
         }
+        let columns = self.columns_for(conn, records.iter().map(|r| &r.version)).await?;
         let sql = self.dialect.sql(&format!(
-            "INSERT INTO {} ({RECORD_COLUMNS}) VALUES {} ON CONFLICT (version) DO UPDATE SET {}",
+            "INSERT INTO {} ({}) VALUES {} ON CONFLICT (version) DO UPDATE SET {}",
             self.names.migrations,
-            value_rows(1, RECORD_WIDTH, records.len()),
-            record_updates()
+            columns.records(),
+            value_rows(1, columns.record_width(), records.len()),
+            columns.record_updates()
         ));
         records
             .iter()
-            .fold(sqlx::query(AssertSqlSafe(sql)), bind_record)
+            .fold(sqlx::query(AssertSqlSafe(sql)), |q, r| columns.bind_record(q, r))
             .execute(conn)
             .await
             .map_err(db_error("recording the migration"))?;
@@ -246,14 +260,16 @@ impl Changelog {
         if entries.is_empty() {
             return Ok(());
         }
+        let columns = self.columns_for(conn, entries.iter().map(|e| &e.version)).await?;
         let sql = self.dialect.sql(&format!(
-            "INSERT INTO {} ({HISTORY_COLUMNS}) VALUES {}",
+            "INSERT INTO {} ({}) VALUES {}",
             self.names.history,
-            value_rows(1, HISTORY_WIDTH, entries.len())
+            columns.history(),
+            value_rows(1, columns.history_width(), entries.len())
         ));
         entries
             .iter()
-            .fold(sqlx::query(AssertSqlSafe(sql)), bind_history)
+            .fold(sqlx::query(AssertSqlSafe(sql)), |q, e| columns.bind_history(q, e))
             .execute(conn)
             .await
             .map_err(db_error("recording the history"))?;
@@ -288,20 +304,81 @@ fn value_rows(first: usize, width: usize, rows: usize) -> String {
         .join(", ")
 }
 
-/// `col = excluded.col` for every column an upsert replaces.
-fn record_updates() -> String {
-    RECORD_COLUMNS
-        .split(", ")
-        .filter(|c| !matches!(*c, "version" | "created_at"))
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Changelog {
+    /// The columns rows with these keys are written with: `version_text` too when one of them
+    /// needs it (the caller added the column beforehand; see [`crate::version_text`]).
+    async fn columns_for<'v>(
+        &self,
+        conn: &mut AnyConnection,
+        mut versions: impl Iterator<Item = &'v Version>,
+    ) -> Result<Columns> {
+        if !versions.any(|v| v.stored_text().is_some()) {
+            return Ok(Columns { text: false });
+        }
+        if !self.has_text_column(conn).await? {
+            return Err(Error::database(format!(
+                "the changelog tables {} and {} have no {TEXT_COLUMN} column for a version that is not a whole number",
+                self.names.migrations, self.names.history
+            )));
+        }
+        Ok(Columns { text: true })
+    }
+}
+
+/// The columns a write names: with or without `version_text`.
+struct Columns {
+    text: bool,
+}
+
+impl Columns {
+    fn records(&self) -> String {
+        if self.text { format!("{RECORD_COLUMNS}, {TEXT_COLUMN}") } else { RECORD_COLUMNS.to_owned() }
+    }
+
+    fn history(&self) -> String {
+        if self.text { format!("{HISTORY_COLUMNS}, {TEXT_COLUMN}") } else { HISTORY_COLUMNS.to_owned() }
+    }
+
+    fn record_width(&self) -> usize {
+        RECORD_WIDTH + usize::from(self.text)
+    }
+
+    fn history_width(&self) -> usize {
+        HISTORY_WIDTH + usize::from(self.text)
+    }
+
+    /// `col = excluded.col` for every column an upsert replaces.
+    fn record_updates(&self) -> String {
+        self.records()
+            .split(", ")
+            .filter(|c| !matches!(*c, "version" | "created_at"))
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Binds a record's columns in [`Columns::records`] order.
+    fn bind_record(&self, query: AnyQuery, record: &MigrationRecord) -> AnyQuery {
+        let query = bind_record(query, record);
+        if self.text { query.bind(record.version.stored_text()) } else { query }
+    }
+
+    /// Binds a history entry's columns in [`Columns::history`] order.
+    fn bind_history(&self, query: AnyQuery, entry: &HistoryEntry) -> AnyQuery {
+        let query = bind_history(query, entry);
+        if self.text { query.bind(entry.version.stored_text()) } else { query }
+    }
+}
+
+/// The columns a read selects: `version_text`, or `NULL` in its place where the tables lack it.
+pub(crate) fn record_select(text: bool) -> String {
+    format!("{RECORD_COLUMNS}, {}", if text { TEXT_COLUMN } else { "NULL AS version_text" })
 }
 
 /// Binds a record's `RECORD_WIDTH` columns in `RECORD_COLUMNS` order.
 fn bind_record(query: AnyQuery, record: &MigrationRecord) -> AnyQuery {
     query
-        .bind(record.version.0)
+        .bind(record.version.storage_id())
         .bind(record.name.clone())
         .bind(record.description.clone())
         .bind(record.status.as_str())
@@ -325,7 +402,7 @@ fn bind_record(query: AnyQuery, record: &MigrationRecord) -> AnyQuery {
 /// Binds a history entry's `HISTORY_WIDTH` columns in `HISTORY_COLUMNS` order.
 fn bind_history(query: AnyQuery, entry: &HistoryEntry) -> AnyQuery {
     query
-        .bind(entry.version.0)
+        .bind(entry.version.storage_id())
         .bind(entry.name.clone())
         .bind(entry.action.as_str())
         .bind(entry.status.as_str())
@@ -370,9 +447,17 @@ fn applied_by(row: &AnyRow) -> Result<AppliedBy> {
     })
 }
 
+/// A key as stored: the `version` number and the `version_text` beside it.
+fn version_of(row: &AnyRow) -> Result<Version> {
+    let id: i64 = get(row, "version")?;
+    let text: Option<String> = get(row, TEXT_COLUMN)?;
+    Version::from_storage(id, text.as_deref())
+        .map_err(|why| Error::database(format!("changelog column version: {why}")))
+}
+
 pub(crate) fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
     Ok(MigrationRecord {
-        version: Version(get(row, "version")?),
+        version: version_of(row)?,
         name: get(row, "name")?,
         description: get(row, "description")?,
         status: parse_field(row, "status")?,
@@ -395,7 +480,7 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<MigrationRecord> {
 fn history_from_row(row: &AnyRow) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
         id: get(row, "id")?,
-        version: Version(get(row, "version")?),
+        version: version_of(row)?,
         name: get(row, "name")?,
         action: parse_field(row, "action")?,
         status: parse_field(row, "status")?,

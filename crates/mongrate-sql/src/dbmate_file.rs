@@ -81,6 +81,7 @@ pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
         description: None,
         backup: Vec::new(),
         phase: Default::default(),
+        repeatable: false,
     })
 }
 
@@ -116,7 +117,7 @@ mod tests {
 
     fn file(content: &str) -> MigrationFile {
         MigrationFile {
-            version: Version(20240101000000),
+            version: Version::number(20240101000000),
             file_name: "20240101000000_users.sql".into(),
             slug: "users".into(),
             extension: "sql".into(),

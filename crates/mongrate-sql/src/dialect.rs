@@ -79,7 +79,8 @@ impl Dialect {
     checkpoint TEXT,
     metadata TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    version_text TEXT
 )"
             ),
             format!(
@@ -96,7 +97,8 @@ impl Dialect {
     batch BIGINT,
     applied_by_host TEXT,
     applied_by_user TEXT,
-    applied_by_pid BIGINT
+    applied_by_pid BIGINT,
+    version_text TEXT
 )"
             ),
             format!("CREATE INDEX IF NOT EXISTS {history_index} ON {history} (version)"),

@@ -19,5 +19,6 @@ pub mod statement_split;
 pub mod target;
 pub mod transaction_control;
 pub mod transaction_guard;
+pub mod version_text;
 
 pub use target::{SqlOptions, SqlTarget};

@@ -38,6 +38,8 @@ struct RecordJson {
     metadata: Option<String>,
     created_at: String,
     updated_at: String,
+    /// The key as text, where it is not a whole number (see [`crate::version_text`]).
+    version_text: Option<String>,
 }
 
 /// Parses the aggregated records.
@@ -46,8 +48,10 @@ pub fn parse_records(json: &str) -> Result<Vec<MigrationRecord>> {
         serde_json::from_str(json).map_err(|e| Error::database(format!("reading the changelog: {e}")))?;
     rows.into_iter()
         .map(|row| {
+            let version = Version::from_storage(row.version, row.version_text.as_deref())
+                .map_err(|why| Error::database(format!("changelog column version: {why}")))?;
             Ok(MigrationRecord {
-                version: Version(row.version),
+                version,
                 name: row.name,
                 description: row.description,
                 status: row.status.parse().map_err(|why| Error::database(format!("changelog column status: {why}")))?,

@@ -10,14 +10,17 @@ use mongrate_core::target::{ServerInfo, Snapshot};
 use mongrate_core::{Error, Result, TargetKind};
 use sqlx::{AnyConnection, AssertSqlSafe, Either, Row};
 
-use crate::changelog::{Changelog, LEASE_ID, RECORD_COLUMNS, db_error, get_bool, literal, record_from_row};
+use crate::changelog::{Changelog, LEASE_ID, db_error, get_bool, literal, record_from_row, record_select};
 use crate::lease_store::{lease_from_row, lease_query};
 
 /// Reads the changelog records, the lock and the server version.
 pub async fn read_postgres(conn: &mut AnyConnection, changelog: &Changelog) -> Result<Snapshot> {
     let names = &changelog.names;
-    let probe =
-        format!("SELECT current_setting('server_version') AS version, ({}) AS ready", changelog.exists_expression());
+    let probe = format!(
+        "SELECT current_setting('server_version') AS version, ({}) AS ready, ({}) AS text_column",
+        changelog.exists_expression(),
+        changelog.text_column_expression()
+    );
     let row =
         sqlx::raw_sql(AssertSqlSafe(probe)).fetch_one(&mut *conn).await.map_err(db_error("reading the server"))?;
     let version: String = row.try_get("version").map_err(db_error("reading the server version"))?;
@@ -25,8 +28,10 @@ pub async fn read_postgres(conn: &mut AnyConnection, changelog: &Changelog) -> R
     if !get_bool(&row, "ready")? {
         return Ok(Snapshot { records: Vec::new(), lock: None, server });
     }
+    let text = get_bool(&row, "text_column")?;
     let both = format!(
-        "SELECT {RECORD_COLUMNS} FROM {} ORDER BY version;\n{} WHERE id = {}",
+        "SELECT {} FROM {} ORDER BY version;\n{} WHERE id = {}",
+        record_select(text),
         names.migrations,
         lease_query(changelog),
         literal(LEASE_ID)

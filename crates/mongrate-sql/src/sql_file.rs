@@ -1,6 +1,6 @@
 //! SQL migrations: mongrate's `.sql` format — `-- mongrate:up` and `-- mongrate:down` sections
 //! (`-- mongrate:down no-op` for a down that does nothing), and the `-- mongrate:no-transaction`,
-//! `-- mongrate:backup` and `-- mongrate:phase` directives — and, by the file's layout, the files
+//! `-- mongrate:backup`, `-- mongrate:phase` and `-- mongrate:repeatable` directives — and, by the file's layout, the files
 //! of other tools ([`crate::dbmate_file`], [`crate::as_written`]).
 
 use mongrate_core::phase::Phase;
@@ -11,7 +11,7 @@ use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
-const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase"];
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase", "repeatable"];
 
 /// A parsed SQL migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct SqlMigration {
     pub backup: Vec<String>,
     /// `-- mongrate:phase contract`; expand without one.
     pub phase: Phase,
+    /// `-- mongrate:repeatable` (or a Flyway `R__` file): applied again whenever it changes.
+    pub repeatable: bool,
 }
 
 /// A file cut into its sections, before any statement is split.
@@ -44,6 +46,7 @@ struct Sections {
     description: Option<String>,
     backup: Vec<String>,
     phase: Phase,
+    repeatable: bool,
 }
 
 impl Sections {
@@ -57,6 +60,7 @@ impl Sections {
         let mut description = Vec::new();
         let mut backup: Vec<String> = Vec::new();
         let mut phase: Option<Phase> = None;
+        let mut repeatable = false;
         let mut section: Option<&'static str> = None;
         for (index, line) in file.content.lines().enumerate() {
             let number = index + 1;
@@ -123,6 +127,14 @@ impl Sections {
                             None => {}
                         }
                     }
+                    "repeatable" => {
+                        repeatable = true;
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
+                    }
                     "no-transaction" => {
                         transactional = false;
                         // Keep the line inside a section, so later statements keep their line numbers.
@@ -169,6 +181,7 @@ impl Sections {
             description: (!description.is_empty()).then_some(description),
             backup,
             phase: phase.unwrap_or_default(),
+            repeatable,
         })
     }
 
@@ -210,7 +223,8 @@ impl SqlMigration {
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, down_noop, transactional, description, backup, phase } = sections;
+        let Sections { up: (up_line, up_text), down, down_noop, transactional, description, backup, phase, repeatable } =
+            sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
@@ -244,6 +258,7 @@ impl SqlMigration {
             description,
             backup,
             phase,
+            repeatable,
         })
     }
 
@@ -267,6 +282,7 @@ impl SqlMigration {
             transactional: sections.transactional,
             backup: sections.backup,
             phase: sections.phase,
+            repeatable: sections.repeatable,
         })
     }
 
@@ -296,6 +312,7 @@ impl SqlMigration {
             transactional: self.up_transactional && self.down_transactional,
             backup: self.backup.clone(),
             phase: self.phase,
+            repeatable: self.repeatable,
         }
     }
 }
@@ -348,7 +365,7 @@ mod tests {
 
     fn file(content: &str) -> MigrationFile {
         MigrationFile {
-            version: Version(1),
+            version: Version::number(1),
             file_name: "001_users.sql".into(),
             slug: "users".into(),
             extension: "sql".into(),
@@ -420,6 +437,14 @@ mod tests {
         );
         let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n")).unwrap_err();
         assert!(on_up.message.contains("001_users.sql:1"), "{}", on_up.message);
+    }
+
+    #[test]
+    fn the_repeatable_directive() {
+        let text = "-- mongrate:repeatable\n-- mongrate:up\nCREATE OR REPLACE VIEW v AS SELECT 1;\n";
+        assert!(SqlMigration::parse(&file(text)).unwrap().repeatable);
+        assert!(SqlMigration::inspect(&file(text)).unwrap().repeatable);
+        assert!(!SqlMigration::inspect(&file("-- mongrate:up\nSELECT 1;\n")).unwrap().repeatable);
     }
 
     #[test]

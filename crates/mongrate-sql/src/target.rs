@@ -78,7 +78,7 @@ impl SqlTarget {
         };
         let in_memory = dialect == Dialect::Sqlite && url.contains(":memory:");
         let primary = Arc::new(Primary::new(connection, pool.clone(), !in_memory));
-        let changelog = Changelog { dialect, names: options.names };
+        let changelog = Changelog { dialect, names: options.names, text_column: Default::default() };
         let lease = Arc::new(SqlLeaseStore { primary: primary.clone(), pool, changelog: changelog.clone() });
         Ok(SqlTarget {
             primary,
@@ -115,7 +115,7 @@ impl SqlTarget {
         let store = self.backup_store()?;
         let mut taken = Vec::new();
         for table in tables {
-            taken.push(store.take(conn, &table, Some((migration.version(), migration.name()))).await?);
+            taken.push(store.take(conn, &table, Some((&migration.file.version, migration.name()))).await?);
             store.apply_retention(conn, &table).await?;
         }
         Ok(taken)
@@ -221,6 +221,9 @@ impl Target for SqlTarget {
 
     async fn write_record(&self, record: Option<&MigrationRecord>, history: &HistoryEntry) -> Result<()> {
         let mut conn = self.primary.lock().await;
+        if history.version.stored_text().is_some() {
+            self.changelog.add_text_column(&mut conn).await?;
+        }
         let mut tx = conn.begin_with(self.dialect.begin()).await.map_err(db_error("recording"))?;
         if let Some(record) = record {
             self.changelog.upsert(&mut tx, record).await?;
@@ -237,6 +240,9 @@ impl Target for SqlTarget {
         let statements =
             statements_of(&parsed, direction, &file.source(direction).display().to_string()).map_err(as_failure)?;
         let mut conn = self.primary.lock().await;
+        if execution.step.migration.file.version.stored_text().is_some() {
+            self.changelog.add_text_column(&mut conn).await.map_err(as_failure)?;
+        }
         let taken = self.take_backups(&mut conn, execution).await.map_err(as_failure)?;
         let outcome = if parsed.transactional(direction) {
             in_transaction(&mut conn, &self.changelog, execution, statements).await
@@ -281,6 +287,11 @@ impl Target for SqlTarget {
             let mut conn = self.primary.lock().await;
             let ran = statements.len();
             let group = &executions[..ran];
+            if group.iter().any(|e| e.step.migration.file.version.stored_text().is_some())
+                && let Err(error) = self.changelog.add_text_column(&mut conn).await
+            {
+                return vec![Err(StepFailure::new(error, FailureEffect::NothingApplied))];
+            }
             (group_in_transaction(&mut conn, &self.changelog, group, &statements, interrupt.clone()).await, ran)
         };
         if ran < executions.len() && outcomes.len() == ran && outcomes.iter().all(Result::is_ok) {

@@ -57,7 +57,7 @@ const URL_TOKENS: &[&str] = &[
 
 fn file(content: String) -> MigrationFile {
     MigrationFile {
-        version: Version(7),
+        version: Version::number(7),
         file_name: "007_orders.sql".into(),
         slug: "orders".into(),
         extension: "sql".into(),

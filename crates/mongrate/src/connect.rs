@@ -80,7 +80,7 @@ pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, R
     Ok((target, migrations))
 }
 
-/// Has the target parse every scanned file; every problem is listed.
+/// Has the target parse every scanned file and keys the repeatable ones; every problem is listed.
 fn inspect_all(
     (files, mut problems): (Vec<MigrationFile>, Vec<String>),
     target: &dyn Target,
@@ -92,6 +92,8 @@ fn inspect_all(
             Err(error) => problems.push(error.message),
         }
     }
+    let (migrations, twice) = mongrate_core::migration::key_repeatables(migrations);
+    problems.extend(twice);
     if !problems.is_empty() {
         return Err(Error::validation(problems.join("\n")));
     }

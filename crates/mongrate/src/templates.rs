@@ -166,7 +166,7 @@ mod tests {
         for template in TEMPLATES.iter().filter(|t| t.yaml.is_some()) {
             let (_, content) = template.render(Some(FileFormat::Yaml), "example: a # name").unwrap();
             let file = mongrate_core::MigrationFile {
-                version: mongrate_core::Version(1),
+                version: mongrate_core::Version::number(1),
                 file_name: "1_example.yaml".into(),
                 slug: "example".into(),
                 extension: "yaml".into(),

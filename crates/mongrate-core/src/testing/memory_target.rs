@@ -59,7 +59,7 @@ impl MemoryTarget {
 
     /// Sets what version `version` does when it runs; it succeeds at once unless told.
     pub fn script(&self, version: i64, behaviour: Behaviour) {
-        self.script.lock().unwrap().insert(Version(version), behaviour);
+        self.script.lock().unwrap().insert(Version::number(version), behaviour);
     }
 
     /// Makes `write_record` fail from now on.
@@ -69,19 +69,23 @@ impl MemoryTarget {
 
     /// The record of `version`, if any.
     pub fn record(&self, version: i64) -> Option<MigrationRecord> {
-        self.changelog.lock().unwrap().records.get(&Version(version)).cloned()
+        self.changelog.lock().unwrap().records.get(&Version::number(version)).cloned()
     }
 
     /// Every record as (version, status, partial), by version.
     pub fn statuses(&self) -> Vec<(i64, MigrationStatus, bool)> {
         let changelog = self.changelog.lock().unwrap();
-        changelog.records.values().map(|r| (r.version.0, r.status, r.partial)).collect()
+        changelog.records.values().map(|r| (r.version.as_integer().unwrap(), r.status, r.partial)).collect()
     }
 
     /// Every history entry as (version, action, outcome, error), oldest first.
     pub fn attempts(&self) -> Vec<(i64, HistoryAction, HistoryOutcome, Option<String>)> {
         let changelog = self.changelog.lock().unwrap();
-        changelog.history.iter().map(|h| (h.version.0, h.action, h.status, h.error.clone())).collect()
+        changelog
+            .history
+            .iter()
+            .map(|h| (h.version.as_integer().unwrap(), h.action, h.status, h.error.clone()))
+            .collect()
     }
 
     /// The steps handed to `execute`, in order.
@@ -92,7 +96,7 @@ impl MemoryTarget {
     fn write(&self, record: Option<&MigrationRecord>, history: Option<&HistoryEntry>) {
         let mut changelog = self.changelog.lock().unwrap();
         if let Some(record) = record {
-            changelog.records.insert(record.version, record.clone());
+            changelog.records.insert(record.version.clone(), record.clone());
         }
         if let Some(history) = history {
             let id = changelog.history.len() as i64 + 1;
@@ -131,6 +135,7 @@ impl Target for MemoryTarget {
             transactional: true,
             backup: Vec::new(),
             phase: Default::default(),
+            repeatable: false,
         })
     }
 
@@ -153,7 +158,7 @@ impl Target for MemoryTarget {
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
         let changelog = self.changelog.lock().unwrap();
         let wanted = |h: &&HistoryEntry| {
-            query.status.is_none_or(|s| h.status == s) && query.version.is_none_or(|v| h.version == v)
+            query.status.is_none_or(|s| h.status == s) && query.version.as_ref().is_none_or(|v| h.version == *v)
         };
         let page = changelog.history.iter().rev().filter(wanted).skip(query.skip as usize);
         Ok(page.take(query.limit as usize).cloned().collect())
@@ -171,7 +176,7 @@ impl Target for MemoryTarget {
         let started = Instant::now();
         let step = execution.step;
         let transactional = step.migration.meta.transactional;
-        self.changelog.lock().unwrap().started.push((step.direction, step.migration.version().0));
+        self.changelog.lock().unwrap().started.push((step.direction, step.migration.version().as_integer().unwrap()));
         if !transactional {
             // Outside a transaction the start is recorded first, as the databases do.
             self.write(Some(&execution.running_record()), None);

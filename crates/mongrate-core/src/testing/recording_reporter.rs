@@ -52,7 +52,7 @@ impl Reporter for RecordingReporter {
     fn step_completed(&self, step: &Step, _outcome: &StepOutcome) {
         self.push(format!("{} completed", describe(step)));
         if let Some((version, signal)) = &self.interrupt_after
-            && step.migration.version().0 == *version
+            && step.migration.version().as_integer().unwrap() == *version
         {
             signal.send_replace(true);
         }

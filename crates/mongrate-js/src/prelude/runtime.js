@@ -192,6 +192,7 @@
       author: text(field('author')),
       transaction: field('transaction') === undefined ? null : !!field('transaction'),
       phase: text(field('phase')),
+      repeatable: field('repeatable') === true,
       backup: Array.isArray(backup) ? backup.map(String) : typeof backup === 'string' ? [backup] : [],
     };
   };

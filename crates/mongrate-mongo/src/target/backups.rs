@@ -33,7 +33,7 @@ impl MongoTarget {
         let migration = &execution.step.migration;
         let mut taken = Vec::new();
         for collection in self.backup_collections(execution.step, work)? {
-            let backup = self.backups.take(&collection, Some((migration.version(), migration.name()))).await?;
+            let backup = self.backups.take(&collection, Some((&migration.file.version, migration.name()))).await?;
             self.backups.apply_retention(&collection).await?;
             taken.push(backup);
         }

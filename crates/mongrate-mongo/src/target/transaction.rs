@@ -188,7 +188,7 @@ impl MongoTarget {
         // older than the record is ignored anyway).
         for execution in executions {
             if execution.step.previous.as_ref().is_some_and(|p| p.status == MigrationStatus::Running) {
-                let _ = self.changelog.clear_running(execution.step.migration.version()).await;
+                let _ = self.changelog.clear_running(&execution.step.migration.file.version).await;
             }
         }
         Ok(())

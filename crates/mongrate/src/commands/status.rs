@@ -23,6 +23,11 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
                 row.push(e.file.clone().unwrap_or_else(|| "(missing)".into()));
             } else if let Some(progress) = e.progress {
                 row.push(progress.describe());
+            } else if e.repeatable {
+                row.push(
+                    if e.state == State::Outdated { "repeatable, changed: runs again" } else { "repeatable" }
+                        .to_owned(),
+                );
             } else {
                 row.push(if e.reversible { String::new() } else { "irreversible".to_owned() });
             }

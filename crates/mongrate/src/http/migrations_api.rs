@@ -65,7 +65,8 @@ pub struct UpParams {
     #[serde(default)]
     continue_on_error: bool,
     /// Apply only up to and including this version.
-    #[param(pattern = r"^0*[0-9]{1,18}$")]
+    #[param(pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\x00-\x1f\x7f]+)$")]
+    // mongrate_core::version::PATTERN
     to: Option<String>,
     /// Deploy phase: `expand` or `migrate` stop before the first pending contract migration.
     #[param(pattern = r"^(expand|migrate|contract)$")]
@@ -227,7 +228,8 @@ pub struct HistoryParams {
     #[param(value_type = Option<HistoryOutcome>, inline)]
     status: Option<String>,
     /// Only entries of this version.
-    #[param(pattern = r"^0*[0-9]{1,18}$")]
+    #[param(pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\x00-\x1f\x7f]+)$")]
+    // mongrate_core::version::PATTERN
     version: Option<String>,
 }
 

@@ -1,7 +1,9 @@
 //! Other tools' SQL layouts read as they are: every folder of `tests/fixtures/layouts/` goes up,
 //! down all the way (empty downs succeed, statements refused inside a transaction run without
 //! one) and up again on SQLite and PostgreSQL; a directory that mixes layouts, a configured layout
-//! the files do not follow and a wrong `layout` value are refused by name.
+//! the files do not follow and a wrong `layout` value are refused by name. Repeatable migrations
+//! (Flyway's `R__`, `-- mongrate:repeatable`, YAML and JavaScript `repeatable: true`) run after
+//! the versioned ones whenever they change, on SQL and on FerretDB.
 
 use std::path::Path;
 
@@ -27,9 +29,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The round trip every reversible folder makes: up, status, down all the way, up again.
+/// The round trip every reversible folder makes: up, status, down all the way, up again. Its
+/// `repeatables` stay applied through the down (they are never reverted).
 #[track_caller]
-fn round_trip(project: &Project, layout: &str, migrations: u64, tables: &[&str]) {
+fn round_trip(project: &Project, layout: &str, migrations: u64, repeatables: u64, tables: &[&str]) {
     let valid = project.run(&["validate", "--json"]).expect(0).json();
     assert_eq!(valid["layout"], layout, "{valid}");
     assert_eq!(valid["migrations"], migrations, "{valid}");
@@ -51,8 +54,8 @@ fn round_trip(project: &Project, layout: &str, migrations: u64, tables: &[&str])
         assert!(!project.has_table(table), "{table} after down --all");
     }
     let status = project.run(&["status", "--json"]).expect(0).json();
-    assert_eq!(status["summary"]["applied"], 0, "{status}");
-    assert_eq!(status["summary"]["pending"], migrations, "{status}");
+    assert_eq!(status["summary"]["applied"], repeatables, "{status}");
+    assert_eq!(status["summary"]["pending"], migrations - repeatables, "{status}");
 
     project.run(&["up"]).expect(0);
     let status = project.run(&["status", "--json"]).expect(0).json();
@@ -62,13 +65,13 @@ fn round_trip(project: &Project, layout: &str, migrations: u64, tables: &[&str])
     }
     let downs = project.run(&["history", "--json", "--limit", "1000"]).expect(0).json();
     let downs = downs.as_array().expect("history entries").iter().filter(|e| e["action"] == "down").count();
-    assert_eq!(downs as u64, migrations, "one history entry per down");
+    assert_eq!(downs as u64, migrations - repeatables, "one history entry per down");
 }
 
 on_both! {
     golang_migrate_pairs_run_as_written => |project: Project| {
         with_fixture(&project, "golang-migrate");
-        round_trip(&project, "golang-migrate", 7, &["users", "posts", "comments"]);
+        round_trip(&project, "golang-migrate", 7, 0, &["users", "posts", "comments"]);
         let status = project.run(&["status", "--json"]).expect(0).json();
         let versions: Vec<&str> =
             status["applied"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
@@ -81,7 +84,7 @@ on_both! {
 
     sqlx_reversible_migrations => |project: Project| {
         with_fixture(&project, "sqlx");
-        round_trip(&project, "sqlx", 3, &["users", "posts"]);
+        round_trip(&project, "sqlx", 3, 0, &["users", "posts"]);
         assert_eq!(project.sql("SELECT count(*) FROM users"), "1");
     };
 
@@ -98,19 +101,35 @@ on_both! {
 
     dbmate_sections => |project: Project| {
         with_fixture(&project, "dbmate");
-        round_trip(&project, "dbmate", 4, &["users", "posts"]);
+        round_trip(&project, "dbmate", 4, 0, &["users", "posts"]);
         let status = project.run(&["status", "--json"]).expect(0).json();
         assert_eq!(status["applied"][0]["version"], "20240101000001");
     };
 
-    flyway_versioned_and_undo_files => |project: Project| {
+    flyway_versioned_undo_and_repeatable_files => |project: Project| {
         with_fixture(&project, "flyway");
-        round_trip(&project, "flyway", 3, &["users", "posts"]);
+        round_trip(&project, "flyway", 8, 1, &["users", "posts", "comments"]);
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        let versions: Vec<&str> =
+            status["applied"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
+        // Ordered as Flyway orders them, shown as written.
+        assert_eq!(versions, ["1", "1.1", "1.2", "1.10", "2", "2.1", "2024.01.15.1", "R__settings_view"]);
+        assert_eq!(status["applied"][7]["repeatable"], true);
+        assert_eq!(project.sql("SELECT source FROM app_settings"), "flyway");
+        let one_ten = project.run(&["history", "--json", "--version", "1.10"]).expect(0).json();
+        assert_eq!(one_ten.as_array().unwrap().len(), 3, "up, down, up of 1.10: {one_ten}");
+        assert!(one_ten.as_array().unwrap().iter().all(|e| e["version"] == "1.10"));
+        project.run(&["down", "--to", "1.2"]).expect(0);
+        assert!(!project.has_table("posts") && project.has_table("users"));
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        let pending: Vec<&str> =
+            status["pending"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
+        assert_eq!(pending, ["1.10", "2", "2.1", "2024.01.15.1"]);
     };
 
     diesel_folders => |project: Project| {
         with_fixture(&project, "diesel");
-        round_trip(&project, "diesel", 4, &["users", "posts"]);
+        round_trip(&project, "diesel", 4, 0, &["users", "posts"]);
         let status = project.run(&["status", "--json"]).expect(0).json();
         let applied = status["applied"].as_array().unwrap();
         assert_eq!(applied[0]["version"], "0");
@@ -118,9 +137,102 @@ on_both! {
         assert_eq!(applied[1]["file"], "2024-01-15-103000_create_users");
     };
 
-    mongrate_format_with_a_no_op_down => |project: Project| {
+    mongrate_format_with_a_no_op_down_and_a_repeatable => |project: Project| {
         with_fixture(&project, "mongrate");
-        round_trip(&project, "mongrate", 3, &["users", "posts"]);
+        round_trip(&project, "mongrate", 4, 1, &["users", "posts"]);
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["applied"][3]["version"], "R__settings_view");
+        assert_eq!(status["applied"][3]["file"], "004_settings_view.sql");
+    };
+
+    repeatables_run_again_whenever_they_change_and_never_drift => |project: Project| {
+        project.write("V1__users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n");
+        project.write("U1__users.sql", "DROP TABLE users;\n");
+        let view = |columns: &str| format!("DROP VIEW IF EXISTS user_emails;\nCREATE VIEW user_emails AS SELECT {columns} FROM users;\n");
+        project.write("R__user_emails.sql", &view("email"));
+        project.run(&["up"]).expect(0);
+        let ups = |project: &Project| {
+            let history = project.run(&["history", "--json", "--version", "R__user_emails"]).expect(0).json();
+            history.as_array().unwrap().iter().filter(|e| e["action"] == "up" && e["status"] == "completed").count()
+        };
+        assert_eq!(ups(&project), 1);
+        // Unchanged: not run again.
+        let again = project.run(&["up", "--json"]).expect(0).json();
+        assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again}");
+        assert_eq!(ups(&project), 1);
+
+        // Changed: outdated, no drift, and the next up applies it again.
+        project.write("R__user_emails.sql", &view("id, email"));
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["pending"][0]["version"], "R__user_emails", "{status}");
+        assert_eq!(status["pending"][0]["state"], "outdated");
+        assert_eq!(status["summary"]["drift"], 0);
+        let text = project.run(&["status"]).expect(0);
+        assert!(text.stdout.contains("outdated") && text.stdout.contains("repeatable, changed: runs again"), "{}", text.stdout);
+        project.run(&["validate"]).expect(0);
+        let applied = project.run(&["up", "--json"]).expect(0).json();
+        assert_eq!(applied["steps"][0]["version"], "R__user_emails", "{applied}");
+        assert_eq!(ups(&project), 2);
+        project.sql("SELECT id, email FROM user_emails");
+
+        // Gone: shown as missing, no drift, nothing blocked.
+        project.remove("R__user_emails.sql");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["summary"]["drift"], 0, "{status}");
+        assert_eq!(status["applied"][1]["version"], "R__user_emails");
+        project.write("V2__more.sql", "CREATE TABLE more (id INTEGER);\n");
+        project.run(&["up"]).expect(0);
+        assert!(project.has_table("more"));
+    };
+
+    a_changelog_from_before_keys_that_are_not_numbers_gets_its_column_when_one_needs_it => |project: Project| {
+        project.write("V1__users.sql", "CREATE TABLE users (id INTEGER);\n");
+        project.run(&["up"]).expect(0);
+        // The tables as mongrate made them before dotted versions and repeatables.
+        for table in ["mongrate_migrations", "mongrate_history"] {
+            project.sql(&format!("ALTER TABLE {table} DROP COLUMN version_text"));
+        }
+        let has_column = |project: &Project| {
+            let query = match project.backend {
+                Backend::Postgres => "SELECT count(*) FROM information_schema.columns WHERE column_name = 'version_text'",
+                _ => "SELECT (SELECT count(*) FROM pragma_table_info('mongrate_migrations') WHERE name = 'version_text') + (SELECT count(*) FROM pragma_table_info('mongrate_history') WHERE name = 'version_text')",
+            };
+            project.sql(query)
+        };
+        // Whole numbers only: read and written as ever, the tables untouched.
+        project.write("V2__more.sql", "CREATE TABLE more (id INTEGER);\n");
+        project.run(&["up"]).expect(0);
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["summary"]["applied"], 2, "{status}");
+        project.run(&["history", "--json"]).expect(0);
+        assert_eq!(has_column(&project), "0", "no key needed the column");
+        // A dotted version and a repeatable: the column is added, whole numbers stay as they are.
+        project.write("V2.1__dotted.sql", "CREATE TABLE dotted (id INTEGER);\n");
+        project.write("U2.1__dotted.sql", "DROP TABLE dotted;\n");
+        project.write("R__ids.sql", "DROP VIEW IF EXISTS ids;\nCREATE VIEW ids AS SELECT id FROM users;\n");
+        project.run(&["up"]).expect(0);
+        assert_eq!(has_column(&project), "2");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        let applied: Vec<&str> =
+            status["applied"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
+        assert_eq!(applied, ["1", "2", "2.1", "R__ids"]);
+        assert_eq!(project.sql("SELECT count(*) FROM mongrate_migrations WHERE version >= 0 AND version_text IS NULL"), "2");
+        assert_eq!(project.sql("SELECT version_text FROM mongrate_migrations WHERE version < 0 ORDER BY version_text"), "2.1\nR__ids");
+        project.run(&["down", "--steps", "1"]).expect(0);
+        assert!(!project.has_table("dotted"));
+    };
+
+    a_mongrate_repeatable_is_keyed_by_its_name => |project: Project| {
+        project.write("001_users.sql", "-- mongrate:up\nCREATE TABLE users (id INTEGER);\n-- mongrate:down\nDROP TABLE users;\n");
+        project.write("002_user_ids.sql", "-- mongrate:repeatable\n-- mongrate:up\nDROP VIEW IF EXISTS user_ids;\nCREATE VIEW user_ids AS SELECT id FROM users;\n");
+        project.run(&["up"]).expect(0);
+        // Renumbering the file keeps its key: nothing runs again.
+        std::fs::rename(project.migrations().join("002_user_ids.sql"), project.migrations().join("009_user_ids.sql")).unwrap();
+        let again = project.run(&["up", "--json"]).expect(0).json();
+        assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again}");
+        project.write("010_user_ids.sql", "-- mongrate:repeatable\n-- mongrate:up\nSELECT 1;\n");
+        let twice = project.run(&["validate"]).expect(4);
+        assert!(twice.stderr.contains("are both the repeatable migration R__user_ids"), "{}", twice.stderr);
     };
 
     an_edited_down_file_is_drift => |project: Project| {
@@ -240,4 +352,58 @@ fn create_index_concurrently_runs_where_each_tool_runs_it_without_a_transaction(
     project.write("2024-01-02-000000_i/metadata.toml", "run_in_transaction = false\n");
     project.run(&["up"]).expect(0);
     assert_eq!(project.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 't_x'"), "1");
+}
+
+/// On MongoDB (FerretDB): a YAML and a JavaScript repeatable, keyed `R__<name>` in the changelog,
+/// run after the versioned migration and again once changed.
+#[test]
+fn yaml_and_javascript_repeatables_on_mongodb() {
+    use crate::mongo_dump::count;
+    let project = Project::new(Backend::Mongo);
+    project.write("001_users.yaml", "up:\n  - createCollection: { collection: users }\n");
+    let countries = |names: &[&str]| {
+        let documents: Vec<String> = names.iter().map(|n| format!("{{ _id: {n} }}")).collect();
+        format!(
+            "repeatable: true\nup:\n  - deleteMany: {{ collection: countries, filter: {{}} }}\n  - insertMany: {{ collection: countries, documents: [{}] }}\n",
+            documents.join(", ")
+        )
+    };
+    project.write("002_countries.yaml", &countries(&["fr", "de"]));
+    let settings = |value: u32| {
+        format!(
+            "module.exports = {{\n  repeatable: true,\n  async up(db) {{\n    await db.collection('settings').updateOne({{ _id: 'app' }}, {{ $set: {{ generation: {value} }} }}, {{ upsert: true }});\n  }},\n}};\n"
+        )
+    };
+    project.write("003_settings.js", &settings(1));
+
+    project.run(&["up"]).expect(0);
+    let db = project.mongo();
+    assert_eq!(count(&db, "countries", bson::doc! {}), 2);
+    assert_eq!(count(&db, "settings", bson::doc! { "generation": 1 }), 1);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    let applied: Vec<&str> =
+        status["applied"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
+    assert_eq!(applied, ["1", "R__countries", "R__settings"]);
+    assert_eq!(count(&db, "mongrate_migrations", bson::doc! { "_id": "R__countries", "version": "R__countries" }), 1);
+
+    let again = project.run(&["up", "--json"]).expect(0).json();
+    assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again}");
+
+    project.write("002_countries.yaml", &countries(&["fr", "de", "it"]));
+    project.write("003_settings.js", &settings(2));
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["summary"]["pending"], 2, "{status}");
+    assert_eq!(status["summary"]["drift"], 0, "{status}");
+    let ran = project.run(&["up", "--json"]).expect(0).json();
+    let keys: Vec<&str> = ran["steps"].as_array().unwrap().iter().map(|s| s["version"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["R__countries", "R__settings"]);
+    assert_eq!(count(&db, "countries", bson::doc! {}), 3);
+    assert_eq!(count(&db, "settings", bson::doc! { "generation": 2 }), 1);
+    let history = project.run(&["history", "--json", "--version", "R__settings"]).expect(0).json();
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+    // down leaves the repeatables alone.
+    project.run(&["down", "--all"]).expect(0);
+    assert_eq!(count(&db, "countries", bson::doc! {}), 3);
+    let status = project.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(status["summary"]["applied"], 2, "{status}");
 }
