@@ -1,6 +1,7 @@
 //! Settings from `mongrate.toml`, the environment and flags: flags win over the environment, the
 //! environment over the file.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use crate::backup::BackupPolicy;
 use crate::error::{Error, Result};
 use crate::interpolation::interpolate;
 use crate::layout::Layout;
+use crate::placeholders::{Placeholders, find_flyway_conf, read_flyway_conf};
 use crate::secret::Secret;
 
 /// The file mongrate looks for in the working directory when `--config` is not given.
@@ -114,6 +116,8 @@ struct ConfigFile {
     lock: Option<LockSection>,
     serve: Option<ServeSection>,
     backup: Option<BackupSection>,
+    /// Flyway placeholders: `name = "value"` for `${name}` in a Flyway project's files.
+    placeholders: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +200,8 @@ pub struct Settings {
     pub migrations_dir: PathBuf,
     /// `layout = "…"`: how the migrations directory is laid out; `None` detects it from the files.
     pub layout: Option<Layout>,
+    /// Flyway's placeholders: `[placeholders]` here, over the project's `flyway.conf`.
+    pub placeholders: Placeholders,
     /// Relative paths in the configuration file (a SQLite file) are relative to this directory.
     pub base_dir: PathBuf,
     pub names: ChangelogNames,
@@ -312,6 +318,10 @@ impl Settings {
             })
             .transpose()?;
 
+        // flyway.conf sits beside the configuration file, whatever the URL's source.
+        let config_dir = config_file.as_ref().and_then(|p| p.parent()).filter(|p| !p.as_os_str().is_empty());
+        let placeholders = placeholders(config_dir.unwrap_or(Path::new(".")), file.placeholders, &expand)?;
+
         let names_section = file.tables.unwrap_or_default();
         let defaults = ChangelogNames::default();
         let mut names = ChangelogNames {
@@ -353,6 +363,7 @@ impl Settings {
             database: overrides.database.or(expand("database", file.database)?),
             migrations_dir,
             layout,
+            placeholders,
             base_dir,
             names,
             lock_ttl: overrides.lock_ttl.unwrap_or(seconds(lock.ttl_seconds, 60)),
@@ -383,6 +394,29 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// Interpolates the environment into a value read under a key (the key names it in errors).
+type Expand<'a> = dyn Fn(&str, Option<String>) -> Result<Option<String>> + 'a;
+
+/// `[placeholders]` over `flyway.conf`'s `flyway.placeholders.*` (and its other settings), the
+/// `flyway.conf` beside the configuration file (or in the working directory without one).
+fn placeholders(base_dir: &Path, table: Option<BTreeMap<String, String>>, expand: &Expand<'_>) -> Result<Placeholders> {
+    let mut placeholders = Placeholders::default();
+    if let Some(path) = find_flyway_conf(base_dir) {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+        let conf = read_flyway_conf(&text).map_err(|why| Error::config(format!("{}: {why}", path.display())))?;
+        placeholders.values = conf.placeholders;
+        placeholders.replace = conf.replace.unwrap_or(true);
+        placeholders.table = conf.table.unwrap_or(placeholders.table);
+        placeholders.default_schema = conf.default_schema;
+    }
+    for (name, value) in table.unwrap_or_default() {
+        let value = expand(&format!("placeholders.{name}"), Some(value))?.unwrap_or_default();
+        placeholders.values.insert(name, value);
+    }
+    Ok(placeholders)
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
@@ -514,6 +548,25 @@ mod tests {
         ] {
             assert!(error.message.contains(needle), "{needle}: {}", error.message);
         }
+    }
+
+    #[test]
+    fn placeholders_come_from_the_toml_over_flyway_conf() {
+        let (dir, path) = write_config("[placeholders]\nprefix = \"app_\"\nowner = \"${OWNER:-admin}\"\n");
+        std::fs::write(
+            dir.path().join("flyway.conf"),
+            "flyway.placeholders.prefix=old_\nflyway.placeholders.region=eu\nflyway.table=history\n",
+        )
+        .unwrap();
+        let settings = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        let values = &settings.placeholders.values;
+        assert_eq!(values.get("prefix").map(String::as_str), Some("app_"));
+        assert_eq!(values.get("region").map(String::as_str), Some("eu"));
+        assert_eq!(values.get("owner").map(String::as_str), Some("admin"));
+        assert_eq!(settings.placeholders.table, "history");
+        std::fs::write(dir.path().join("flyway.conf"), "flyway.placeholderReplacement=perhaps\n").unwrap();
+        let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(error.message.contains("flyway.conf") && error.message.contains("line 1"), "{}", error.message);
     }
 
     #[test]

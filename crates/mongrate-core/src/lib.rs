@@ -23,6 +23,7 @@ pub mod migration;
 pub mod name_shape;
 pub mod naming;
 pub mod phase;
+pub mod placeholders;
 pub mod plan;
 pub mod record;
 pub mod reporter;

@@ -14,21 +14,58 @@
 //!
 //! A down file that is empty or holds only comments is a down that does nothing and succeeds, as
 //! in the tools. Without a down file a migration is irreversible, except in golang-migrate, which
-//! treats a missing down file as an empty one.
+//! treats a missing down file as an empty one. Flyway's files get their `${placeholders}`
+//! replaced first (see `mongrate_core::placeholders`).
 
+use std::path::Path;
+
+use mongrate_core::placeholders::{Connection, Placeholders};
 use mongrate_core::{Error, Layout, MigrationFile, Result, SideFile};
 
 use crate::sql_file::SqlMigration;
 use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::{find_transaction_control, refused_in_transaction};
 
-/// Parses the up file and the down file of a migration in one of these layouts.
-pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
+/// What Flyway's placeholders are replaced with: the configured values and the connection's.
+#[derive(Debug, Clone, Copy)]
+pub struct Substitution<'a> {
+    pub placeholders: &'a Placeholders,
+    pub connection: &'a Connection,
+}
+
+impl Substitution<'_> {
+    /// The text of a Flyway file with its placeholders replaced; one without a value is an error
+    /// naming the file, the line and where to give it.
+    fn apply(&self, path: &Path, text: &str) -> Result<String> {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let now = mongrate_core::timestamp::now_rfc3339();
+        let now = now.get(..19).unwrap_or(&now).replace('T', " ");
+        self.placeholders.apply(text, &file_name, self.connection, &now).map_err(|missing| {
+            Error::validation(format!(
+                "{}:{}: no value for the Flyway placeholder ${{{}}}: give one under [placeholders] in mongrate.toml \
+                 ({} = \"…\") or as flyway.placeholders.{} in flyway.conf",
+                path.display(),
+                missing.line,
+                missing.name,
+                missing.name,
+                missing.name
+            ))
+        })
+    }
+}
+
+/// Parses the up file and the down file of a migration in one of these layouts; a Flyway file's
+/// placeholders are replaced from `substitution` (left as written without one).
+pub fn parse(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<SqlMigration> {
     let layout_says_no = no_transaction_by_settings(file)?;
-    let (up, up_transactional) = read(file.layout, &file.content, layout_says_no);
+    let text = |path: &Path, content: &str| match substitution {
+        Some(substitution) if file.layout == Layout::Flyway => substitution.apply(path, content),
+        _ => Ok(content.to_owned()),
+    };
+    let (up, up_transactional) = read(file.layout, &text(&file.path, &file.content)?, layout_says_no);
     let (down, down_transactional) = match &file.down {
-        Some(SideFile { content, .. }) => {
-            let (statements, transactional) = read(file.layout, content, layout_says_no);
+        Some(SideFile { path, content }) => {
+            let (statements, transactional) = read(file.layout, &text(path, content)?, layout_says_no);
             (Some(statements), transactional)
         }
         None if file.layout == Layout::GolangMigrate => (Some(Vec::new()), true),
@@ -94,6 +131,11 @@ mod tests {
     use super::*;
     use mongrate_core::Version;
     use mongrate_core::plan::Direction;
+
+    /// Parses without placeholders (those have their own test).
+    fn parse(file: &MigrationFile) -> Result<SqlMigration> {
+        super::parse(file, None)
+    }
 
     fn file(layout: Layout, up: &str, down: Option<&str>) -> MigrationFile {
         MigrationFile {
@@ -174,6 +216,40 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn flyway_placeholders_are_replaced_in_the_up_and_the_undo_file() {
+        let placeholders = Placeholders {
+            values: [("prefix".to_owned(), "app_".to_owned())].into_iter().collect(),
+            ..Placeholders::default()
+        };
+        let connection = Connection { user: "app".into(), database: "shop".into(), schema: "public".into() };
+        let substitution = Substitution { placeholders: &placeholders, connection: &connection };
+        let flyway = file(
+            Layout::Flyway,
+            "CREATE TABLE ${prefix}users (id int);\nCOMMENT ON TABLE ${prefix}users IS '${flyway:filename} in ${flyway:defaultSchema}';",
+            Some("DROP TABLE ${prefix}users;"),
+        );
+        let parsed = super::parse(&flyway, Some(substitution)).unwrap();
+        assert_eq!(parsed.up[0].sql, "CREATE TABLE app_users (id int)");
+        assert_eq!(parsed.up[1].sql, "COMMENT ON TABLE app_users IS '1_users.up.sql in public'");
+        assert_eq!(parsed.down.unwrap()[0].sql, "DROP TABLE app_users");
+        let missing = file(Layout::Flyway, "SELECT 1;\nSELECT ${nope};", None);
+        let error = super::parse(&missing, Some(substitution)).unwrap_err();
+        assert!(
+            error.message.contains("migrations/1_users.up.sql:2") && error.message.contains("${nope}"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("[placeholders]") && error.message.contains("flyway.placeholders.nope"),
+            "{}",
+            error.message
+        );
+        // Other tools' files are run as written.
+        let sqlx = file(Layout::Sqlx, "SELECT '${prefix}';", None);
+        assert_eq!(super::parse(&sqlx, Some(substitution)).unwrap().up[0].sql, "SELECT '${prefix}'");
     }
 
     #[test]

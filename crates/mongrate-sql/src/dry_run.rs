@@ -9,6 +9,7 @@ use mongrate_core::target::DryRunStep;
 use mongrate_core::{Error, Result};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 
+use crate::as_written::Substitution;
 use crate::changelog::db_error;
 use crate::dialect::Dialect;
 use crate::execute::{run_statement, statements_of};
@@ -16,7 +17,12 @@ use crate::sql_file::SqlMigration;
 use crate::transaction_guard;
 
 /// Runs `steps` in a transaction that is always rolled back.
-pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step]) -> Result<Vec<DryRunStep>> {
+pub async fn dry_run(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    steps: &[Step],
+    substitution: Substitution<'_>,
+) -> Result<Vec<DryRunStep>> {
     // Sequences are not transactional in PostgreSQL: put back what a rolled-back insert advanced.
     let sequences = if dialect == Dialect::Postgres { sequence_values(conn).await? } else { Vec::new() };
     let mut tx = conn.begin_with(dialect.begin()).await.map_err(db_error("starting the dry-run transaction"))?;
@@ -33,7 +39,7 @@ pub async fn dry_run(conn: &mut AnyConnection, dialect: Dialect, steps: &[Step])
             operations: Vec::new(),
             error: None,
         };
-        let parsed = SqlMigration::parse(&migration.file)?;
+        let parsed = SqlMigration::parse_with(&migration.file, Some(substitution))?;
         let statements = statements_of(&parsed, step.direction, &file)?;
         let note = if stopped {
             Some("not run: an earlier migration of this dry-run failed".to_owned())

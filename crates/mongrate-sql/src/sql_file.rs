@@ -7,6 +7,7 @@ use mongrate_core::phase::Phase;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, Layout, MigrationFile, MigrationMeta, Result};
 
+use crate::as_written::Substitution;
 use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
@@ -212,12 +213,20 @@ fn mentions_transaction_control(text: &str) -> bool {
 }
 
 impl SqlMigration {
-    /// Parses a file in its layout; errors name the file and line.
+    /// Parses a file in its layout; errors name the file and line. Flyway's placeholders stay as
+    /// written: [`SqlMigration::parse_with`] replaces them.
     pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
+        Self::parse_with(file, None)
+    }
+
+    /// Parses a file in its layout, a Flyway file with its placeholders replaced.
+    pub fn parse_with(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<SqlMigration> {
         match file.layout {
             Layout::Mongrate => Self::from_sections(file, Sections::read(file)?),
             Layout::Dbmate => crate::dbmate_file::parse(file),
-            Layout::GolangMigrate | Layout::Sqlx | Layout::Flyway | Layout::Diesel => crate::as_written::parse(file),
+            Layout::GolangMigrate | Layout::Sqlx | Layout::Flyway | Layout::Diesel => {
+                crate::as_written::parse(file, substitution)
+            }
         }
     }
 
@@ -264,9 +273,9 @@ impl SqlMigration {
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
     /// splitting statements where the lines decide (`status` over a thousand files).
-    pub fn inspect(file: &MigrationFile) -> Result<MigrationMeta> {
+    pub fn inspect(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<MigrationMeta> {
         if file.layout != Layout::Mongrate {
-            return Ok(Self::parse(file)?.meta(file));
+            return Ok(Self::parse_with(file, substitution)?.meta(file));
         }
         let sections = Sections::read(file)?;
         if !sections.judged_by_lines() {
@@ -384,7 +393,7 @@ mod tests {
             "-- mongrate:backup users, app.orders\n-- mongrate:up\nDELETE FROM users;\n-- mongrate:backup audit\n";
         let parsed = SqlMigration::parse(&file(text)).unwrap();
         assert_eq!(parsed.backup, ["users", "app.orders", "audit"]);
-        assert_eq!(SqlMigration::inspect(&file(text)).unwrap().backup, ["users", "app.orders", "audit"]);
+        assert_eq!(SqlMigration::inspect(&file(text), None).unwrap().backup, ["users", "app.orders", "audit"]);
         assert_eq!(parsed.up.len(), 1);
         for bad in ["-- mongrate:backup\n", "-- mongrate:backup users; drop\n", "-- mongrate:backup mongrate_history\n"]
         {
@@ -421,7 +430,7 @@ mod tests {
         let parsed = SqlMigration::parse(&file(text)).unwrap();
         assert_eq!(parsed.statements(Direction::Down), Some(&[][..]));
         assert!(parsed.meta(&file("")).reversible);
-        assert!(SqlMigration::inspect(&file(text)).unwrap().reversible);
+        assert!(SqlMigration::inspect(&file(text), None).unwrap().reversible);
         let with_statements =
             SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:down no-op\nSELECT 2;\n")).unwrap_err();
         assert!(
@@ -435,7 +444,7 @@ mod tests {
             "{}",
             unknown.message
         );
-        let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n")).unwrap_err();
+        let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n"), None).unwrap_err();
         assert!(on_up.message.contains("001_users.sql:1"), "{}", on_up.message);
     }
 
@@ -443,8 +452,8 @@ mod tests {
     fn the_repeatable_directive() {
         let text = "-- mongrate:repeatable\n-- mongrate:up\nCREATE OR REPLACE VIEW v AS SELECT 1;\n";
         assert!(SqlMigration::parse(&file(text)).unwrap().repeatable);
-        assert!(SqlMigration::inspect(&file(text)).unwrap().repeatable);
-        assert!(!SqlMigration::inspect(&file("-- mongrate:up\nSELECT 1;\n")).unwrap().repeatable);
+        assert!(SqlMigration::inspect(&file(text), None).unwrap().repeatable);
+        assert!(!SqlMigration::inspect(&file("-- mongrate:up\nSELECT 1;\n"), None).unwrap().repeatable);
     }
 
     #[test]

@@ -11,12 +11,14 @@ use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
+use mongrate_core::placeholders::{Connection as ConnectionFacts, Placeholders};
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each, snapshot_by_parts};
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
+use crate::as_written::Substitution;
 use crate::backup::{SqlBackups, restore_after_failure, restore_by_hand};
 use crate::changelog::{Changelog, db_error};
 use crate::connection::{connect, dialect_of, normalize_sqlite_url, redact};
@@ -37,6 +39,8 @@ pub struct SqlOptions {
     pub connect_timeout: Duration,
     /// `[backup]`: how many backups to keep (PostgreSQL).
     pub backup: mongrate_core::backup::BackupPolicy,
+    /// Flyway's placeholders, for the files of a Flyway project.
+    pub placeholders: Placeholders,
 }
 
 /// A PostgreSQL or SQLite database.
@@ -51,6 +55,9 @@ pub struct SqlTarget {
     /// PostgreSQL's process id of the primary connection, to cancel its statement on Ctrl-C.
     backend_pid: Option<i32>,
     backup_policy: BackupPolicy,
+    placeholders: Placeholders,
+    /// The user, database and schema Flyway's built-in placeholders name.
+    facts: ConnectionFacts,
 }
 
 impl SqlTarget {
@@ -68,13 +75,27 @@ impl SqlTarget {
             Dialect::Postgres => options.url.clone(),
         };
         let (pool, mut connection) = connect(&url, dialect, options.connect_timeout).await?;
-        let backend_pid = match dialect {
-            Dialect::Postgres => sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+        let (backend_pid, facts) = match dialect {
+            Dialect::Postgres => {
+                let doing = "reading the connection's process id, user and database";
+                let row = sqlx::query(
+                    "SELECT pg_backend_pid() AS pid, current_user::text AS usr, current_database()::text AS db, \
+                     coalesce(current_schema()::text, '') AS schema",
+                )
                 .fetch_one(&mut *connection)
                 .await
-                .map_err(db_error("reading the connection's process id"))
-                .map(Some)?,
-            Dialect::Sqlite => None,
+                .map_err(db_error(doing))?;
+                let facts = ConnectionFacts {
+                    user: row.try_get("usr").map_err(db_error(doing))?,
+                    database: row.try_get("db").map_err(db_error(doing))?,
+                    schema: row.try_get("schema").map_err(db_error(doing))?,
+                };
+                (Some(row.try_get::<i32, _>("pid").map_err(db_error(doing))?), facts)
+            }
+            // SQLite has no users; its database and schema are `main`, as Flyway says.
+            Dialect::Sqlite => {
+                (None, ConnectionFacts { user: String::new(), database: "main".into(), schema: "main".into() })
+            }
         };
         let in_memory = dialect == Dialect::Sqlite && url.contains(":memory:");
         let primary = Arc::new(Primary::new(connection, pool.clone(), !in_memory));
@@ -89,7 +110,19 @@ impl SqlTarget {
             shown_url: redact(&options.url),
             backend_pid,
             backup_policy: options.backup,
+            placeholders: options.placeholders,
+            facts,
         })
+    }
+
+    /// What a Flyway file's placeholders are replaced with.
+    fn substitution(&self) -> Substitution<'_> {
+        Substitution { placeholders: &self.placeholders, connection: &self.facts }
+    }
+
+    /// Parses a file, with its placeholders replaced.
+    fn parse(&self, file: &MigrationFile) -> Result<SqlMigration> {
+        SqlMigration::parse_with(file, Some(self.substitution()))
     }
 
     /// The backups of this database: PostgreSQL only.
@@ -151,7 +184,7 @@ impl Target for SqlTarget {
                 self.dialect.kind()
             )));
         }
-        let meta = SqlMigration::inspect(file)?;
+        let meta = SqlMigration::inspect(file, Some(self.substitution()))?;
         if self.dialect == Dialect::Sqlite && !meta.backup.is_empty() {
             return Err(Error::validation(format!(
                 "{}: `-- mongrate:backup` is for PostgreSQL (and `backup:` for MongoDB); SQLite has no backups: copy the file",
@@ -235,7 +268,7 @@ impl Target for SqlTarget {
     async fn execute(&self, execution: &StepExecution<'_>) -> Result<StepOutcome, StepFailure> {
         let as_failure = |error| StepFailure::new(error, FailureEffect::NothingApplied);
         let file = &execution.step.migration.file;
-        let parsed = SqlMigration::parse(file).map_err(as_failure)?;
+        let parsed = self.parse(file).map_err(as_failure)?;
         let direction = execution.step.direction;
         let statements =
             statements_of(&parsed, direction, &file.source(direction).display().to_string()).map_err(as_failure)?;
@@ -266,7 +299,7 @@ impl Target for SqlTarget {
         // steps only, but a file may have changed since, or lack a down section.
         let mut parsed = Vec::with_capacity(executions.len());
         for execution in executions {
-            match SqlMigration::parse(&execution.step.migration.file) {
+            match self.parse(&execution.step.migration.file) {
                 // A step with backups takes them before its own transaction.
                 Ok(migration)
                     if migration.transactional(execution.step.direction)
@@ -302,7 +335,7 @@ impl Target for SqlTarget {
 
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>> {
         let mut conn = self.primary.lock().await;
-        let mut reports = crate::dry_run::dry_run(&mut conn, self.dialect, steps).await?;
+        let mut reports = crate::dry_run::dry_run(&mut conn, self.dialect, steps, self.substitution()).await?;
         if let Ok(store) = self.backup_store() {
             for (step, report) in steps.iter().zip(reports.iter_mut()) {
                 let mut lines = Vec::new();

@@ -22,6 +22,7 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
             names: settings.names.clone(),
             connect_timeout: settings.connect_timeout,
             backup: settings.backup.clone(),
+            placeholders: settings.placeholders.clone(),
         })
         .await?;
         return Ok(Box::new(target));

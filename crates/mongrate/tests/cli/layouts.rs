@@ -106,15 +106,22 @@ on_both! {
         assert_eq!(status["applied"][0]["version"], "20240101000001");
     };
 
-    flyway_versioned_undo_and_repeatable_files => |project: Project| {
+    flyway_versioned_undo_repeatable_files_and_placeholders => |project: Project| {
         with_fixture(&project, "flyway");
-        round_trip(&project, "flyway", 8, 1, &["users", "posts", "comments"]);
+        let conf = repo_root().join("crates/mongrate/tests/fixtures/layouts/flyway.conf");
+        std::fs::copy(conf, project.path().join("flyway.conf")).unwrap();
+        round_trip(&project, "flyway", 9, 1, &["users", "posts", "comments", "app_audit"]);
         let status = project.run(&["status", "--json"]).expect(0).json();
         let versions: Vec<&str> =
             status["applied"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
         // Ordered as Flyway orders them, shown as written.
-        assert_eq!(versions, ["1", "1.1", "1.2", "1.10", "2", "2.1", "2024.01.15.1", "R__settings_view"]);
-        assert_eq!(status["applied"][7]["repeatable"], true);
+        assert_eq!(versions, ["1", "1.1", "1.2", "1.10", "2", "2.1", "3", "2024.01.15.1", "R__settings_view"]);
+        assert_eq!(status["applied"][8]["repeatable"], true);
+        let database = match project.backend {
+            Backend::Postgres => project.url.rsplit('/').next().unwrap().to_owned(),
+            _ => "main".to_owned(),
+        };
+        assert_eq!(project.sql("SELECT note FROM app_audit"), format!("V3__placeholders.sql on {database}"));
         assert_eq!(project.sql("SELECT source FROM app_settings"), "flyway");
         let one_ten = project.run(&["history", "--json", "--version", "1.10"]).expect(0).json();
         assert_eq!(one_ten.as_array().unwrap().len(), 3, "up, down, up of 1.10: {one_ten}");
@@ -124,7 +131,20 @@ on_both! {
         let status = project.run(&["status", "--json"]).expect(0).json();
         let pending: Vec<&str> =
             status["pending"].as_array().unwrap().iter().map(|e| e["version"].as_str().unwrap()).collect();
-        assert_eq!(pending, ["1.10", "2", "2.1", "2024.01.15.1"]);
+        assert_eq!(pending, ["1.10", "2", "2.1", "3", "2024.01.15.1"]);
+    };
+
+    flyway_placeholders_from_mongrate_toml_win_and_a_missing_one_is_named => |project: Project| {
+        project.write("V1__t.sql", "CREATE TABLE ${prefix}t (id INTEGER);\n");
+        project.write("V2__u.sql", "CREATE TABLE u (id INTEGER);\n-- owned by ${owner}\n");
+        std::fs::write(project.path().join("flyway.conf"), "flyway.placeholders.prefix=conf_\n").unwrap();
+        let refused = project.run(&["up"]).expect(4);
+        assert!(refused.stderr.contains("V2__u.sql:2: no value for the Flyway placeholder ${owner}"), "{}", refused.stderr);
+        assert!(refused.stderr.contains("flyway.placeholders.owner"), "{}", refused.stderr);
+        assert!(!project.has_table("conf_t"), "nothing ran");
+        std::fs::write(project.path().join("mongrate.toml"), "[placeholders]\nprefix = \"toml_\"\nowner = \"ops\"\n").unwrap();
+        project.run(&["up"]).expect(0);
+        assert!(project.has_table("toml_t") && !project.has_table("conf_t"));
     };
 
     diesel_folders => |project: Project| {
