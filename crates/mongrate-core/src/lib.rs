@@ -17,6 +17,7 @@ pub mod interpolation;
 pub mod interrupt;
 pub mod lease;
 pub mod lease_guard;
+pub mod lint;
 pub mod maintenance;
 pub mod migration;
 pub mod naming;
