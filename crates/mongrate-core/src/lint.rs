@@ -272,7 +272,11 @@ impl Finding {
 impl fmt::Display for Finding {
     /// `file:line: warning[rule]: message` and the fix on the next line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}[{}]: {}\n  fix: {}", self.file, self.line, self.severity, self.rule, self.message, self.fix)
+        write!(
+            f,
+            "{}:{}: {}[{}]: {}\n  fix: {}",
+            self.file, self.line, self.severity, self.rule, self.message, self.fix
+        )
     }
 }
 

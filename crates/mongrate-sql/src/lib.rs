@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod errors;
 pub mod execute;
 pub mod lease_store;
+pub mod lint;
 pub mod primary;
 pub mod record_json;
 pub mod snapshot;

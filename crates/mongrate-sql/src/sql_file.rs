@@ -1,6 +1,8 @@
 //! The `.sql` migration format: `-- mongrate:up` and `-- mongrate:down` sections, and the
-//! `-- mongrate:no-transaction`, `-- mongrate:backup` and `-- mongrate:phase` directives.
+//! `-- mongrate:no-transaction`, `-- mongrate:backup`, `-- mongrate:phase` and
+//! `-- mongrate:lint-ignore` directives.
 
+use mongrate_core::lint::{Ignores, Rule, parse_rule_list};
 use mongrate_core::phase::Phase;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
@@ -9,7 +11,7 @@ use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
-const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase"];
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase", "lint-ignore"];
 
 /// A parsed `.sql` migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +26,14 @@ pub struct SqlMigration {
     pub backup: Vec<String>,
     /// `-- mongrate:phase contract`; expand without one.
     pub phase: Phase,
+    /// `-- mongrate:lint-ignore rule`: before `-- mongrate:up` for the whole file, inside the up
+    /// section for the statement that follows it.
+    pub lint_ignores: Ignores,
 }
+
+/// A `-- mongrate:lint-ignore` line: its line, the section it is in (`None`: before the first),
+/// and the rules it silences.
+type LintIgnoreLine = (usize, Option<&'static str>, Vec<Rule>);
 
 /// A file cut into its sections, before any statement is split.
 struct Sections {
@@ -35,6 +44,7 @@ struct Sections {
     description: Option<String>,
     backup: Vec<String>,
     phase: Phase,
+    lint_ignores: Vec<LintIgnoreLine>,
 }
 
 impl Sections {
@@ -47,6 +57,7 @@ impl Sections {
         let mut description = Vec::new();
         let mut backup: Vec<String> = Vec::new();
         let mut phase: Option<Phase> = None;
+        let mut lint_ignores = Vec::new();
         let mut section: Option<&'static str> = None;
         for (index, line) in file.content.lines().enumerate() {
             let number = index + 1;
@@ -103,6 +114,18 @@ impl Sections {
                             None => {}
                         }
                     }
+                    "lint-ignore" => {
+                        let list = trimmed.split_once("mongrate:lint-ignore").map_or("", |(_, rest)| rest);
+                        let rules = parse_rule_list(list).map_err(|why| {
+                            Error::validation(format!("{name}:{number}: `-- mongrate:lint-ignore` {why}"))
+                        })?;
+                        lint_ignores.push((number, section, rules));
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
+                    }
                     "no-transaction" => {
                         transactional = false;
                         // Keep the line inside a section, so later statements keep their line numbers.
@@ -148,6 +171,7 @@ impl Sections {
             description: (!description.is_empty()).then_some(description),
             backup,
             phase: phase.unwrap_or_default(),
+            lint_ignores,
         })
     }
 
@@ -185,7 +209,8 @@ impl SqlMigration {
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, transactional, description, backup, phase } = sections;
+        let Sections { up: (up_line, up_text), down, transactional, description, backup, phase, lint_ignores } =
+            sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
@@ -204,7 +229,20 @@ impl SqlMigration {
                 }
             }
         }
-        Ok(SqlMigration { up, down, transactional, description, backup, phase })
+        let mut ignores = Ignores::default();
+        for (line, section, rules) in lint_ignores {
+            match section {
+                None => ignores.add_whole_file(rules),
+                Some("up") => {
+                    if let Some(next) = up.iter().find(|statement| statement.line > line) {
+                        ignores.add_statement(next.line, rules);
+                    }
+                }
+                // The down section is not linted.
+                Some(_) => {}
+            }
+        }
+        Ok(SqlMigration { up, down, transactional, description, backup, phase, lint_ignores: ignores })
     }
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
@@ -384,6 +422,33 @@ mod tests {
         let as_written = SqlMigration::parse(&file(&format!("-- mongrate:no-transaction\n{text}"))).unwrap();
         assert_eq!(as_written.up.len(), 4);
         assert!(!as_written.transactional);
+    }
+
+    #[test]
+    fn lint_ignores_silence_the_next_statement_or_the_whole_file_and_keep_line_numbers() {
+        use mongrate_core::lint::{Finding, Rule};
+        let text = "-- mongrate:lint-ignore no-down\n-- mongrate:up\nCREATE TABLE t (id int);\n\
+                    -- mongrate:lint-ignore destructive-outside-contract, no-lock-timeout\nDROP TABLE old;\nDROP TABLE other;\n";
+        let parsed = SqlMigration::parse(&file(text)).unwrap();
+        assert_eq!(parsed.up.iter().map(|s| s.line).collect::<Vec<_>>(), [3, 5, 6]);
+        let at = |line, rule| Finding::warning(std::path::Path::new("m.sql"), Version(1), line, rule, "");
+        assert!(parsed.lint_ignores.silences(&at(1, Rule::NoDown)), "a header ignore covers the file");
+        assert!(parsed.lint_ignores.silences(&at(5, Rule::DestructiveOutsideContract)));
+        assert!(parsed.lint_ignores.silences(&at(5, Rule::NoLockTimeout)));
+        assert!(!parsed.lint_ignores.silences(&at(6, Rule::DestructiveOutsideContract)), "only the next statement");
+        assert!(SqlMigration::inspect(&file(text)).is_ok());
+        let unknown = "-- mongrate:up\n-- mongrate:lint-ignore destructive\nDROP TABLE old;\n";
+        for error in
+            [SqlMigration::parse(&file(unknown)).unwrap_err(), SqlMigration::inspect(&file(unknown)).unwrap_err()]
+        {
+            assert!(
+                error.message.contains("001_users.sql:2:") && error.message.contains("'destructive'"),
+                "{}",
+                error.message
+            );
+        }
+        let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:lint-ignore\nSELECT 1;\n")).unwrap_err();
+        assert!(empty.message.contains(":2:") && empty.message.contains("names no rule"), "{}", empty.message);
     }
 
     #[test]

@@ -11,10 +11,11 @@ use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
+use mongrate_core::lint::{LintOptions, LintReport};
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each, snapshot_by_parts};
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
+use mongrate_core::{Error, Migration, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
 use crate::backup::{SqlBackups, restore_after_failure, restore_by_hand};
@@ -313,6 +314,11 @@ impl Target for SqlTarget {
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
         self.lease.clone()
+    }
+
+    async fn lint(&self, migrations: &[Migration], options: &LintOptions) -> Result<LintReport> {
+        let mut conn = self.primary.reader().await?;
+        crate::lint::lint(&mut conn, self.dialect, migrations, options).await
     }
 
     async fn backups(&self) -> Result<Vec<BackupInfo>> {
