@@ -122,7 +122,7 @@ impl Rule {
             Rule::NotNullWithoutDefault => RuleDoc {
                 id: "not-null-without-default",
                 backends: "PostgreSQL, SQLite",
-                severity: "error when the table has rows (and always on SQLite), else warning",
+                severity: "error when the table has rows now, else warning",
                 catches: "ADD COLUMN … NOT NULL (or PRIMARY KEY) without a default: fails on a table that has rows",
                 fix: "add it with a default, or add it nullable, backfill it, then SET NOT NULL",
             },

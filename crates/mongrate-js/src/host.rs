@@ -81,6 +81,8 @@ pub struct Declaration {
     pub transaction: Option<bool>,
     pub phase: Option<String>,
     pub backup: Vec<String>,
+    /// `lintIgnore` export: lint rule ids silenced for this migration.
+    pub lint_ignore: Vec<String>,
 }
 
 pub fn describe<'js>(ctx: &Ctx<'js>, exports: Value<'js>) -> rquickjs::Result<Declaration> {
@@ -95,6 +97,7 @@ pub fn describe<'js>(ctx: &Ctx<'js>, exports: Value<'js>) -> rquickjs::Result<De
         transaction: found.get("transaction")?,
         phase: found.get("phase")?,
         backup: found.get("backup")?,
+        lint_ignore: found.get("lintIgnore")?,
     })
 }
 

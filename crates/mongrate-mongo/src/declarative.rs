@@ -1,5 +1,6 @@
 //! The declarative migration format: `.yaml`, `.yml` and `.json` files of operations.
 
+use mongrate_core::lint::Rule;
 use mongrate_core::phase::Phase;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 use serde::Deserialize;
@@ -26,6 +27,9 @@ struct FileSpec {
     /// `expand` (the default), `migrate` or `contract`.
     #[serde(default)]
     phase: Option<String>,
+    /// Lint rules silenced for this migration: `lintIgnore: [destructive-outside-contract]`.
+    #[serde(default, rename = "lintIgnore")]
+    lint_ignore: Vec<String>,
     up: Vec<Operation>,
     #[serde(default)]
     down: Option<Vec<Operation>>,
@@ -49,6 +53,8 @@ pub struct DeclarativeMigration {
     /// Collections to back up before it runs.
     pub backup: Vec<String>,
     pub phase: Phase,
+    /// `lintIgnore`: the lint rules silenced for this migration.
+    pub lint_ignore: Vec<Rule>,
     pub up: Vec<Operation>,
     /// The explicit `down`, else the inverses of `up` in reverse order; `None`: irreversible.
     pub down: Option<Vec<Operation>>,
@@ -80,6 +86,10 @@ impl DeclarativeMigration {
             None => Phase::default(),
             Some(text) => text.parse().map_err(|why| Error::validation(format!("{path}: `phase`: {why}")))?,
         };
+        let lint_ignore = mongrate_core::lint::parse_rules(&spec.lint_ignore).map_err(|why| {
+            let line = crate::source_lines::SourceLines::read(&file.content).key("lintIgnore");
+            Error::validation(format!("{path}:{line}: `lintIgnore`: {why}"))
+        })?;
         if spec.up.is_empty() {
             return Err(Error::validation(format!("{path}: `up` has no operations")));
         }
@@ -101,6 +111,7 @@ impl DeclarativeMigration {
             transaction: spec.transaction.unwrap_or(true),
             backup,
             phase,
+            lint_ignore,
             up: spec.up,
             down,
             derived_down,
@@ -324,6 +335,16 @@ up:\n\
         let unknown_field = "up:\n  - dropCollection: { collection: users, force: true }\n";
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", unknown_field)).is_err());
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", "up: []\n")).is_err());
+    }
+
+    #[test]
+    fn lint_ignore_names_known_rules() {
+        let text = "lintIgnore: [destructive-outside-contract, no-down]\nup:\n  - removeField: { collection: users, field: legacy }\n";
+        let parsed = DeclarativeMigration::parse(&file("1_m.yaml", text)).unwrap();
+        assert_eq!(parsed.lint_ignore, [Rule::DestructiveOutsideContract, Rule::NoDown]);
+        let typo = "up:\n  - removeField: { collection: users, field: legacy }\nlintIgnore: [destructive]\n";
+        let error = DeclarativeMigration::parse(&file("1_m.yaml", typo)).unwrap_err();
+        assert!(error.message.contains("migrations/1_m.yaml:3: `lintIgnore`: 'destructive'"), "{}", error.message);
     }
 
     #[test]

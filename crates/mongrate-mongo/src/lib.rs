@@ -11,11 +11,13 @@ pub mod declarative;
 pub mod errors;
 pub mod executor;
 pub mod lease_store;
+pub mod lint;
 pub mod migrate_mongo;
 pub mod operation;
 pub mod reply_count;
 pub mod script;
 mod selection_failure;
+pub mod source_lines;
 pub mod target;
 
 pub use target::{MongoOptions, MongoTarget};

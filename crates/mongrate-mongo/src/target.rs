@@ -11,10 +11,11 @@ use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
+use mongrate_core::lint::{LintOptions, LintReport};
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord, MigrationStatus};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each};
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
+use mongrate_core::{Error, Migration, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
 use crate::backup::MongoBackups;
 use crate::capabilities::{Capabilities, detect};
@@ -460,6 +461,10 @@ impl Target for MongoTarget {
             reports.push(report);
         }
         Ok(reports)
+    }
+
+    async fn lint(&self, migrations: &[Migration], options: &LintOptions) -> Result<LintReport> {
+        crate::lint::lint(&self.db, self.scripts.as_deref(), migrations, options).await
     }
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
