@@ -230,30 +230,34 @@ impl Facts<'_> {
         Ok(set)
     }
 
-    /// Up to three values of `columns` that more than one row of `table` holds, with their count.
+    /// Up to three keys that more than one row of `table` holds, as `email = 'a@x' (2 rows)`.
     async fn duplicates(&mut self, table: &Table, columns: &[String], filter: Option<&Expr>) -> Result<Vec<String>> {
-        let key = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || ', ' || ");
+        let values: Vec<String> =
+            columns.iter().enumerate().map(|(i, column)| format!("CAST({column} AS TEXT) AS v{i}")).collect();
         // NULLs are distinct in a unique index: rows with one are never duplicates.
         let mut conditions: Vec<String> = columns.iter().map(|c| format!("({c}) IS NOT NULL")).collect();
         if let Some(filter) = filter {
             conditions.push(format!("({filter})"));
         }
         let sql = format!(
-            "SELECT {key} AS value, count(*) AS copies FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 \
+            "SELECT {}, count(*) AS copies FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 \
              ORDER BY count(*) DESC LIMIT 3",
+            values.join(", "),
             table.quoted,
             conditions.join(" AND "),
             columns.join(", ")
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(db_error("looking for duplicates of a unique index"))?;
+        let doing = "looking for duplicates of a unique index";
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *self.conn).await.map_err(db_error(doing))?;
         rows.iter()
             .map(|row| {
-                let value: String = row.try_get("value").map_err(db_error("reading a duplicate"))?;
-                let copies: i64 = row.try_get("copies").map_err(db_error("reading a duplicate"))?;
-                Ok(format!("{value} ({copies} rows)"))
+                let mut key = Vec::with_capacity(columns.len());
+                for (i, column) in columns.iter().enumerate() {
+                    let value: String = row.try_get(format!("v{i}").as_str()).map_err(db_error(doing))?;
+                    key.push(format!("{column} = {}", literal(&value)));
+                }
+                let copies: i64 = row.try_get("copies").map_err(db_error(doing))?;
+                Ok(format!("{} ({copies} rows)", key.join(", ")))
             })
             .collect()
     }

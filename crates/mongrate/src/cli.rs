@@ -78,6 +78,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Check the files and compare them with the changelog
     Validate,
+    /// Check pending migrations for dangerous operations before they run (exit 4 on an error)
+    Lint(LintArgs),
     /// Record the current checksums of applied files that were changed on purpose
     Repair,
     /// Record a migration as applied or pending without running it
@@ -126,6 +128,14 @@ pub enum BackupCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         keep: Option<u32>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Check every migration, applied ones too (from their text; only pending ones are checked
+    /// against the database)
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +205,10 @@ pub struct UpArgs {
     /// the first pending `contract` one; `contract` applies everything (as plain `up` does)
     #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
     pub phase: Option<Phase>,
+    /// Skip the lint rules that can refuse a run (unique index over duplicates, NOT NULL column
+    /// without a default on a table with rows), which `up` checks before it applies anything
+    #[arg(long)]
+    pub no_lint: bool,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]
@@ -238,6 +252,9 @@ pub struct DownArgs {
 pub struct MigrateArgs {
     /// The version to end at (0: before the first)
     pub version: String,
+    /// Skip the lint rules that can refuse a run, checked before applying anything
+    #[arg(long)]
+    pub no_lint: bool,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]
@@ -331,6 +348,9 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "backup", "restore", "b", "--to", "users_copy", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "backup", "prune", "--keep", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "lint", "--all", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "up", "--no-lint", "--to", "3"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "lint", "--no-lint"]).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod create;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod lint;
 pub mod lock;
 pub mod mark;
 pub mod repair;
