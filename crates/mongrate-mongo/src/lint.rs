@@ -180,9 +180,9 @@ fn deduplicated_before(earlier: &[Operation], collection: &str) -> bool {
 }
 
 /// Up to [`SHOWN_DUPLICATES`] keys that more than one document of the collection holds, as
-/// `{"email": "a@x"} (2 documents)`, from one aggregation. A missing field is null, as the index
-/// sees it; a sparse index skips documents without any of its fields, a partial one those its
-/// filter does not match.
+/// `{"email": "a@x"} (2 documents)`, from one aggregation. A missing field is shown as null; a
+/// sparse index skips documents without any of its fields, a partial one those its filter does
+/// not match.
 async fn duplicates(db: &Database, op: &CreateIndex) -> Result<Vec<String>> {
     let fields = field_names(op);
     let options = op.options.as_ref();
@@ -196,10 +196,12 @@ async fn duplicates(db: &Database, op: &CreateIndex) -> Result<Vec<String>> {
         let any: Vec<Bson> = fields.iter().map(|f| Bson::Document(doc! { f.as_str(): { "$exists": true } })).collect();
         pipeline.push(doc! { "$match": { "$or": any } });
     }
-    // Field paths may hold dots, which a $group key may not: number the keys.
+    // Field paths may hold dots, which a $group key may not: number the keys. Plain paths, not
+    // `$ifNull`, which FerretDB 1 lacks: a document without the field then groups apart from one
+    // whose field is null (the index counts them together).
     let mut key = Document::new();
     for (index, field) in fields.iter().enumerate() {
-        key.insert(format!("k{index}"), doc! { "$ifNull": [format!("${field}"), Bson::Null] });
+        key.insert(format!("k{index}"), format!("${field}"));
     }
     pipeline.push(doc! { "$group": { "_id": key, "copies": { "$sum": 1 } } });
     pipeline.push(doc! { "$match": { "copies": { "$gt": 1 } } });

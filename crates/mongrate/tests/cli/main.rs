@@ -18,6 +18,7 @@ mod failures;
 mod group_commit;
 mod javascript;
 mod lifecycle;
+mod lint;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
