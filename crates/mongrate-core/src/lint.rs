@@ -256,7 +256,7 @@ impl Finding {
     }
 
     /// The same finding as an error (only for rules that can be one).
-    pub fn as_error(mut self) -> Finding {
+    pub fn into_error(mut self) -> Finding {
         debug_assert!(self.rule.can_be_error(), "{} is never an error", self.rule);
         self.severity = Severity::Error;
         self
@@ -465,7 +465,7 @@ mod tests {
         report.add(vec![finding(3, Rule::NoDown), finding(4, Rule::RenameInExpand)], &ignores, &options);
         assert_eq!((report.findings.len(), report.silenced, report.exit_code()), (1, 1, 0));
         assert_eq!(report.summary(), "0 errors, 1 warning in 1 migration (1 silenced by lint-ignore)");
-        report.add(vec![finding(5, Rule::UniqueIndexDuplicates).as_error()], &Ignores::default(), &options);
+        report.add(vec![finding(5, Rule::UniqueIndexDuplicates).into_error()], &Ignores::default(), &options);
         assert_eq!(report.exit_code(), 4);
         assert!(report.has_errors());
     }
@@ -478,13 +478,13 @@ mod tests {
         let findings = vec![
             finding(3, Rule::NoDown),
             finding(4, Rule::NotNullWithoutDefault),
-            finding(5, Rule::NotNullWithoutDefault).as_error(),
+            finding(5, Rule::NotNullWithoutDefault).into_error(),
         ];
         report.add(findings, &Ignores::default(), &options);
         assert_eq!(report.findings.iter().map(|f| f.line).collect::<Vec<_>>(), [5]);
         let silenced = Ignores::whole_file([Rule::NotNullWithoutDefault]);
         let mut quiet = LintReport::default();
-        quiet.add(vec![finding(5, Rule::NotNullWithoutDefault).as_error()], &silenced, &options);
+        quiet.add(vec![finding(5, Rule::NotNullWithoutDefault).into_error()], &silenced, &options);
         assert_eq!((quiet.findings.len(), quiet.exit_code()), (0, 0), "an ignore silences an error too");
     }
 
@@ -498,16 +498,10 @@ mod tests {
     fn a_finding_prints_file_line_rule_and_fix() {
         let text = finding(7, Rule::NoDown).with_fix("write one").to_string();
         assert_eq!(text, "migrations/002_x.sql:7: warning[no-down]: something\n  fix: write one");
-        let json = serde_json::to_value(finding(7, Rule::NoDown).as_error_unchecked()).unwrap();
-        assert_eq!(json["rule"], "no-down");
+        let json = serde_json::to_value(finding(7, Rule::UniqueIndexDuplicates).into_error()).unwrap();
+        assert_eq!(json["rule"], "unique-index-duplicates");
         assert_eq!(json["severity"], "error");
         assert_eq!(json["version"], "2");
-    }
-
-    impl Finding {
-        fn as_error_unchecked(mut self) -> Finding {
-            self.severity = Severity::Error;
-            self
-        }
+        assert_eq!(json["line"], 7);
     }
 }

@@ -458,7 +458,7 @@ impl FileLint<'_> {
                     "remove the duplicates first (a DELETE that keeps one row of each {} value), in this or an earlier migration",
                     columns.join(", ")
                 );
-                let finding = self.finding(line, Rule::UniqueIndexDuplicates, message).with_fix(fix).as_error();
+                let finding = self.finding(line, Rule::UniqueIndexDuplicates, message).with_fix(fix).into_error();
                 self.findings.push(finding);
             }
         }
@@ -584,7 +584,7 @@ impl FileLint<'_> {
                 let message = format!(
                     "ADD COLUMN {name} NOT NULL without a default on {shown}, which has rows: the statement fails"
                 );
-                self.finding(line, Rule::NotNullWithoutDefault, message).as_error()
+                self.finding(line, Rule::NotNullWithoutDefault, message).into_error()
             } else {
                 let here = if state == TableState::Empty { " (here it is empty)" } else { "" };
                 let message = format!(

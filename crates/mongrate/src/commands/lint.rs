@@ -98,7 +98,7 @@ mod tests {
         let warning = Finding::warning(Path::new("m/2_a.sql"), Version(2), 3, Rule::NoLockTimeout, "locks");
         assert_eq!(refusal(&LintReport { findings: vec![warning.clone()], ..LintReport::default() }), None);
         let error =
-            Finding::warning(Path::new("m/2_a.sql"), Version(2), 4, Rule::NotNullWithoutDefault, "fails").as_error();
+            Finding::warning(Path::new("m/2_a.sql"), Version(2), 4, Rule::NotNullWithoutDefault, "fails").into_error();
         let message = refusal(&LintReport { findings: vec![warning, error], ..LintReport::default() }).unwrap();
         assert!(message.starts_with("lint found an error in the migrations to apply, so nothing was applied:\n"));
         assert!(message.contains("m/2_a.sql:4: error[not-null-without-default]: fails\n  fix: "), "{message}");
