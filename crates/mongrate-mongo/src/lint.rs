@@ -136,7 +136,8 @@ async fn declarative(db: &Database, migration: &Migration, options: &LintOptions
                      document of each key), or mend the documents in an earlier migration",
                     index_op.collection
                 );
-                findings.push(finding(migration, line, Rule::UniqueIndexDuplicates, message).with_fix(fix).into_error());
+                findings
+                    .push(finding(migration, line, Rule::UniqueIndexDuplicates, message).with_fix(fix).into_error());
             }
         }
     }
