@@ -15,8 +15,8 @@ use mongrate_core::phase::Phase;
 use mongrate_core::{Migration, Result};
 use sqlparser::ast::{
     AlterColumnOperation, AlterTable, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, DataType, Delete,
-    Expr, FromTable, GeneratedAs, ObjectName, Set, Statement as Ast, TableConstraint, TableFactor, Value,
-    visit_expressions,
+    Expr, FromTable, GeneratedAs, IndexColumn, ObjectName, PrimaryKeyConstraint, Set, Statement as Ast,
+    TableConstraint, TableFactor, UniqueConstraint, Value, visit_expressions,
 };
 use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
@@ -263,6 +263,14 @@ impl Facts<'_> {
     }
 }
 
+/// A unique index or constraint, as the duplicates check reads it.
+struct Unique<'a> {
+    what: &'static str,
+    columns: &'a [IndexColumn],
+    /// A partial index's WHERE.
+    filter: Option<&'a Expr>,
+}
+
 /// Functions known to be volatile, for a migration whose database is not asked.
 const KNOWN_VOLATILE: &[&str] =
     &["random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval"];
@@ -444,23 +452,45 @@ impl FileLint<'_> {
             }
             self.locks(line, &table, facts).await?;
         }
-        if index.unique && state == TableState::HasRows && self.ask && self.checks(Rule::UniqueIndexDuplicates) {
-            let columns: Vec<String> = index.columns.iter().map(|column| column.column.expr.to_string()).collect();
-            let found = facts.duplicates(&table, &columns, index.predicate.as_ref()).await?;
-            if !found.is_empty() {
-                let message = format!(
-                    "CREATE UNIQUE INDEX on {} ({}): the table holds duplicates now, so building it fails; e.g. {}",
-                    table.shown,
-                    columns.join(", "),
-                    found.join("; ")
-                );
-                let fix = format!(
-                    "remove the duplicates first (a DELETE that keeps one row of each {} value), in this or an earlier migration",
-                    columns.join(", ")
-                );
-                let finding = self.finding(line, Rule::UniqueIndexDuplicates, message).with_fix(fix).into_error();
-                self.findings.push(finding);
-            }
+        if index.unique {
+            let unique =
+                Unique { what: "CREATE UNIQUE INDEX", columns: &index.columns, filter: index.predicate.as_ref() };
+            self.unique_duplicates(&table, state, unique, line, facts).await?;
+        }
+        Ok(())
+    }
+
+    /// A unique index or constraint over a table whose rows repeat its key now: building it fails.
+    async fn unique_duplicates(
+        &mut self,
+        table: &Table,
+        state: TableState,
+        unique: Unique<'_>,
+        line: usize,
+        facts: &mut Facts<'_>,
+    ) -> Result<()> {
+        if state != TableState::HasRows || !self.ask || !self.checks(Rule::UniqueIndexDuplicates) {
+            return Ok(());
+        }
+        let columns: Vec<String> = unique.columns.iter().map(|column| column.column.expr.to_string()).collect();
+        if columns.is_empty() {
+            return Ok(());
+        }
+        let found = facts.duplicates(table, &columns, unique.filter).await?;
+        if !found.is_empty() {
+            let message = format!(
+                "{} on {} ({}): the table holds duplicates now, so building it fails; e.g. {}",
+                unique.what,
+                table.shown,
+                columns.join(", "),
+                found.join("; ")
+            );
+            let fix = format!(
+                "remove the duplicates first (a DELETE that keeps one row of each {} value), in this or an earlier migration",
+                columns.join(", ")
+            );
+            let finding = self.finding(line, Rule::UniqueIndexDuplicates, message).with_fix(fix).into_error();
+            self.findings.push(finding);
         }
         Ok(())
     }
@@ -490,6 +520,15 @@ impl FileLint<'_> {
                             table.shown
                         ),
                     );
+                }
+                AlterTableOperation::AddConstraint {
+                    constraint:
+                        TableConstraint::Unique(UniqueConstraint { columns, .. })
+                        | TableConstraint::PrimaryKey(PrimaryKeyConstraint { columns, .. }),
+                    ..
+                } => {
+                    let unique = Unique { what: "ADD CONSTRAINT … UNIQUE", columns, filter: None };
+                    self.unique_duplicates(&table, state, unique, line, facts).await?;
                 }
                 AlterTableOperation::AddConstraint { constraint, not_valid: false }
                     if self.postgres() && state.existing() && self.checks(Rule::ConstraintWithoutNotValid) =>
@@ -540,8 +579,12 @@ impl FileLint<'_> {
     /// a NOT NULL column does).
     fn needs_table_state(&self, alter: &AlterTable) -> bool {
         !self.options.errors_only
-            || alter.operations.iter().any(|op| {
-                matches!(op, AlterTableOperation::AddColumn { column_def, .. } if self.not_null_without_default(column_def))
+            || alter.operations.iter().any(|op| match op {
+                AlterTableOperation::AddColumn { column_def, .. } => self.not_null_without_default(column_def),
+                AlterTableOperation::AddConstraint { constraint, .. } => {
+                    matches!(constraint, TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_))
+                }
+                _ => false,
             })
     }
 

@@ -46,6 +46,7 @@ const RISKY_POSTGRES: &[(&str, &str, &str)] = &[
     ("no-lock-timeout", "warning", ""),
     ("index-without-concurrently", "warning", "CREATE INDEX users_age ON users (age);"),
     ("unique-index-duplicates", "error", "CREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email);"),
+    ("unique-index-duplicates", "error", "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);"),
     ("volatile-default", "warning", "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
     ("alter-column-type", "warning", "ALTER TABLE users ALTER COLUMN age TYPE bigint;"),
     (
