@@ -307,7 +307,8 @@ const POSTS: &str = "-- mongrate:up\nCREATE TABLE posts (id INTEGER PRIMARY KEY,
                      INSERT INTO posts (user_id, body) SELECT id, 'hello' FROM users;\n\
                      -- mongrate:down\nDROP TABLE posts;\n";
 /// No down section: shown as not reversible.
-const POSTS_BY_USER: &str = "-- mongrate:phase contract\n-- mongrate:up\nCREATE INDEX posts_by_user ON posts (user_id);\n";
+const POSTS_BY_USER: &str =
+    "-- mongrate:phase contract\n-- mongrate:up\nCREATE INDEX posts_by_user ON posts (user_id);\n";
 
 const TOKEN: &str = "dashboard-test-token";
 
