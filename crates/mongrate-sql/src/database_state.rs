@@ -275,8 +275,8 @@ async fn read_tables(conn: &mut AnyConnection, dialect: Dialect, own: &OwnTables
         let columns_sql = match dialect {
             Dialect::Postgres => format!(
                 "SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS kind, \
-                 coalesce((SELECT array_position(x.indkey::int2[], a.attnum) FROM pg_index x \
-                           WHERE x.indrelid = a.attrelid AND x.indisprimary), 0)::bigint AS rank \
+                 coalesce((SELECT 1 + array_position(x.indkey::int2[], a.attnum) - array_lower(x.indkey::int2[], 1) \
+                           FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisprimary), 0)::bigint AS rank \
                  FROM pg_attribute a WHERE a.attrelid = {}::regclass AND a.attnum > 0 AND NOT a.attisdropped \
                  ORDER BY a.attname",
                 literal(&sql_name)

@@ -104,10 +104,9 @@ impl SqlScratch {
     ) -> Result<SqlScratch> {
         let dialect = dialect_of(url)
             .ok_or_else(|| Error::config(format!("{} is not a postgres:// or sqlite: URL", redact(url))))?;
-        let own = OwnTables::new(names);
         let scratch = match dialect {
-            Dialect::Sqlite => Self::copy_file(url, base_dir, connect_timeout, own).await?,
-            Dialect::Postgres => Self::copy_database(url, connect_timeout, own, sample).await?,
+            Dialect::Sqlite => Self::copy_file(url, base_dir, connect_timeout, OwnTables::new(names)).await?,
+            Dialect::Postgres => Self::copy_database(url, connect_timeout, names, sample).await?,
         };
         // A lease copied with the database is the real database's runner's, not ours.
         let forget_lease = format!("DELETE FROM {} WHERE id = {}", names.lock, literal(LEASE_ID));
@@ -152,7 +151,8 @@ impl SqlScratch {
         })
     }
 
-    async fn copy_database(url: &str, timeout: Duration, own: OwnTables, sample: u64) -> Result<SqlScratch> {
+    async fn copy_database(url: &str, timeout: Duration, names: &ChangelogNames, sample: u64) -> Result<SqlScratch> {
+        let own = OwnTables::new(names);
         let shown = redact(url);
         let source = {
             let (pool, mut conn) = connect(url, Dialect::Postgres, timeout).await?;
@@ -169,18 +169,19 @@ impl SqlScratch {
         let (maintenance_url, maintenance) = Self::maintenance(url, timeout).await?;
         let mut conn = maintenance.acquire().await.map_err(db_error("connecting to the maintenance database"))?;
         let as_template = format!("CREATE DATABASE {} TEMPLATE {}", quoted(&name), quoted(&source));
-        let how = match sqlx::raw_sql(AssertSqlSafe(as_template)).execute(&mut *conn).await {
-            Ok(_) => format!("a copy of {source} made with CREATE DATABASE … TEMPLATE"),
+        let (how, sampled) = match sqlx::raw_sql(AssertSqlSafe(as_template)).execute(&mut *conn).await {
+            Ok(_) => (format!("a copy of {source} made with CREATE DATABASE … TEMPLATE"), false),
             Err(error) if sqlstate(&error).as_deref() == Some(OBJECT_IN_USE) => {
                 let empty = format!("CREATE DATABASE {}", quoted(&name));
                 sqlx::raw_sql(AssertSqlSafe(empty))
                     .execute(&mut *conn)
                     .await
                     .map_err(db_error("creating the scratch database"))?;
-                format!(
+                let how = format!(
                     "a sample copy of {source}: its schema and at most {sample} rows of each table (others are \
                      connected to it, so it cannot be copied whole with CREATE DATABASE … TEMPLATE)"
-                )
+                );
+                (how, true)
             }
             Err(error) if sqlstate(&error).as_deref() == Some(INSUFFICIENT_PRIVILEGE) => {
                 return Err(Error::config(format!(
@@ -213,11 +214,11 @@ impl SqlScratch {
             how,
             connect_timeout: timeout,
         };
-        if scratch.how.starts_with("a sample copy") {
+        if sampled {
             let copied = async {
                 let (source_pool, conn) = connect(url, Dialect::Postgres, timeout).await?;
                 drop(conn);
-                let copied = crate::sample_copy::copy(&source_pool, &scratch.pool, sample).await;
+                let copied = crate::sample_copy::copy(&source_pool, &scratch.pool, sample, names).await;
                 source_pool.close().await;
                 copied
             };
