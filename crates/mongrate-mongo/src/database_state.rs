@@ -350,13 +350,13 @@ mod tests {
         let email = doc! { "key": { "email": 1 }, "name": "email_1", "unique": true };
         let before = indexes(&[id.clone(), email.clone()]);
         assert_eq!(index_difference("users", &before, &before), None);
-        let gone = index_difference("users", &before, &indexes(&[id.clone()])).unwrap();
+        let gone = index_difference("users", &before, &indexes(std::slice::from_ref(&id))).unwrap();
         assert_eq!(gone.location, "index email_1 of users");
         assert_eq!(gone.after, "absent");
         let not_unique = doc! { "key": { "email": 1 }, "name": "email_1" };
         let changed = index_difference("users", &before, &indexes(&[id.clone(), not_unique])).unwrap();
         assert_eq!(changed.to_string(), "index email_1 of users field unique: before true (bool), after absent");
-        let added = index_difference("users", &indexes(&[id.clone()]), &before).unwrap();
+        let added = index_difference("users", &indexes(std::slice::from_ref(&id)), &before).unwrap();
         assert_eq!((added.location.as_str(), added.before.as_str()), ("index email_1 of users", "absent"));
     }
 
