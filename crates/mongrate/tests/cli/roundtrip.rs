@@ -435,3 +435,77 @@ fn seed_001_phone_pipeline_is_not_its_own_inverse() {
     assert_eq!(project.dump(), before);
     assert!(leftover_copies(&project).is_empty());
 }
+
+/// Seed 004's connection module, reduced to what its migrations use.
+const SEED_004_CONNECTION: &str = r#"import { MongoClient, Db } from 'mongodb';
+
+export class MongoDBConnection {
+  private static db: Db | null = null;
+
+  static getDb(): Db {
+    if (!this.db) {
+      this.db = new MongoClient(process.env.MONGODB_URI!).db();
+    }
+    return this.db!;
+  }
+}
+"#;
+
+/// Seed 004's `001_add_preferences.ts` as the seed writes it: its down unsets what its jest test
+/// checks (`schema_version`, `preferences`) and leaves `updated_at`.
+fn seed_004_migration(down_unsets: &str) -> String {
+    format!(
+        r#"import {{ MongoDBConnection }} from '../storage/mongodb-connection';
+
+export interface Migration {{
+  version: number;
+  description: string;
+  up: () => Promise<void>;
+  down: () => Promise<void>;
+}}
+
+export const migration: Migration = {{
+  version: 2,
+  description: 'Add user preferences field',
+  async up() {{
+    const db = MongoDBConnection.getDb();
+    await db.collection('users').updateMany(
+      {{ schema_version: {{ $exists: false }} }},
+      {{ $set: {{ schema_version: 2, preferences: {{ theme: 'light', notifications: true }}, updated_at: new Date() }} }}
+    );
+  }},
+  async down() {{
+    const db = MongoDBConnection.getDb();
+    await db.collection('users').updateMany({{ schema_version: 2 }}, {{ $unset: {{ {down_unsets} }} }});
+  }},
+}};
+"#
+    )
+}
+
+/// Seed 004's jest test (insert a user, `up`, check, `down`, check) is what `mongrate test` does
+/// on a sample of the real users, checking every field: the seed's down passes its jest test and
+/// still leaves `updated_at` behind.
+#[test]
+fn seed_004s_jest_test_maps_onto_mongrate_test() {
+    let project = Project::new(Backend::Mongo);
+    insert(&project.mongo(), "users", json!([{ "_id": 1, "user_id": "test_user", "email": "test@example.com" }]));
+    let module = project.path().join("storage/mongodb-connection.ts");
+    std::fs::create_dir_all(module.parent().unwrap()).unwrap();
+    std::fs::write(&module, SEED_004_CONNECTION).unwrap();
+    project.write("001_add_preferences.ts", &seed_004_migration("schema_version: '', preferences: ''"));
+    // The module names a server of its own: the migration still runs on the scratch copy.
+    let run = project.command(&["test", "--json"]).env("MONGODB_URI", "mongodb://production.invalid:27017/caas").run();
+    let report = run.expect(6).json();
+    assert_eq!(results(&report), pairs(&[("1", "lossy")]), "{report}");
+    let difference = &report["migrations"][0]["difference"];
+    assert_eq!(difference["location"], "users _id=1 field updated_at", "{difference}");
+    assert_eq!(difference["before"], "absent");
+    assert!(difference["after"].as_str().unwrap().ends_with("(date)"), "{difference}");
+
+    project.write("001_add_preferences.ts", &seed_004_migration("schema_version: '', preferences: '', updated_at: ''"));
+    let fixed = project.run(&["test", "--json"]).expect(0).json();
+    assert_eq!(results(&fixed), pairs(&[("1", "ok")]));
+    let users = crate::mongo_dump::dump(&project.mongo());
+    assert!(!users.contains("schema_version"), "the real users were migrated: {users}");
+}
