@@ -94,19 +94,21 @@ fn sqlite_file(normalized: &str) -> Option<PathBuf> {
 
 impl SqlScratch {
     /// Copies the database `url` names. `sample` is the number of rows copied of each table when
-    /// a live PostgreSQL database cannot serve as a template.
+    /// a PostgreSQL database in use cannot serve as a template, or when `sampled` asks for a
+    /// sample anyway (a large database).
     pub async fn create(
         url: &str,
         base_dir: &Path,
         names: &ChangelogNames,
         connect_timeout: Duration,
         sample: u64,
+        sampled: bool,
     ) -> Result<SqlScratch> {
         let dialect = dialect_of(url)
             .ok_or_else(|| Error::config(format!("{} is not a postgres:// or sqlite: URL", redact(url))))?;
         let scratch = match dialect {
             Dialect::Sqlite => Self::copy_file(url, base_dir, connect_timeout, OwnTables::new(names)).await?,
-            Dialect::Postgres => Self::copy_database(url, connect_timeout, names, sample).await?,
+            Dialect::Postgres => Self::copy_database(url, connect_timeout, names, sample, sampled).await?,
         };
         // A lease copied with the database is the real database's runner's, not ours.
         let forget_lease = format!("DELETE FROM {} WHERE id = {}", names.lock, literal(LEASE_ID));
@@ -151,7 +153,13 @@ impl SqlScratch {
         })
     }
 
-    async fn copy_database(url: &str, timeout: Duration, names: &ChangelogNames, sample: u64) -> Result<SqlScratch> {
+    async fn copy_database(
+        url: &str,
+        timeout: Duration,
+        names: &ChangelogNames,
+        sample: u64,
+        sampled: bool,
+    ) -> Result<SqlScratch> {
         let own = OwnTables::new(names);
         let shown = redact(url);
         let source = {
@@ -168,8 +176,16 @@ impl SqlScratch {
         let name = scratch_name(&source, LONGEST_NAME);
         let (maintenance_url, maintenance) = Self::maintenance(url, timeout).await?;
         let mut conn = maintenance.acquire().await.map_err(db_error("connecting to the maintenance database"))?;
-        let as_template = format!("CREATE DATABASE {} TEMPLATE {}", quoted(&name), quoted(&source));
-        let (how, sampled) = match sqlx::raw_sql(AssertSqlSafe(as_template)).execute(&mut *conn).await {
+        let sample_copy = |why: &str| {
+            format!("a sample copy of {source}: its schema and at most {sample} rows of each table ({why})")
+        };
+        let create = if sampled {
+            format!("CREATE DATABASE {}", quoted(&name))
+        } else {
+            format!("CREATE DATABASE {} TEMPLATE {}", quoted(&name), quoted(&source))
+        };
+        let (how, sampled) = match sqlx::raw_sql(AssertSqlSafe(create)).execute(&mut *conn).await {
+            Ok(_) if sampled => (sample_copy("--sampled"), true),
             Ok(_) => (format!("a copy of {source} made with CREATE DATABASE … TEMPLATE"), false),
             Err(error) if sqlstate(&error).as_deref() == Some(OBJECT_IN_USE) => {
                 let empty = format!("CREATE DATABASE {}", quoted(&name));
@@ -177,11 +193,8 @@ impl SqlScratch {
                     .execute(&mut *conn)
                     .await
                     .map_err(db_error("creating the scratch database"))?;
-                let how = format!(
-                    "a sample copy of {source}: its schema and at most {sample} rows of each table (others are \
-                     connected to it, so it cannot be copied whole with CREATE DATABASE … TEMPLATE)"
-                );
-                (how, true)
+                let why = "others are connected to it, so it cannot be copied whole with CREATE DATABASE … TEMPLATE";
+                (sample_copy(why), true)
             }
             Err(error) if sqlstate(&error).as_deref() == Some(INSUFFICIENT_PRIVILEGE) => {
                 return Err(Error::config(format!(

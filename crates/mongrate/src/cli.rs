@@ -259,6 +259,10 @@ pub struct TestArgs {
     /// Apply migrations without a down and list them, instead of failing the test
     #[arg(long)]
     pub allow_irreversible: bool,
+    /// PostgreSQL: copy the schema and --sample rows of each table even where the whole database
+    /// could be copied (a large database)
+    #[arg(long)]
+    pub sampled: bool,
 }
 
 #[derive(Debug, Args)]

@@ -37,11 +37,14 @@ pub struct TestOptions {
     pub sample: u64,
     /// An irreversible migration is applied and reported, not counted as a failure.
     pub allow_irreversible: bool,
+    /// PostgreSQL: copy the schema and a sample of rows even where the whole database could be
+    /// copied (a large database).
+    pub sampled: bool,
 }
 
 impl Default for TestOptions {
     fn default() -> Self {
-        TestOptions { versions: Vec::new(), sample: DEFAULT_SAMPLE, allow_irreversible: false }
+        TestOptions { versions: Vec::new(), sample: DEFAULT_SAMPLE, allow_irreversible: false, sampled: false }
     }
 }
 
@@ -177,7 +180,7 @@ pub async fn test_migrations(
         return Ok(TestReport { scratch: None, seeded: None, migrations: Vec::new(), passed: true });
     }
     // Not cut short by Ctrl-C: a copy half made could not be dropped. It is dropped right after.
-    let scratch = make_scratch(settings, options.sample).await?;
+    let scratch = make_scratch(settings, options).await?;
     if is_interrupted(&interrupt) {
         let _ = scratch.discard().await;
         return Err(interrupted());
@@ -230,10 +233,11 @@ async fn pending_to_test(settings: &Settings, options: &TestOptions) -> Result<V
     Ok(pending.into_iter().take(last + 1).collect())
 }
 
-async fn make_scratch(settings: &Settings, sample: u64) -> Result<Box<dyn Scratch>> {
-    let url = settings.url()?;
+async fn make_scratch(settings: &Settings, options: &TestOptions) -> Result<Box<dyn Scratch>> {
+    let (url, sample) = (settings.url()?, options.sample);
     if SqlTarget::handles(url) {
-        let made = SqlScratch::create(url, &settings.base_dir, &settings.names, settings.connect_timeout, sample);
+        let (names, timeout) = (&settings.names, settings.connect_timeout);
+        let made = SqlScratch::create(url, &settings.base_dir, names, timeout, sample, options.sampled);
         return Ok(Box::new(made.await?));
     }
     if MongoTarget::handles(url) {

@@ -16,7 +16,12 @@ pub const NOT_REVERSIBLE: i32 = 6;
 pub async fn run(context: &Context, args: &TestArgs) -> Result<i32> {
     let versions =
         args.versions.iter().map(|v| Version::parse(v).map_err(Error::config)).collect::<Result<Vec<_>>>()?;
-    let options = TestOptions { versions, sample: args.sample, allow_irreversible: args.allow_irreversible };
+    let options = TestOptions {
+        versions,
+        sample: args.sample,
+        allow_irreversible: args.allow_irreversible,
+        sampled: args.sampled,
+    };
     let (stop, interrupt) = watch::channel(false);
     // Ctrl-C (or SIGTERM from a CI runner) stops the test; the scratch copy is dropped first.
     let signal = tokio::spawn(async move {

@@ -228,6 +228,14 @@ DROP VIEW busy; DROP TABLE child; DROP TABLE parent; DROP TYPE mood;
     assert_eq!(difference["after"], "'P1' (text)");
     assert_eq!(everything(&project), before);
     assert!(leftover_copies(&project).is_empty());
+
+    // Nobody else connected: a whole copy, unless a sample is asked for (a large database).
+    let whole = project.run(&["test", "--json"]).expect(6).json();
+    assert!(whole["scratch"].as_str().unwrap().contains("TEMPLATE"), "{whole}");
+    let sampled = project.run(&["test", "--sampled", "--sample", "3", "--json"]).expect(6).json();
+    assert!(sampled["scratch"].as_str().unwrap().contains("at most 3 rows of each table (--sampled)"), "{sampled}");
+    assert_eq!(results(&sampled), pairs(&[("2", "lossy"), ("3", "ok")]));
+    assert_eq!(everything(&project), before);
 }
 
 /// Ctrl-C while a migration runs on the copy: the copy is dropped, the real database untouched.
