@@ -11,6 +11,7 @@ pub mod repair;
 pub mod run;
 pub mod serve;
 pub mod status;
+pub mod test;
 pub mod validate;
 
 use mongrate::Migrator;

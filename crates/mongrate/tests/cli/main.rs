@@ -23,6 +23,7 @@ mod mongo;
 mod mongo_dump;
 mod phases;
 mod resume;
+mod roundtrip;
 mod service;
 mod service_support;
 mod support;
