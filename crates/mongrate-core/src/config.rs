@@ -220,6 +220,17 @@ impl Settings {
         })
     }
 
+    /// The same settings pointed at another database (`mongrate test` migrates a scratch copy):
+    /// `url`, and on MongoDB `database`.
+    pub fn for_database(&self, url: &str, database: Option<&str>, source: &'static str) -> Settings {
+        Settings {
+            url: Some(url.to_owned()),
+            url_source: source,
+            database: database.map(str::to_owned),
+            ..self.clone()
+        }
+    }
+
     /// Resolves settings. `config` is the `--config` path; without it `mongrate.toml` in the working
     /// directory is read if present. `env` looks up environment variables.
     pub fn resolve(

@@ -53,7 +53,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
             continue;
         };
         let extension = extension.to_ascii_lowercase();
-        if !MIGRATION_EXTENSIONS.contains(&extension.as_str()) {
+        if !MIGRATION_EXTENSIONS.contains(&extension.as_str()) || is_script_companion(stem, &extension) {
             continue;
         }
         let (version, slug) = match Version::from_file_stem(stem) {
@@ -103,6 +103,18 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
     Ok((by_version.into_values().collect(), problems))
 }
 
+/// A script that lives beside the migrations without being one: a test (`001_x.test.ts`,
+/// `x.spec.js`) or a helper module without a version (`runner.ts`, `db.js`) that migrations
+/// import, as seed 004's layout keeps them. Files of the other formats must be migrations.
+fn is_script_companion(stem: &str, extension: &str) -> bool {
+    const SCRIPT: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts"];
+    if !SCRIPT.contains(&extension) {
+        return false;
+    }
+    let is_test = [".test", ".spec"].iter().any(|suffix| stem.to_ascii_lowercase().ends_with(suffix));
+    is_test || !stem.starts_with(|c: char| c.is_ascii_digit())
+}
+
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
 }
@@ -128,6 +140,26 @@ mod tests {
         assert_eq!(names, ["9_a.sql", "10_b.sql", "2024-01-15T10-30-00_c.sql"]);
         assert_eq!(files[0].slug, "a");
         assert_eq!(files[2].version, Version(20240115103000));
+    }
+
+    #[test]
+    fn tests_and_helper_modules_beside_script_migrations_are_not_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "001_add_preferences.ts", "export const migration = {};");
+        write(dir.path(), "001_add_preferences.test.ts", "test('x', () => {});");
+        write(dir.path(), "002_b.spec.js", "");
+        write(dir.path(), "runner.ts", "export {};");
+        write(dir.path(), "connection.js", "module.exports = {};");
+        let names: Vec<_> = discover(dir.path()).unwrap().into_iter().map(|f| f.file_name).collect();
+        assert_eq!(names, ["001_add_preferences.ts"]);
+        // A SQL or YAML file without a version is still a mistake to point out.
+        write(dir.path(), "add-index.sql", "-- mongrate:up\nSELECT 1;");
+        let err = discover(dir.path()).unwrap_err();
+        assert!(
+            err.message.contains("add-index.sql: the name does not start with a version number"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

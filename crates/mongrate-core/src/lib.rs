@@ -26,6 +26,7 @@ pub mod plan;
 pub mod record;
 pub mod reporter;
 pub mod runner;
+pub mod scratch;
 pub mod secret;
 pub mod status;
 pub mod target;

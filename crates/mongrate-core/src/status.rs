@@ -235,17 +235,18 @@ impl StatusReport {
                 .map(|e| match e.state {
                     State::Pending => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
-                        "reversible": e.reversible,
+                        "reversible": e.reversible, "phase": e.phase,
                     }),
                     State::Failed | State::Running | State::DownFailed | State::Reverting => serde_json::json!({
                         "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(),
                         "direction": if matches!(e.state, State::DownFailed | State::Reverting) { "down" } else { "up" },
-                        "error": e.error, "choices": e.choices, "progress": e.progress,
+                        "error": e.error, "choices": e.choices, "progress": e.progress, "phase": e.phase,
                     }),
                     _ => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
                         "appliedAt": e.applied_at,
                         "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
+                        "phase": e.phase,
                     }),
                 })
                 .collect()

@@ -80,6 +80,8 @@ pub enum Command {
     Validate,
     /// Check pending migrations for dangerous operations before they run (exit 4 on an error)
     Lint(LintArgs),
+    /// Prove pending migrations reversible on a scratch copy: up, down, compare with before, up again
+    Test(TestArgs),
     /// Record the current checksums of applied files that were changed on purpose
     Repair,
     /// Record a migration as applied or pending without running it
@@ -262,6 +264,25 @@ pub struct MigrateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test only these pending versions (pending ones before them are applied to the copy untested)
+    #[arg(value_name = "VERSION")]
+    pub versions: Vec<String>,
+    /// Documents copied of each collection the migrations touch (MongoDB), and rows of each table
+    /// when a PostgreSQL database in use is copied by sample
+    #[arg(long, value_name = "N", default_value_t = mongrate::roundtrip::DEFAULT_SAMPLE,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: u64,
+    /// Apply migrations without a down and list them, instead of failing the test
+    #[arg(long)]
+    pub allow_irreversible: bool,
+    /// PostgreSQL: copy the schema and --sample rows of each table even where the whole database
+    /// could be copied (a large database)
+    #[arg(long)]
+    pub sampled: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// How many entries
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..))]
@@ -351,6 +372,8 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "lint", "--all", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "up", "--no-lint", "--to", "3"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "lint", "--no-lint"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "test", "3", "20250101", "--sample", "10"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "test", "--sample", "0"]).is_err());
     }
 
     #[test]

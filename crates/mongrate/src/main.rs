@@ -76,6 +76,7 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::History(args) => commands::history::run(&context, args).await,
         Command::Validate => commands::validate::run(&context).await,
         Command::Lint(args) => commands::lint::run(&context, args).await,
+        Command::Test(args) => commands::test::run(&context, args).await,
         Command::Repair => commands::repair::run(&context).await,
         Command::Mark(args) => commands::mark::run(&context, args).await,
         Command::Import(args) => commands::import::run(&context, args).await,

@@ -12,6 +12,7 @@ pub mod repair;
 pub mod run;
 pub mod serve;
 pub mod status;
+pub mod test;
 pub mod validate;
 
 use mongrate::Migrator;
