@@ -625,3 +625,86 @@ fn the_wrong_tools_table_is_refused_in_words() {
     assert!(run.stderr.contains("is not a table name"), "{}", run.stderr);
     assert!(project.has_table("users"));
 }
+
+/// An existing database put under Flyway with `flyway baseline` (a baseline row at version 2,
+/// nothing run): Flyway counts 1 and 2 as done and 3 and 4 as pending; so does mongrate after
+/// the import.
+#[test]
+fn a_flyway_baseline_counts_as_applied_up_to_its_version() {
+    let tool = Tool::Flyway;
+    let project = Project::new(Backend::Sqlite);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    let fixture = fixture_migrations(tool);
+    for migration in fixture.iter().filter(|m| m.version.is_some()) {
+        copy_into(migration, theirs.path());
+    }
+    // The database already has what 1 and 2 make, made by other means.
+    project.sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    project.sql("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, title TEXT)");
+    tool.run_ok(&db, theirs.path(), &["-baselineVersion=2", "baseline"]);
+    let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
+    let info: serde_json::Value = serde_json::from_str(&info.stdout).expect("JSON");
+    let states: Vec<(String, String)> = info["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["version"].as_str().unwrap_or("").to_owned(), m["state"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let pending: Vec<&str> = states.iter().filter(|(_, state)| state == "Pending").map(|(v, _)| v.as_str()).collect();
+    assert_eq!(pending, ["3", "4"], "Flyway's info: {states:?}");
+
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    mongrate(&["import", "flyway"]).expect(0);
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), ["1", "2"]);
+    assert_eq!(listed(&status, "pending"), pending);
+    mongrate(&["up"]).expect(0);
+    // Only 3 and 4 ran: 1 would have failed on the table that is there, and added a user.
+    assert_eq!(project.sql("SELECT count(*) FROM users"), "0");
+    project.sql("SELECT email FROM users");
+    project.sql("SELECT note FROM flyway_schema_history");
+}
+
+/// A sqlx row with success = false (older sqlx wrote the row before running the migration, and a
+/// failure left it so): sqlx itself refuses to go on; the import brings it in failed.
+#[test]
+fn a_sqlx_row_without_success_comes_in_failed() {
+    let tool = Tool::Sqlx;
+    let project = Project::new(Backend::Postgres);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    for migration in fixture_migrations(tool) {
+        copy_into(&migration, theirs.path());
+    }
+    let (first, _) = halves(&fixture_migrations(tool));
+    let only_first = tempfile::tempdir().expect("temp dir");
+    for migration in &first {
+        copy_into(migration, only_first.path());
+    }
+    tool_up(tool, &db, only_first.path());
+    project.sql("UPDATE _sqlx_migrations SET success = false WHERE version = 2");
+    let refused = tool.run(&db, theirs.path(), &["migrate", "run"]);
+    assert!(!refused.success, "sqlx refuses to go on: {refused:?}");
+
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    let import = mongrate(&["import", "sqlx"]).expect(0);
+    assert!(
+        import.stdout.contains("2 (create_posts) failed: sqlx recorded it as not successful")
+            && import.stdout.contains("mongrate mark 2 --applied"),
+        "{}",
+        import.stdout
+    );
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), ["1"]);
+    assert_eq!(listed(&status, "failed"), ["2"]);
+    assert_ne!(mongrate(&["up"]).code, 0, "up stops at the failed version, as sqlx does");
+}
