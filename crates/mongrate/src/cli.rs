@@ -304,6 +304,10 @@ pub struct ImportArgs {
     /// Its changelog collection [default: changelogCollectionName of migrate-mongo-config.js, else changelog]
     #[arg(long)]
     pub collection: Option<String>,
+    /// Its changelog table, for the SQL tools [default: the tool's own: schema_migrations,
+    /// _sqlx_migrations, flyway_schema_history, __diesel_schema_migrations]
+    #[arg(long, conflicts_with = "collection")]
+    pub table: Option<String>,
     /// Show what would be imported; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -313,6 +317,16 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// migrate-mongo: its changelog entries (fileName, appliedAt, fileHash, migrationBlock)
     MigrateMongo,
+    /// golang-migrate: schema_migrations (its current version and dirty flag)
+    GolangMigrate,
+    /// sqlx: _sqlx_migrations (versions, checksums, success)
+    Sqlx,
+    /// dbmate: schema_migrations (the applied versions)
+    Dbmate,
+    /// Flyway: flyway_schema_history (versions, scripts, checksums, failed rows, baselines)
+    Flyway,
+    /// diesel: __diesel_schema_migrations (the applied versions and when they ran)
+    Diesel,
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,7 +362,9 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "mark", "1"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
-        assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "flyway", "--table", "history"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "import", "liquibase"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "sqlx", "--table", "a", "--collection", "b"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "restore", "b", "--to", "users_copy", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "backup", "prune", "--keep", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());

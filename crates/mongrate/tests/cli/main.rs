@@ -21,6 +21,8 @@ mod lifecycle;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
+mod peer_import;
+mod peer_tools;
 mod phases;
 mod resume;
 mod roundtrip;
