@@ -10,6 +10,7 @@ pub mod connection;
 pub mod database_state;
 pub mod declarative;
 pub mod document_difference;
+pub mod document_versions;
 pub mod errors;
 pub mod executor;
 pub mod lease_store;

@@ -71,6 +71,7 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
         backup: settings.backup.clone(),
     })
     .await
+    .map(|target| target.with_schema_field(settings.schema.field.clone()))
 }
 
 /// Reads every migration in `dir` and has the target parse it. All problems are reported at once,
