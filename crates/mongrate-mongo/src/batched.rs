@@ -166,6 +166,11 @@ impl Executor<'_> {
             return Ok(Progress::from_state(stored).modified);
         }
         let mut progress = Progress::from_state(stored);
+        if stored.is_none() {
+            // Recorded before the first page is written: a run stopped from here on is resumed
+            // (from the start, which every page write allows), not left for the user to judge.
+            paged.save(&progress, Document::new()).await?;
+        }
         if let Some(pending) = stored.and_then(|s| s.get_document("pending").ok()) {
             self.settle_pending(paged, &mut progress, pending).await?;
         }

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod batched;
 pub mod bson_value;
 pub mod capabilities;
+pub mod census;
 pub mod changelog;
 pub mod checkpoint;
 pub mod connection;

@@ -98,6 +98,27 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Document versions of MongoDB collections
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Count each collection's documents by version, and those without one (MongoDB)
+    Census(CensusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CensusArgs {
+    /// The collections to count [default: every collection but mongrate's own]
+    #[arg(value_name = "COLLECTION")]
+    pub collections: Vec<String>,
+    /// The version field [default: [schema] field in mongrate.toml, else schema_version]
+    #[arg(long, value_name = "FIELD")]
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -370,6 +391,11 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "test", "3", "20250101", "--sample", "10"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "test", "--sample", "0"]).is_err());
+        assert!(
+            Cli::try_parse_from(["mongrate", "schema", "census", "users", "orders", "--field", "v", "--json"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["mongrate", "schema", "census"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "schema"]).is_err());
     }
 
     #[test]

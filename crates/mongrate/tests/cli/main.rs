@@ -11,6 +11,7 @@ mod dashboard;
 mod data_dry_run;
 mod data_helpers;
 mod differential;
+mod document_versions;
 mod dry_run;
 mod example_service;
 mod failed_down;
