@@ -168,7 +168,7 @@ pub fn summarise(collection: &str, field: &str, groups: &[Document]) -> Census {
             _ => none += n,
         }
     }
-    rows.sort_by(|a, b| order(a, b));
+    rows.sort_by(order);
     let versions: Vec<VersionCount> = rows
         .into_iter()
         .map(|(value, type_name, count)| VersionCount { version: shown_value(&value), type_name, count })

@@ -519,10 +519,10 @@ pub fn compile(
     let mut run = Vec::with_capacity(kept.len() + steps.len());
     for (index, operation) in kept.into_iter().map(Some).chain(std::iter::once(None)).enumerate() {
         for slot in steps.iter_mut() {
-            if slot.as_ref().is_some_and(|(place, _)| *place == index) {
-                if let Some((_, step)) = slot.take() {
-                    run.push(Operation::VersionStep(step));
-                }
+            if slot.as_ref().is_some_and(|(place, _)| *place == index)
+                && let Some((_, step)) = slot.take()
+            {
+                run.push(Operation::VersionStep(step));
             }
         }
         if let Some(Some(operation)) = operation {
@@ -848,6 +848,50 @@ up:\n\
         let collections: Vec<_> = steps(up).iter().map(|s| s.collection.as_str()).collect();
         assert_eq!(collections, ["b", "a"]);
         assert_eq!(steps(up)[0].filter().unwrap(), doc! { "schema_version": "v1" });
+    }
+
+    const VERSIONED: &str = "documents: { collection: users, from: 2, to: 3, field: meta.v, batchSize: 10 }\n\
+up:\n\
+  - renameField: { collection: users, from: phone, to: phoneNumber }\n\
+  - copyField: { collection: users, from: email, to: login }\n\
+  - insertMany: { collection: users, documents: [ { _id: 1, meta: { v: 3 } }, { _id: 2 } ] }\n\
+  - deleteMany: { collection: users, filter: { spam: true } }\n\
+  - updateMany: { collection: users, update: { $inc: { n: 1 } } }\n\
+down:\n\
+  - renameField: { collection: users, from: phoneNumber, to: phone }\n\
+  - removeField: { collection: users, field: login }\n";
+
+    #[rustfmt::skip]
+    const TOKENS: &[&str] = &[
+        "documents: ", "{ ", " }", "[", "]", ",", ": ", "from: ", "to: ", "field: ", "null", "~", "\"2\"", "2", "2.0",
+        "meta.v", "meta", ".", "$", "_id", "collection: users", "\n  - ", "addField", "$rename", "$set", "filter: {}",
+    ];
+
+    proptest::proptest! {
+        /// A mutated versioned file parses, or is refused with the file named; never a panic.
+        #[test]
+        fn mutated_versioned_files_never_panic(content in mongrate_testkit::mutated(VERSIONED, TOKENS)) {
+            match parse(&content) {
+                Ok(parsed) => {
+                    let up = parsed.operations(Direction::Up).expect("an up");
+                    for step in steps(up) {
+                        proptest::prop_assert!(step.filter().is_ok());
+                        proptest::prop_assert!(step.full_update().is_ok());
+                    }
+                }
+                Err(error) => proptest::prop_assert!(error.message.contains("migrations/1_m.yaml"), "{}", error.message),
+            }
+        }
+    }
+
+    #[test]
+    fn the_versioned_example_parses() {
+        let parsed = parse(VERSIONED).unwrap();
+        let up = parsed.operations(Direction::Up).unwrap();
+        assert_eq!(up.iter().map(Operation::name).collect::<Vec<_>>(), ["insertMany", "deleteMany", "documents"]);
+        let Operation::InsertMany(insert) = &up[0] else { panic!("insertMany") };
+        assert_eq!(insert.documents[1], serde_json::json!({ "_id": 2, "meta": { "v": 3 } }));
+        assert_eq!(steps(up)[0].copies.len(), 1);
     }
 
     #[test]
