@@ -895,6 +895,29 @@ down:\n\
     }
 
     #[test]
+    fn the_readme_example_is_one_update_per_document() {
+        let readme = "documents: { collection: users, from: 2, to: 3, batchSize: 1000 }\n\
+up:\n\
+  - renameField: { collection: users, from: phone, to: phoneNumber }\n\
+  - copyField:   { collection: users, from: email, to: login }\n\
+  - addField:    { collection: users, field: preferences, value: { theme: light } }\n\
+  - createIndex: { collection: users, keys: { phoneNumber: 1 } }\n";
+        let parsed = parse(readme).unwrap();
+        let up = parsed.operations(Direction::Up).unwrap();
+        assert_eq!(up.iter().map(Operation::name).collect::<Vec<_>>(), ["documents", "createIndex"]);
+        let down = parsed.operations(Direction::Down).unwrap();
+        assert_eq!(down.iter().map(Operation::name).collect::<Vec<_>>(), ["dropIndex", "documents"]);
+        assert_eq!(
+            steps(down)[0].full_update().unwrap(),
+            Bson::Document(doc! {
+                "$unset": { "preferences": "", "login": "" },
+                "$rename": { "phoneNumber": "phone" },
+                "$set": { "schema_version": 2 },
+            })
+        );
+    }
+
+    #[test]
     fn paths_overlap_only_at_dots() {
         assert!(overlap("a", "a") && overlap("a", "a.b") && overlap("a.b", "a"));
         assert!(!overlap("a", "ab") && !overlap("ab.c", "a"));

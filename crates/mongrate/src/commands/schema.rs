@@ -173,6 +173,17 @@ mod tests {
     fn a_version_that_is_not_a_number_shows_its_type() {
         let text = render(&census(vec![version(2.into(), "int", 1), version("2".into(), "string", 1)], 0));
         assert!(text.contains("TYPE") && text.contains("\"2\"      string"), "{text}");
+        // The README's example.
+        let readme = census(vec![version(2.into(), "int", 20), version("2".into(), "string", 1)], 4);
+        assert_eq!(
+            render(&readme),
+            "users (schema_version): 25 documents\n\
+             \x20 VERSION  TYPE    DOCUMENTS  SHARE\n\
+             \x20 2        int            20  80.0%\n\
+             \x20 \"2\"      string          1   4.0%\n\
+             \x20 (none)                   4  16.0%"
+        );
+        assert_eq!(summary_line(&readme), "users: 20 at 2, 1 at \"2\" (string), 4 without schema_version");
         let missing = Census { exists: false, ..census(Vec::new(), 0) };
         assert_eq!(render(&missing), "users: no such collection");
         assert_eq!(render(&census(Vec::new(), 0)), "users (schema_version): 0 documents");
