@@ -106,7 +106,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<String>)> {
 /// A script that lives beside the migrations without being one: a test (`001_x.test.ts`,
 /// `x.spec.js`) or a helper module without a version (`runner.ts`, `db.js`) that migrations
 /// import, as seed 004's layout keeps them. Files of the other formats must be migrations.
-fn is_script_companion(stem: &str, extension: &str) -> bool {
+pub fn is_script_companion(stem: &str, extension: &str) -> bool {
     const SCRIPT: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts"];
     if !SCRIPT.contains(&extension) {
         return false;

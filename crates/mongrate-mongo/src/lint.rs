@@ -85,9 +85,13 @@ async fn declarative(db: &Database, migration: &Migration, options: &LintOptions
     }
     for (index, operation) in parsed.up.iter().enumerate() {
         let line = lines.operation(index);
+        // In a versioned migration (`documents:`) a data operation on a versioned collection
+        // matches only the documents at `from`: it has a filter.
+        let versioned =
+            parsed.documents.iter().any(|d| operation.touched_collections() == Some(vec![d.collection.clone()]));
         if phase != Phase::Contract
             && options.checks(Rule::DestructiveOutsideContract)
-            && let Some(what) = destructive(operation)
+            && let Some(what) = destructive(operation, versioned)
         {
             let message = format!(
                 "{what} in a migration whose phase is {phase}: the code deployed now may still read what it removes"
@@ -145,8 +149,9 @@ async fn declarative(db: &Database, migration: &Migration, options: &LintOptions
 }
 
 /// What a destructive operation removes, in words; `None` for the others.
-fn destructive(operation: &Operation) -> Option<String> {
-    let unfiltered = |filter: Option<&Value>| filter.is_none_or(|f| f.as_object().is_some_and(|o| o.is_empty()));
+fn destructive(operation: &Operation, versioned: bool) -> Option<String> {
+    let unfiltered =
+        |filter: Option<&Value>| !versioned && filter.is_none_or(|f| f.as_object().is_some_and(|o| o.is_empty()));
     Some(match operation {
         Operation::RemoveField(op) => format!("removeField {}.{}", op.collection, op.field),
         Operation::DropCollection(op) => format!("dropCollection {}", op.collection),
@@ -255,7 +260,7 @@ mod tests {
             r#"{"updateMany": {"collection": "users", "filter": {}, "update": {"$set": {"a": 1}}}}"#,
         ];
         for json in removed {
-            assert!(destructive(&operation(json)).is_some(), "{json}");
+            assert!(destructive(&operation(json), false).is_some(), "{json}");
         }
         let kept = [
             r#"{"deleteMany": {"collection": "users", "filter": {"spam": true}}}"#,
@@ -264,8 +269,10 @@ mod tests {
             r#"{"renameField": {"collection": "users", "from": "a", "to": "b"}}"#,
         ];
         for json in kept {
-            assert!(destructive(&operation(json)).is_none(), "{json}");
+            assert!(destructive(&operation(json), false).is_none(), "{json}");
         }
+        let everyone = operation(r#"{"updateMany": {"collection": "users", "update": {"$set": {"a": 1}}}}"#);
+        assert!(destructive(&everyone, true).is_none(), "a versioned collection's operation has a filter");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod dry_run;
 pub mod errors;
 pub mod execute;
+pub mod foreign_changelog;
 pub mod lease_store;
 pub mod lint;
 pub mod primary;

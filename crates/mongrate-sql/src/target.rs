@@ -122,6 +122,16 @@ impl SqlTarget {
         Ok(taken)
     }
 
+    /// Another tool's changelog in this database (`mongrate import`), read only.
+    pub async fn foreign_changelog(
+        &self,
+        tool: crate::foreign_changelog::ForeignTool,
+        table: &str,
+    ) -> Result<mongrate_core::import::ForeignChangelog> {
+        let mut conn = self.primary.reader().await?;
+        crate::foreign_changelog::read(&mut conn, self.dialect, tool, table).await
+    }
+
     /// Whether the changelog tables exist, asking the database until they do.
     async fn changelog_exists_on(&self, conn: &mut sqlx::AnyConnection) -> Result<bool> {
         if self.changelog_ready.load(Ordering::Relaxed) {

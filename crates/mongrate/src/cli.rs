@@ -100,6 +100,27 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Document versions of MongoDB collections
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Count each collection's documents by version, and those without one (MongoDB)
+    Census(CensusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CensusArgs {
+    /// The collections to count [default: every collection but mongrate's own]
+    #[arg(value_name = "COLLECTION")]
+    pub collections: Vec<String>,
+    /// The version field [default: [schema] field in mongrate.toml, else schema_version]
+    #[arg(long, value_name = "FIELD")]
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +342,10 @@ pub struct ImportArgs {
     /// Its changelog collection [default: changelogCollectionName of migrate-mongo-config.js, else changelog]
     #[arg(long)]
     pub collection: Option<String>,
+    /// Its changelog table, for the SQL tools [default: the tool's own: schema_migrations,
+    /// _sqlx_migrations, flyway_schema_history, __diesel_schema_migrations]
+    #[arg(long, conflicts_with = "collection")]
+    pub table: Option<String>,
     /// Show what would be imported; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -330,6 +355,16 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// migrate-mongo: its changelog entries (fileName, appliedAt, fileHash, migrationBlock)
     MigrateMongo,
+    /// golang-migrate: schema_migrations (its current version and dirty flag)
+    GolangMigrate,
+    /// sqlx: _sqlx_migrations (versions, checksums, success)
+    Sqlx,
+    /// dbmate: schema_migrations (the applied versions)
+    Dbmate,
+    /// Flyway: flyway_schema_history (versions, scripts, checksums, failed rows, baselines)
+    Flyway,
+    /// diesel: __diesel_schema_migrations (the applied versions and when they ran)
+    Diesel,
 }
 
 #[derive(Debug, Subcommand)]
@@ -365,7 +400,9 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "mark", "1"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
-        assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "flyway", "--table", "history"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "import", "liquibase"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "sqlx", "--table", "a", "--collection", "b"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "restore", "b", "--to", "users_copy", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "backup", "prune", "--keep", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());
@@ -374,6 +411,11 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "lint", "--no-lint"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "test", "3", "20250101", "--sample", "10"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "test", "--sample", "0"]).is_err());
+        assert!(
+            Cli::try_parse_from(["mongrate", "schema", "census", "users", "orders", "--field", "v", "--json"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["mongrate", "schema", "census"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "schema"]).is_err());
     }
 
     #[test]

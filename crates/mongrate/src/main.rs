@@ -11,7 +11,7 @@ use clap::Parser;
 use mongrate_core::Result;
 use mongrate_core::config::{Overrides, ProgressStyle};
 
-use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat};
+use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat, SchemaCommand};
 use crate::commands::Context;
 use crate::output::Output;
 
@@ -92,5 +92,6 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
             BackupCommand::Drop { name } => commands::backup::drop(&context, name).await,
             BackupCommand::Prune { keep } => commands::backup::prune(&context, *keep).await,
         },
+        Command::Schema { command: SchemaCommand::Census(args) } => commands::schema::census(&context, args).await,
     }
 }

@@ -10,6 +10,7 @@ pub mod lock;
 pub mod mark;
 pub mod repair;
 pub mod run;
+pub mod schema;
 pub mod serve;
 pub mod status;
 pub mod test;

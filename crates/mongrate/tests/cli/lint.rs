@@ -408,3 +408,18 @@ fn a_javascript_migration_without_down_is_flagged_unless_it_exports_lint_ignore(
     project.write("001_up_only.js", "export async function up(db) {}\nexport async function down(db) {}\n");
     assert_eq!(findings(&project.run(&["lint", "--json"]).expect(0).json()), []);
 }
+
+#[test]
+fn an_update_of_a_versioned_collection_has_a_filter() {
+    let project = Project::new(Backend::Mongo);
+    project.write(
+        "001_v3.yaml",
+        "documents: { collection: users, from: 2, to: 3 }\nup:\n  - updateMany: { collection: users, update: { $set: { tier: 1 } } }\n\
+         down:\n  - updateMany: { collection: users, update: { $unset: { tier: '' } } }\n",
+    );
+    let report = project.run(&["lint", "--json"]).expect(0).json();
+    assert_eq!(findings(&report), [], "{report:#}");
+    project.write("001_v3.yaml", "up:\n  - updateMany: { collection: users, update: { $set: { tier: 1 } } }\n");
+    let report = project.run(&["lint", "--json"]).expect(0).json();
+    assert!(findings(&report).contains(&finding(2, "destructive-outside-contract", "warning")), "{report:#}");
+}
