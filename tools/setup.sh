@@ -2,8 +2,9 @@
 # Installs what the test suite needs besides Rust: the PostgreSQL server and client (the suite
 # starts its own throw-away cluster with tools/pg-test-server.sh), the sqlite3 client the tests
 # inspect databases with, Chromium and chromedriver for the dashboard test, Go to build the
-# FerretDB test server, and schemathesis for the API fuzz test. Safe to run again: it installs
-# and builds only what is missing.
+# FerretDB test server, schemathesis for the API fuzz test, and the other migration tools the
+# peer tests compare mongrate with (tools/peers/install.sh). Safe to run again: it installs and
+# builds only what is missing.
 set -euo pipefail
 
 missing=()
@@ -15,6 +16,11 @@ if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3
 # The dashboard test drives a headless Chromium through chromedriver, at these paths.
 if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium-driver); fi
+# diesel_cli links libpq and libsqlite3; Flyway runs on Java and comes through Maven.
+if [ ! -f /usr/include/postgresql/libpq-fe.h ]; then missing+=(libpq-dev); fi
+if [ ! -f /usr/include/sqlite3.h ]; then missing+=(libsqlite3-dev); fi
+if ! command -v java >/dev/null 2>&1; then missing+=(default-jre-headless); fi
+if ! command -v mvn >/dev/null 2>&1; then missing+=(maven); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
@@ -40,6 +46,9 @@ fi
 if [ -z "${MONGRATE_TEST_MONGODB_URI:-}" ]; then
   bash "$(dirname "$0")/ferretdb-test-server.sh" build
 fi
+# golang-migrate, dbmate, sqlx-cli, diesel_cli and Flyway, pinned in tools/peers/versions and
+# cached outside the repository (the first run builds the cargo tools: minutes).
+bash "$(dirname "$0")/peers/install.sh"
 # The real migrate-mongo (Node) that the differential tests of JavaScript migrations compare
 # mongrate with, pinned in tools/node/package-lock.json and installed from the npm registry.
 if [ ! -x "$(dirname "$0")/node/node_modules/.bin/migrate-mongo" ]; then

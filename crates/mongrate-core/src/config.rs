@@ -118,6 +118,14 @@ struct ConfigFile {
     backup: Option<BackupSection>,
     /// Flyway placeholders: `name = "value"` for `${name}` in a Flyway project's files.
     placeholders: Option<BTreeMap<String, String>>,
+    schema: Option<SchemaSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaSection {
+    collections: Option<Vec<String>>,
+    field: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +169,24 @@ pub struct ServeSettings {
     /// `MONGRATE_API_TOKEN`, else `[serve] token` (usually `"${SOME_VARIABLE}"`).
     pub token: Option<Secret>,
 }
+
+/// `[schema]`: the document versions `status` counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaSettings {
+    /// Collections whose documents `status` counts by version (`schema census`).
+    pub collections: Vec<String>,
+    /// The version field of every document (default `schema_version`).
+    pub field: String,
+}
+
+impl Default for SchemaSettings {
+    fn default() -> Self {
+        SchemaSettings { collections: Vec::new(), field: DEFAULT_SCHEMA_FIELD.to_owned() }
+    }
+}
+
+/// The version field when `[schema] field` names none.
+pub const DEFAULT_SCHEMA_FIELD: &str = "schema_version";
 
 /// How the progress of batch loops (long data migrations) is shown on standard error.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -218,6 +244,8 @@ pub struct Settings {
     pub max_per_second: Option<u32>,
     /// How batch loops show their progress.
     pub progress: ProgressStyle,
+    /// `[schema]`: the collections `status` counts by version, and the version field.
+    pub schema: SchemaSettings,
 }
 
 impl Settings {
@@ -229,6 +257,17 @@ impl Settings {
                  or pass --url (e.g. --url mongodb://localhost:27017/app, --url postgres://user@localhost/app or --url sqlite:mongrate.db)",
             )
         })
+    }
+
+    /// The same settings pointed at another database (`mongrate test` migrates a scratch copy):
+    /// `url`, and on MongoDB `database`.
+    pub fn for_database(&self, url: &str, database: Option<&str>, source: &'static str) -> Settings {
+        Settings {
+            url: Some(url.to_owned()),
+            url_source: source,
+            database: database.map(str::to_owned),
+            ..self.clone()
+        }
     }
 
     /// Resolves settings. `config` is the `--config` path; without it `mongrate.toml` in the working
@@ -356,6 +395,8 @@ impl Settings {
             }
         };
         let backup = BackupPolicy { auto: backup_section.auto.unwrap_or(false), retain };
+        let schema =
+            schema_settings(file.schema.unwrap_or_default()).map_err(|why| Error::config(format!("{shown}: {why}")))?;
         let seconds = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             url,
@@ -375,6 +416,7 @@ impl Settings {
             backup,
             max_per_second: overrides.max_per_second,
             progress: overrides.progress,
+            schema,
         };
         if settings.lock_ttl < Duration::from_secs(1) {
             return Err(Error::config("the lock ttl (lock.ttl_seconds, --lock-ttl) must be at least 1 second"));
@@ -417,6 +459,27 @@ fn placeholders(base_dir: &Path, table: Option<BTreeMap<String, String>>, expand
         placeholders.values.insert(name, value);
     }
     Ok(placeholders)
+}
+
+/// `[schema]` checked: a field path for `field`, plain names for `collections`.
+fn schema_settings(section: SchemaSection) -> std::result::Result<SchemaSettings, String> {
+    let field = section.field.map(|f| f.trim().to_owned()).unwrap_or_else(|| DEFAULT_SCHEMA_FIELD.to_owned());
+    if field.is_empty() || field.starts_with('$') || field.split('.').any(str::is_empty) || field == "_id" {
+        return Err(format!(
+            "schema.field = '{field}' is not a field path for the version (e.g. schema_version or meta.version)"
+        ));
+    }
+    let mut collections = Vec::new();
+    for name in section.collections.unwrap_or_default() {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.starts_with("system.") || name.contains('$') || name.contains('\0') {
+            return Err(format!("schema.collections: '{name}' is not a collection name"));
+        }
+        if !collections.contains(&name) {
+            collections.push(name);
+        }
+    }
+    Ok(SchemaSettings { collections, field })
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
@@ -567,6 +630,25 @@ mod tests {
         std::fs::write(dir.path().join("flyway.conf"), "flyway.placeholderReplacement=perhaps\n").unwrap();
         let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
         assert!(error.message.contains("flyway.conf") && error.message.contains("line 1"), "{}", error.message);
+    }
+
+    #[test]
+    fn the_schema_section_reads_collections_and_field() {
+        let (_dir, path) = write_config("[schema]\ncollections = [\"users\", \" orders \"]\nfield = \"meta.v\"\n");
+        let settings = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap();
+        assert_eq!(settings.schema.collections, ["users", "orders"]);
+        assert_eq!(settings.schema.field, "meta.v");
+        let defaults = Settings::resolve(None, &no_env, Overrides::default()).unwrap();
+        assert_eq!(defaults.schema, SchemaSettings::default());
+        assert_eq!(defaults.schema.field, "schema_version");
+        for bad in ["[schema]\nfield = \"$v\"\n", "[schema]\nfield = \"a..b\"\n", "[schema]\ncollections = [\"\"]\n"] {
+            let (_dir, path) = write_config(bad);
+            let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+            assert!(error.message.contains("schema."), "{bad}: {}", error.message);
+        }
+        let (_dir, path) = write_config("[schema]\ncolections = []\n");
+        let error = Settings::resolve(Some(&path), &no_env, Overrides::default()).unwrap_err();
+        assert!(error.message.contains("colections"), "{}", error.message);
     }
 
     #[test]

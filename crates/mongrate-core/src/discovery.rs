@@ -53,6 +53,7 @@ pub fn scan(dir: &Path, layout: Option<Layout>) -> Result<(Vec<MigrationFile>, V
             Err(_) => (false, false),
         };
         let shape = match (is_file, is_dir) {
+            (true, _) if is_companion_file(&name) => None,
             (true, _) => file_shape(&name),
             (_, true) => folder_shape(&name),
             _ => None,
@@ -97,6 +98,23 @@ pub fn scan(dir: &Path, layout: Option<Layout>) -> Result<(Vec<MigrationFile>, V
     let files = assemble(dir, layout, found, &mut problems);
     problems.sort();
     Ok((files, problems))
+}
+
+/// Whether a file's name is that of a script companion (see [`is_script_companion`]).
+fn is_companion_file(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(stem, extension)| is_script_companion(stem, &extension.to_ascii_lowercase()))
+}
+
+/// A script that lives beside the migrations without being one: a test (`001_x.test.ts`,
+/// `x.spec.js`) or a helper module without a version (`runner.ts`, `db.js`) that migrations
+/// import, as seed 004's layout keeps them. Files of the other formats must be migrations.
+pub fn is_script_companion(stem: &str, extension: &str) -> bool {
+    const SCRIPT: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts"];
+    if !SCRIPT.contains(&extension) {
+        return false;
+    }
+    let is_test = [".test", ".spec"].iter().any(|suffix| stem.to_ascii_lowercase().ends_with(suffix));
+    is_test || !stem.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// The problem with a name that fits no layout, in the words of the directory's layout.
@@ -285,6 +303,26 @@ mod tests {
         assert_eq!(files[0].slug, "a");
         assert_eq!(files[2].version, Version::number(20240115103000));
         assert!(files.iter().all(|f| f.layout == Layout::Mongrate && f.down.is_none()));
+    }
+
+    #[test]
+    fn tests_and_helper_modules_beside_script_migrations_are_not_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "001_add_preferences.ts", "export const migration = {};");
+        write(dir.path(), "001_add_preferences.test.ts", "test('x', () => {});");
+        write(dir.path(), "002_b.spec.js", "");
+        write(dir.path(), "runner.ts", "export {};");
+        write(dir.path(), "connection.js", "module.exports = {};");
+        let names: Vec<_> = discover(dir.path(), None).unwrap().into_iter().map(|f| f.file_name).collect();
+        assert_eq!(names, ["001_add_preferences.ts"]);
+        // A SQL or YAML file without a version is still a mistake to point out.
+        write(dir.path(), "add-index.sql", "-- mongrate:up\nSELECT 1;");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(
+            err.message.contains("add-index.sql: the name does not start with a version number"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -252,17 +252,18 @@ impl StatusReport {
                 .map(|e| (e, match e.state {
                     State::Pending | State::Outdated => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
-                        "reversible": e.reversible,
+                        "reversible": e.reversible, "phase": e.phase,
                     }),
                     State::Failed | State::Running | State::DownFailed | State::Reverting => serde_json::json!({
                         "version": e.version, "name": e.name, "file": e.file, "status": e.state.as_str(),
                         "direction": if matches!(e.state, State::DownFailed | State::Reverting) { "down" } else { "up" },
-                        "error": e.error, "choices": e.choices, "progress": e.progress,
+                        "error": e.error, "choices": e.choices, "progress": e.progress, "phase": e.phase,
                     }),
                     _ => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
                         "appliedAt": e.applied_at,
                         "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
+                        "phase": e.phase,
                     }),
                 }))
                 .map(|(e, mut json)| {

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::execution::{OperationReport, StepExecution, StepFailure, StepOutcome};
 use crate::interrupt::{Interrupt, interrupted, is_interrupted, wait_for_interrupt};
 use crate::lease::{LeaseInfo, LeaseStore};
-use crate::migration::{MigrationFile, MigrationMeta};
+use crate::lint::{LintOptions, LintReport};
+use crate::migration::{Migration, MigrationFile, MigrationMeta};
 use crate::plan::{Direction, Step};
 use crate::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 
@@ -186,6 +187,14 @@ pub trait Target: Send + Sync {
 
     /// Runs the steps without keeping anything, and reports what they would do.
     async fn dry_run(&self, steps: &[Step]) -> Result<Vec<DryRunStep>>;
+
+    /// Lints migrations, in version order, before they run (see [`crate::lint`]): their text,
+    /// and where a rule needs it the database as it is now, read without taking the lock or
+    /// writing anything. An unknown rule in a `lint-ignore` is an error naming file and line.
+    /// The default finds nothing.
+    async fn lint(&self, migrations: &[Migration], _options: &LintOptions) -> Result<LintReport> {
+        Ok(LintReport { migrations: migrations.len(), ..LintReport::default() })
+    }
 
     /// The lease lock operations.
     fn lease_store(&self) -> Arc<dyn LeaseStore>;

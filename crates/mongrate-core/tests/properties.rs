@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use mongrate_core::config::{Overrides, Settings};
-use mongrate_core::discovery::{MIGRATION_EXTENSIONS, scan};
+use mongrate_core::discovery::{MIGRATION_EXTENSIONS, is_script_companion, scan};
 use mongrate_core::interpolation::interpolate;
 use mongrate_core::naming::new_file_name;
 use mongrate_core::timestamp::{compact_utc, rfc3339_millis};
@@ -213,7 +213,11 @@ proptest! {
         // Every file that looks like a migration is either read or named in a problem.
         for name in written.iter().filter(|_| !mixed) {
             let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-            if name.starts_with('.') || !MIGRATION_EXTENSIONS.contains(&extension.as_str()) {
+            let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem);
+            if name.starts_with('.')
+                || !MIGRATION_EXTENSIONS.contains(&extension.as_str())
+                || is_script_companion(stem, &extension)
+            {
                 continue;
             }
             let read = found.iter().any(|f| &f.file_name == name);

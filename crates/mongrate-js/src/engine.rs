@@ -83,6 +83,14 @@ impl ScriptEngine for JsEngine {
         })
     }
 
+    fn lint_ignore(&self, file: &MigrationFile) -> Result<Vec<String>> {
+        let declaration = self
+            .inspector
+            .declaration(file.path.clone(), file.content.clone())
+            .map_err(|why| Error::validation(prefixed(file, &why)))?;
+        Ok(declaration.lint_ignore)
+    }
+
     async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<ScriptOutcome, StepFailure> {
         let job = StepJob {
             path: run.file.path.clone(),

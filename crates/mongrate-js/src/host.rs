@@ -83,6 +83,8 @@ pub struct Declaration {
     /// `repeatable: true`: applied again whenever the file changes.
     pub repeatable: bool,
     pub backup: Vec<String>,
+    /// `lintIgnore` export: lint rule ids silenced for this migration.
+    pub lint_ignore: Vec<String>,
 }
 
 pub fn describe<'js>(ctx: &Ctx<'js>, exports: Value<'js>) -> rquickjs::Result<Declaration> {
@@ -98,6 +100,7 @@ pub fn describe<'js>(ctx: &Ctx<'js>, exports: Value<'js>) -> rquickjs::Result<De
         phase: found.get("phase")?,
         repeatable: found.get("repeatable")?,
         backup: found.get("backup")?,
+        lint_ignore: found.get("lintIgnore")?,
     })
 }
 

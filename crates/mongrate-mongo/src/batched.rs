@@ -5,7 +5,7 @@
 //!
 //! A page cut short is written again on resume. That changes nothing twice for the operations
 //! whose filter excludes what they already did (addField, removeField, renameField,
-//! setSchemaVersion), deletes, copyField (`$set` of the same value) and archive (a document
+//! setSchemaVersion, a versioned migration's step), deletes, copyField (`$set` of the same value) and archive (a document
 //! already moved is a duplicate key). An `updateMany` may not be (`$inc`): its page is first
 //! saved as pending with each document's fingerprint, and a resumed run updates only the
 //! documents of that page that are still as they were.
@@ -31,6 +31,9 @@ pub enum PageWrite {
     Copy { from: String, to: String },
     /// The page's documents inserted into `to`, then deleted.
     Archive { to: String },
+    /// A version step with copies: one update per document, matching it at its old version,
+    /// with `update` (which sets the new one) and each `(from, to)` copy of its values.
+    Versioned { update: Document, copies: Vec<(String, String)> },
 }
 
 impl PageWrite {
@@ -40,6 +43,19 @@ impl PageWrite {
             PageWrite::Update { idempotent: false, .. } | PageWrite::Archive { .. } => None,
             PageWrite::Update { idempotent: true, .. } | PageWrite::Delete => Some(doc! { "_id": 1 }),
             PageWrite::Copy { from, .. } => Some(doc! { "_id": 1, from: 1 }),
+            PageWrite::Versioned { copies, .. } => {
+                // One path of each nested pair: the server refuses both `a` and `a.b`.
+                let mut sources: Vec<&String> = copies.iter().map(|(from, _)| from).collect();
+                sources.sort_by_key(|from| from.len());
+                let mut projection = doc! { "_id": 1 };
+                for from in sources {
+                    let inside = projection.keys().any(|kept| from == kept || from.starts_with(&format!("{kept}.")));
+                    if !inside {
+                        projection.insert(from.as_str(), 1);
+                    }
+                }
+                Some(projection)
+            }
         }
     }
 
@@ -150,6 +166,11 @@ impl Executor<'_> {
             return Ok(Progress::from_state(stored).modified);
         }
         let mut progress = Progress::from_state(stored);
+        if stored.is_none() {
+            // Recorded before the first page is written: a run stopped from here on is resumed
+            // (from the start, which every page write allows), not left for the user to judge.
+            paged.save(&progress, Document::new()).await?;
+        }
         if let Some(pending) = stored.and_then(|s| s.get_document("pending").ok()) {
             self.settle_pending(paged, &mut progress, pending).await?;
         }
@@ -225,6 +246,22 @@ impl Executor<'_> {
                 }
                 Ok(changed)
             }
+            PageWrite::Versioned { update, copies } => {
+                let updates: Vec<Document> = page
+                    .iter()
+                    .filter_map(|document| {
+                        let mut q = doc! { "_id": document.get("_id")?.clone() };
+                        q.extend(paged.filter.clone());
+                        Some(doc! { "q": q, "u": with_copies(update, copies, document) })
+                    })
+                    .collect();
+                let mut changed = 0u64;
+                for chunk in updates.chunks(crate::executor::UPDATES_PER_COMMAND) {
+                    let command = doc! { "update": collection, "updates": chunk.to_vec(), "ordered": true };
+                    changed = changed.saturating_add(reply_count(&self.write(command).await?, "nModified"));
+                }
+                Ok(changed)
+            }
             PageWrite::Archive { to } => {
                 let ids: Vec<Bson> = page.iter().filter_map(|d| d.get("_id").cloned()).collect();
                 let insert = doc! { "insert": to, "documents": page.to_vec(), "ordered": false };
@@ -274,6 +311,25 @@ impl Executor<'_> {
         progress.last_id = Some(last);
         paged.save(progress, Document::new()).await
     }
+}
+
+/// A version step's update for one document: `update` with `$set` of each copied value it has.
+fn with_copies(update: &Document, copies: &[(String, String)], document: &Document) -> Document {
+    let mut update = update.clone();
+    let values: Vec<(&String, &Bson)> =
+        copies.iter().filter_map(|(from, to)| value_at(document, from).map(|value| (to, value))).collect();
+    if values.is_empty() {
+        return update;
+    }
+    if !matches!(update.get("$set"), Some(Bson::Document(_))) {
+        update.insert("$set", Document::new());
+    }
+    if let Ok(set) = update.get_document_mut("$set") {
+        for (to, value) in values {
+            set.insert(to, value.clone());
+        }
+    }
+    update
 }
 
 /// A page saved as pending before it is written: its last `_id`, and each document's `_id` and

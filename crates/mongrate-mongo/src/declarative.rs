@@ -1,11 +1,14 @@
 //! The declarative migration format: `.yaml`, `.yml` and `.json` files of operations.
 
+use mongrate_core::lint::Rule;
 use mongrate_core::phase::Phase;
 use mongrate_core::{Error, MigrationFile, MigrationMeta, Result};
 use serde::Deserialize;
 
 use crate::bson_value::{to_bson, to_document, to_filter};
+use crate::document_versions::{DEFAULT_FIELD, DocumentVersions, Refusal, compile};
 use crate::operation::{OPERATION_NAMES, Operation};
+use mongrate_core::plan::Direction;
 
 /// A file as written.
 #[derive(Debug, Deserialize)]
@@ -29,6 +32,13 @@ struct FileSpec {
     /// Applied again whenever the file changes, after the versioned migrations.
     #[serde(default)]
     repeatable: bool,
+    /// Lint rules silenced for this migration: `lintIgnore: [destructive-outside-contract]`.
+    #[serde(default, rename = "lintIgnore")]
+    lint_ignore: Vec<String>,
+    /// `{ collection, from, to, field? }` (or a list): the data operations on that collection
+    /// move each document from one version to the next in one write (`document_versions`).
+    #[serde(default)]
+    documents: Option<serde_json::Value>,
     up: Vec<Operation>,
     #[serde(default)]
     down: Option<Vec<Operation>>,
@@ -53,17 +63,30 @@ pub struct DeclarativeMigration {
     pub backup: Vec<String>,
     pub phase: Phase,
     pub repeatable: bool,
+    /// `lintIgnore`: the lint rules silenced for this migration.
+    pub lint_ignore: Vec<Rule>,
     pub up: Vec<Operation>,
     /// The explicit `down`, else the inverses of `up` in reverse order; `None`: irreversible.
     pub down: Option<Vec<Operation>>,
     /// Whether `down` was derived rather than written.
     pub derived_down: bool,
+    /// The versioned collections of `documents:`.
+    pub documents: Vec<DocumentVersions>,
+    /// What runs: `up` and `down` with each versioned collection's data operations as one step.
+    run_up: Vec<Operation>,
+    run_down: Option<Vec<Operation>>,
 }
 
 impl DeclarativeMigration {
     /// Parses and checks a file; errors name the file, and the line and column where the parser
-    /// has them.
+    /// has them. A `documents:` entry without a `field` uses `schema_version`.
     pub fn parse(file: &MigrationFile) -> Result<DeclarativeMigration> {
+        Self::parse_with_field(file, DEFAULT_FIELD)
+    }
+
+    /// [`parse`](Self::parse), with `default_field` (`[schema] field`) for `documents:` entries
+    /// that name no field.
+    pub fn parse_with_field(file: &MigrationFile, default_field: &str) -> Result<DeclarativeMigration> {
         let path = file.path.display();
         let spec: FileSpec = match file.extension.as_str() {
             "json" => serde_json::from_str(&file.content).map_err(|e| explain(&path.to_string(), &e.to_string()))?,
@@ -84,6 +107,10 @@ impl DeclarativeMigration {
             None => Phase::default(),
             Some(text) => text.parse().map_err(|why| Error::validation(format!("{path}: `phase`: {why}")))?,
         };
+        let lint_ignore = mongrate_core::lint::parse_rules(&spec.lint_ignore).map_err(|why| {
+            let line = crate::source_lines::SourceLines::read(&file.content).key("lintIgnore");
+            Error::validation(format!("{path}:{line}: `lintIgnore`: {why}"))
+        })?;
         if spec.up.is_empty() {
             return Err(Error::validation(format!("{path}: `up` has no operations")));
         }
@@ -98,6 +125,33 @@ impl DeclarativeMigration {
             Some(down) => (Some(down), false),
             None => (spec.up.iter().rev().map(Operation::inverse).collect::<Option<Vec<_>>>(), true),
         };
+        let documents = match &spec.documents {
+            None => Vec::new(),
+            Some(value) => crate::document_versions::read_documents(value, default_field)
+                .map_err(|why| Error::validation(format!("{path}: `documents`: {why}")))?,
+        };
+        let refused = |section: &str, operations: &[Operation], refusal: Refusal| {
+            Error::validation(match refusal.index.and_then(|i| operations.get(i).map(|op| (i, op))) {
+                Some((index, operation)) => {
+                    format!("{path}: {section}[{index}] ({}): {}", operation.name(), refusal.why)
+                }
+                None => format!("{path}: `documents`: {}", refusal.why),
+            })
+        };
+        let (run_up, run_down) = if documents.is_empty() {
+            (spec.up.clone(), down.clone())
+        } else {
+            let run_up = compile(&spec.up, &documents, Direction::Up).map_err(|r| refused("up", &spec.up, r))?;
+            let run_down = match &down {
+                None => None,
+                // A derived down is named by the up operation it inverts.
+                Some(operations) => Some(compile(operations, &documents, Direction::Down).map_err(|r| {
+                    let section = if derived_down { "down (derived)" } else { "down" };
+                    refused(section, operations, r)
+                })?),
+            };
+            (run_up, run_down)
+        };
         Ok(DeclarativeMigration {
             name: spec.name,
             description: spec.description,
@@ -106,10 +160,23 @@ impl DeclarativeMigration {
             backup,
             phase,
             repeatable: spec.repeatable,
+            lint_ignore,
             up: spec.up,
             down,
             derived_down,
+            documents,
+            run_up,
+            run_down,
         })
+    }
+
+    /// The operations that run in `direction` (`None`: a down that cannot be derived). Without
+    /// `documents:` they are `up` and `down` as they are.
+    pub fn operations(&self, direction: Direction) -> Option<&[Operation]> {
+        match direction {
+            Direction::Up => Some(&self.run_up),
+            Direction::Down => self.run_down.as_deref(),
+        }
     }
 
     pub fn meta(&self, file: &MigrationFile) -> MigrationMeta {
@@ -208,6 +275,8 @@ fn check(operation: &Operation) -> std::result::Result<(), String> {
         }
         Operation::SetValidator(op) => named("collection", &op.collection).and(document("validator", &op.validator)),
         Operation::Command(op) => document("command", &op.command),
+        // Never in a file: made from the operations of a versioned migration.
+        Operation::VersionStep(_) => Ok(()),
     }
 }
 
@@ -333,6 +402,16 @@ up:\n\
         let unknown_field = "up:\n  - dropCollection: { collection: users, force: true }\n";
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", unknown_field)).is_err());
         assert!(DeclarativeMigration::parse(&file("1_m.yaml", "up: []\n")).is_err());
+    }
+
+    #[test]
+    fn lint_ignore_names_known_rules() {
+        let text = "lintIgnore: [destructive-outside-contract, no-down]\nup:\n  - removeField: { collection: users, field: legacy }\n";
+        let parsed = DeclarativeMigration::parse(&file("1_m.yaml", text)).unwrap();
+        assert_eq!(parsed.lint_ignore, [Rule::DestructiveOutsideContract, Rule::NoDown]);
+        let typo = "up:\n  - removeField: { collection: users, field: legacy }\nlintIgnore: [destructive]\n";
+        let error = DeclarativeMigration::parse(&file("1_m.yaml", typo)).unwrap_err();
+        assert!(error.message.contains("migrations/1_m.yaml:3: `lintIgnore`: 'destructive'"), "{}", error.message);
     }
 
     #[test]

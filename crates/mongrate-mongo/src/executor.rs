@@ -8,6 +8,7 @@ use crate::batched::{PageWrite, PagedLoop, Throttle};
 use crate::bson_value::{to_bson, to_document, to_filter};
 use crate::capabilities::Capabilities;
 use crate::checkpoint::{Checkpoints, stored_count};
+use crate::document_versions::VersionStep;
 use crate::errors::server;
 use crate::operation::{Keep, Operation, index_name};
 use crate::reply_count::reply_count;
@@ -126,6 +127,7 @@ impl Executor<'_> {
             }
             Operation::SetValidator(op) => format!("setValidator {}", op.collection),
             Operation::Command(op) => format!("command {}", op.command),
+            Operation::VersionStep(step) => format!("documents {}", step.describe()),
         }
     }
 
@@ -235,6 +237,14 @@ impl Executor<'_> {
                 db.run_command(command).await.map_err(fail)?;
                 None
             }
+            // copyField's values are read a page at a time, so a step with copies runs in pages.
+            Operation::VersionStep(step) if !step.copies.is_empty() => self.run_in_batches(operation, None).await?,
+            Operation::VersionStep(step) => {
+                let (filter, update) = self.version_step(operation, step)?;
+                let command =
+                    doc! { "update": &step.collection, "updates": [{ "q": filter, "u": update, "multi": true }] };
+                Some(reply_count(&self.write(command).await?, "nModified"))
+            }
             Operation::Command(op) => {
                 let command = to_document(&op.command).map_err(|w| invalid(operation, format!("`command`: {w}")))?;
                 let target =
@@ -325,6 +335,18 @@ impl Executor<'_> {
             Operation::InsertMany(op) => {
                 return self.insert_in_batches(operation, op, batching, throttle, checkpoints).await;
             }
+            // Each write matches the document at `from` and sets `to`: a page cut short is
+            // found again, without the documents it moved.
+            Operation::VersionStep(step) => {
+                let (filter, update) = self.version_step(operation, step)?;
+                let write = match update {
+                    Bson::Document(update) if !step.copies.is_empty() => {
+                        PageWrite::Versioned { update, copies: step.copies.clone() }
+                    }
+                    update => PageWrite::Update { update, idempotent: true },
+                };
+                (&step.collection, filter, write)
+            }
             // The others take no batch options (`Operation::batching`): they run whole.
             _ => return Err(invalid(operation, "runs whole, not in batches".to_owned())),
         };
@@ -371,6 +393,17 @@ impl Executor<'_> {
                 .await?;
         }
         Ok(Some(inserted as u64))
+    }
+
+    /// A version step's filter (documents at `from`) and whole update; a pipeline needs a
+    /// server that has them.
+    fn version_step(&self, operation: &Operation, step: &VersionStep) -> Result<(Document, Bson)> {
+        let filter = step.filter().map_err(|w| invalid(operation, format!("`from`: {w}")))?;
+        let update = step.full_update().map_err(|w| invalid(operation, w))?;
+        if matches!(update, Bson::Array(_)) && !self.capabilities.update_pipelines {
+            return Err(self.capabilities.unsupported("updateMany with a pipeline"));
+        }
+        Ok((filter, update))
     }
 
     /// `updateMany`, returning the documents it changed.
@@ -483,6 +516,16 @@ impl Executor<'_> {
             }
             Operation::DropCollection(op) => {
                 (count_where(&op.collection, doc! {}).await?, Some("documents dropped".into()))
+            }
+            Operation::VersionStep(step) => {
+                let filter = step.filter().map_err(|w| invalid(operation, format!("`from`: {w}")))?;
+                let moves = format!(
+                    "moves them from {} {} to {}",
+                    step.field,
+                    crate::document_versions::shown(&step.from),
+                    crate::document_versions::shown(&step.to)
+                );
+                (count_where(&step.collection, filter).await?, Some(moves))
             }
             Operation::InsertMany(op) => (Some(op.documents.len() as u64), None),
             Operation::RemoveDuplicates(op) => (None, Some(format!("keeps one document per {}", op.keys.join(", ")))),

@@ -3,7 +3,7 @@
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt;
 use mongodb::Database;
-use mongrate_core::import::ForeignEntry;
+use mongrate_core::import::{ForeignChecksum, ForeignEntry, RecordedName};
 use mongrate_core::timestamp::rfc3339_millis;
 use mongrate_core::{Error, Result};
 
@@ -44,13 +44,15 @@ pub async fn read_changelog(db: &Database, collection: &str) -> Result<Vec<Forei
             )));
         };
         entries.push(ForeignEntry {
-            file_name: file_name.to_owned(),
+            version: None,
+            recorded: Some(RecordedName::File(file_name.to_owned())),
             applied_at: match document.get("appliedAt") {
                 Some(Bson::DateTime(at)) => Some(rfc3339_millis(at.timestamp_millis())),
                 _ => None,
             },
             block: number(document.get("migrationBlock")),
-            file_hash: document.get_str("fileHash").ok().map(str::to_owned),
+            checksum: document.get_str("fileHash").ok().map(|hash| ForeignChecksum::Sha256Hex(hash.to_owned())),
+            failed: None,
         });
     }
     Ok(entries)

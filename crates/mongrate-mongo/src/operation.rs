@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::document_versions::VersionStep;
+
 /// One operation, written `- renameField: { collection: users, from: phone, to: phoneNumber }`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -24,6 +26,10 @@ pub enum Operation {
     SetSchemaVersion(SetSchemaVersion),
     SetValidator(SetValidator),
     Command(Command),
+    /// Not written in files: what a versioned migration's data operations on one collection run
+    /// as (see [`crate::document_versions`]).
+    #[serde(skip)]
+    VersionStep(VersionStep),
 }
 
 /// How a data operation runs when it gives `batchSize`, `pauseMs` or `maxPerSecond`: a batch
@@ -308,6 +314,7 @@ impl Operation {
             Operation::SetSchemaVersion(_) => "setSchemaVersion",
             Operation::SetValidator(_) => "setValidator",
             Operation::Command(_) => "command",
+            Operation::VersionStep(_) => "documents",
         }
     }
 
@@ -337,6 +344,7 @@ impl Operation {
             Operation::RenameField(op) => vec![op.collection.clone()],
             Operation::Archive(op) => vec![op.collection.clone(), op.to.clone()],
             Operation::RemoveDuplicates(op) => vec![op.collection.clone()],
+            Operation::VersionStep(step) if step.destructive => vec![step.collection.clone()],
             _ => Vec::new(),
         }
     }
@@ -360,6 +368,7 @@ impl Operation {
             Operation::RemoveDuplicates(op) => vec![op.collection.clone()],
             Operation::SetSchemaVersion(op) => vec![op.collection.clone()],
             Operation::SetValidator(op) => vec![op.collection.clone()],
+            Operation::VersionStep(step) => vec![step.collection.clone()],
             Operation::Command(_) => return None,
         })
     }
@@ -375,6 +384,7 @@ impl Operation {
             Operation::DeleteMany(op) => batching_of!(op),
             Operation::Archive(op) => batching_of!(op),
             Operation::SetSchemaVersion(op) => batching_of!(op),
+            Operation::VersionStep(step) => step.batching,
             _ => return None,
         };
         (batching != Batching::default()).then_some(batching)
@@ -452,7 +462,9 @@ impl Operation {
             | Operation::DeleteMany(_)
             | Operation::RemoveDuplicates(_)
             | Operation::SetValidator(_)
-            | Operation::Command(_) => return None,
+            | Operation::Command(_)
+            // Run form only: the down is compiled from the file's down (`document_versions`).
+            | Operation::VersionStep(_) => return None,
         })
     }
 }

@@ -50,6 +50,11 @@ pub trait ScriptEngine: Send + Sync {
     /// Compiles the file and reads what it declares, without a database.
     fn inspect(&self, file: &MigrationFile) -> Result<MigrationMeta>;
 
+    /// The lint rule ids the file silences (a `lintIgnore` export), as written.
+    fn lint_ignore(&self, _file: &MigrationFile) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
     /// Runs the step's function. On failure, `partial` says whether it may have written anything.
     /// A dry-run returns one report per write it would have made (by line).
     async fn run(&self, run: ScriptRun<'_>) -> std::result::Result<ScriptOutcome, StepFailure>;

@@ -11,10 +11,11 @@ use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, OperationReport, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
+use mongrate_core::lint::{LintOptions, LintReport};
 use mongrate_core::plan::{Direction, Step};
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord, MigrationStatus};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each};
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
+use mongrate_core::{Error, Migration, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 
 use crate::backup::MongoBackups;
 use crate::capabilities::{Capabilities, detect};
@@ -58,6 +59,8 @@ pub struct MongoTarget {
     shown_url: String,
     scripts: Option<Arc<dyn ScriptEngine>>,
     backups: MongoBackups,
+    /// The version field of `documents:` entries that name none (`[schema] field`).
+    schema_field: String,
 }
 
 impl MongoTarget {
@@ -96,7 +99,20 @@ impl MongoTarget {
             shown_url,
             scripts: options.scripts,
             backups,
+            schema_field: crate::document_versions::DEFAULT_FIELD.to_owned(),
         })
+    }
+
+    /// The version field of declarative `documents:` entries that name none (`[schema] field`
+    /// of mongrate.toml; default `schema_version`).
+    pub fn with_schema_field(mut self, field: impl Into<String>) -> Self {
+        self.schema_field = field.into();
+        self
+    }
+
+    /// A declarative file, parsed with this target's version field.
+    fn parse(&self, file: &MigrationFile) -> Result<DeclarativeMigration> {
+        DeclarativeMigration::parse_with_field(file, &self.schema_field)
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -201,7 +217,7 @@ impl MongoTarget {
 
     async fn preview_operations(&self, step: &Step, report: &mut DryRunStep) -> Result<()> {
         let file = &step.migration.file;
-        let parsed = DeclarativeMigration::parse(file)?;
+        let parsed = self.parse(file)?;
         let operations = operations_of(&parsed, step.direction, file)?;
         let executor = self.executor();
         for (index, operation) in operations.iter().enumerate() {
@@ -240,7 +256,7 @@ impl MongoTarget {
         if let Some(engine) = self.script_engine(file) {
             return Ok((Work::Script(file, engine), migration.meta.transactional));
         }
-        let parsed = DeclarativeMigration::parse(file)?;
+        let parsed = self.parse(file)?;
         let operations = operations_of(&parsed, execution.step.direction, file)?;
         let in_transaction =
             self.capabilities.transactions && parsed.transaction && operations.iter().all(|op| !op.is_ddl());
@@ -258,14 +274,11 @@ fn rolled_back(error: Error) -> StepFailure {
     StepFailure::new(error, FailureEffect::RolledBack)
 }
 
-/// The operations of a step's direction.
+/// The operations a step's direction runs (a versioned migration's data operations as one step).
 fn operations_of(parsed: &DeclarativeMigration, direction: Direction, file: &MigrationFile) -> Result<Vec<Operation>> {
-    match direction {
-        Direction::Up => Ok(parsed.up.clone()),
-        Direction::Down => parsed.down.clone().ok_or_else(|| {
-            Error::refused(format!("{} has no down and no exact inverse: it cannot be reverted", file.path.display()))
-        }),
-    }
+    parsed.operations(direction).map(<[Operation]>::to_vec).ok_or_else(|| {
+        Error::refused(format!("{} has no down and no exact inverse: it cannot be reverted", file.path.display()))
+    })
 }
 
 fn summary(direction: Direction, index: usize, operation: &Operation) -> String {
@@ -290,7 +303,7 @@ impl Target for MongoTarget {
         }
         match file.extension.as_str() {
             "yaml" | "yml" | "json" => {
-                let mut meta = DeclarativeMigration::parse(file)?.meta(file);
+                let mut meta = self.parse(file)?.meta(file);
                 meta.transactional &= self.capabilities.transactions;
                 Ok(meta)
             }
@@ -460,6 +473,10 @@ impl Target for MongoTarget {
             reports.push(report);
         }
         Ok(reports)
+    }
+
+    async fn lint(&self, migrations: &[Migration], options: &LintOptions) -> Result<LintReport> {
+        crate::lint::lint(&self.db, self.scripts.as_deref(), migrations, options).await
     }
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {

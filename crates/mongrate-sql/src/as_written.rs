@@ -81,6 +81,7 @@ pub fn parse(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Re
         phase: Default::default(),
         // Flyway's `R__` files.
         repeatable: file.version.is_repeatable(),
+        lint_ignores: Default::default(),
     })
 }
 

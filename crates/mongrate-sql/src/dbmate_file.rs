@@ -82,6 +82,7 @@ pub fn parse(file: &MigrationFile) -> Result<SqlMigration> {
         backup: Vec::new(),
         phase: Default::default(),
         repeatable: false,
+        lint_ignores: Default::default(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! SQL migrations: mongrate's `.sql` format — `-- mongrate:up` and `-- mongrate:down` sections
 //! (`-- mongrate:down no-op` for a down that does nothing), and the `-- mongrate:no-transaction`,
-//! `-- mongrate:backup`, `-- mongrate:phase` and `-- mongrate:repeatable` directives — and, by the file's layout, the files
-//! of other tools ([`crate::dbmate_file`], [`crate::as_written`]).
+//! `-- mongrate:backup`, `-- mongrate:phase`, `-- mongrate:repeatable` and
+//! `-- mongrate:lint-ignore` directives — and, by the file's layout, the files of other tools
+//! ([`crate::dbmate_file`], [`crate::as_written`]).
 
+use mongrate_core::lint::{Ignores, Rule, parse_rule_list};
 use mongrate_core::phase::Phase;
 use mongrate_core::plan::Direction;
 use mongrate_core::{Error, Layout, MigrationFile, MigrationMeta, Result};
@@ -12,7 +14,7 @@ use crate::statement_split::{Statement, split_statements};
 use crate::transaction_control::find_transaction_control;
 
 /// The directives a file may contain.
-const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase", "repeatable"];
+const DIRECTIVES: &[&str] = &["up", "down", "no-transaction", "backup", "phase", "repeatable", "lint-ignore"];
 
 /// A parsed SQL migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,14 @@ pub struct SqlMigration {
     pub phase: Phase,
     /// `-- mongrate:repeatable` (or a Flyway `R__` file): applied again whenever it changes.
     pub repeatable: bool,
+    /// `-- mongrate:lint-ignore rule`: before `-- mongrate:up` for the whole file, inside the up
+    /// section for the statement that follows it.
+    pub lint_ignores: Ignores,
 }
+
+/// A `-- mongrate:lint-ignore` line: its line, the section it is in (`None`: before the first),
+/// and the rules it silences.
+type LintIgnoreLine = (usize, Option<&'static str>, Vec<Rule>);
 
 /// A file cut into its sections, before any statement is split.
 struct Sections {
@@ -48,6 +57,7 @@ struct Sections {
     backup: Vec<String>,
     phase: Phase,
     repeatable: bool,
+    lint_ignores: Vec<LintIgnoreLine>,
 }
 
 impl Sections {
@@ -62,6 +72,7 @@ impl Sections {
         let mut backup: Vec<String> = Vec::new();
         let mut phase: Option<Phase> = None;
         let mut repeatable = false;
+        let mut lint_ignores = Vec::new();
         let mut section: Option<&'static str> = None;
         for (index, line) in file.content.lines().enumerate() {
             let number = index + 1;
@@ -136,6 +147,18 @@ impl Sections {
                             None => {}
                         }
                     }
+                    "lint-ignore" => {
+                        let list = trimmed.split_once("mongrate:lint-ignore").map_or("", |(_, rest)| rest);
+                        let rules = parse_rule_list(list).map_err(|why| {
+                            Error::validation(format!("{name}:{number}: `-- mongrate:lint-ignore` {why}"))
+                        })?;
+                        lint_ignores.push((number, section, rules));
+                        match section {
+                            Some("up") => push_line(&mut up, ""),
+                            Some(_) => push_line(&mut down, ""),
+                            None => {}
+                        }
+                    }
                     "no-transaction" => {
                         transactional = false;
                         // Keep the line inside a section, so later statements keep their line numbers.
@@ -183,6 +206,7 @@ impl Sections {
             backup,
             phase: phase.unwrap_or_default(),
             repeatable,
+            lint_ignores,
         })
     }
 
@@ -232,8 +256,17 @@ impl SqlMigration {
 
     fn from_sections(file: &MigrationFile, sections: Sections) -> Result<SqlMigration> {
         let name = file.path.display();
-        let Sections { up: (up_line, up_text), down, down_noop, transactional, description, backup, phase, repeatable } =
-            sections;
+        let Sections {
+            up: (up_line, up_text),
+            down,
+            down_noop,
+            transactional,
+            description,
+            backup,
+            phase,
+            repeatable,
+            lint_ignores,
+        } = sections;
         let up = split_statements(&up_text, up_line);
         if up.is_empty() {
             return Err(no_up_statements(file, up_line));
@@ -259,6 +292,19 @@ impl SqlMigration {
                 }
             }
         }
+        let mut ignores = Ignores::default();
+        for (line, section, rules) in lint_ignores {
+            match section {
+                None => ignores.add_whole_file(rules),
+                Some("up") => {
+                    if let Some(next) = up.iter().find(|statement| statement.line > line) {
+                        ignores.add_statement(next.line, rules);
+                    }
+                }
+                // The down section is not linted.
+                Some(_) => {}
+            }
+        }
         Ok(SqlMigration {
             up,
             down,
@@ -268,12 +314,18 @@ impl SqlMigration {
             backup,
             phase,
             repeatable,
+            lint_ignores: ignores,
         })
     }
 
     /// What the planner needs to know, with the same checks as [`SqlMigration::parse`], without
     /// splitting statements where the lines decide (`status` over a thousand files).
-    pub fn inspect(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<MigrationMeta> {
+    pub fn inspect(file: &MigrationFile) -> Result<MigrationMeta> {
+        Self::inspect_with(file, None)
+    }
+
+    /// [`SqlMigration::inspect`], a Flyway file with its placeholders replaced.
+    pub fn inspect_with(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<MigrationMeta> {
         if file.layout != Layout::Mongrate {
             return Ok(Self::parse_with(file, substitution)?.meta(file));
         }
@@ -393,7 +445,7 @@ mod tests {
             "-- mongrate:backup users, app.orders\n-- mongrate:up\nDELETE FROM users;\n-- mongrate:backup audit\n";
         let parsed = SqlMigration::parse(&file(text)).unwrap();
         assert_eq!(parsed.backup, ["users", "app.orders", "audit"]);
-        assert_eq!(SqlMigration::inspect(&file(text), None).unwrap().backup, ["users", "app.orders", "audit"]);
+        assert_eq!(SqlMigration::inspect(&file(text)).unwrap().backup, ["users", "app.orders", "audit"]);
         assert_eq!(parsed.up.len(), 1);
         for bad in ["-- mongrate:backup\n", "-- mongrate:backup users; drop\n", "-- mongrate:backup mongrate_history\n"]
         {
@@ -430,7 +482,7 @@ mod tests {
         let parsed = SqlMigration::parse(&file(text)).unwrap();
         assert_eq!(parsed.statements(Direction::Down), Some(&[][..]));
         assert!(parsed.meta(&file("")).reversible);
-        assert!(SqlMigration::inspect(&file(text), None).unwrap().reversible);
+        assert!(SqlMigration::inspect(&file(text)).unwrap().reversible);
         let with_statements =
             SqlMigration::parse(&file("-- mongrate:up\nSELECT 1;\n-- mongrate:down no-op\nSELECT 2;\n")).unwrap_err();
         assert!(
@@ -444,7 +496,7 @@ mod tests {
             "{}",
             unknown.message
         );
-        let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n"), None).unwrap_err();
+        let on_up = SqlMigration::inspect(&file("-- mongrate:up now\nSELECT 1;\n")).unwrap_err();
         assert!(on_up.message.contains("001_users.sql:1"), "{}", on_up.message);
     }
 
@@ -452,8 +504,8 @@ mod tests {
     fn the_repeatable_directive() {
         let text = "-- mongrate:repeatable\n-- mongrate:up\nCREATE OR REPLACE VIEW v AS SELECT 1;\n";
         assert!(SqlMigration::parse(&file(text)).unwrap().repeatable);
-        assert!(SqlMigration::inspect(&file(text), None).unwrap().repeatable);
-        assert!(!SqlMigration::inspect(&file("-- mongrate:up\nSELECT 1;\n"), None).unwrap().repeatable);
+        assert!(SqlMigration::inspect(&file(text)).unwrap().repeatable);
+        assert!(!SqlMigration::inspect(&file("-- mongrate:up\nSELECT 1;\n")).unwrap().repeatable);
     }
 
     #[test]
@@ -504,6 +556,33 @@ mod tests {
         let as_written = SqlMigration::parse(&file(&format!("-- mongrate:no-transaction\n{text}"))).unwrap();
         assert_eq!(as_written.up.len(), 4);
         assert!(!as_written.up_transactional);
+    }
+
+    #[test]
+    fn lint_ignores_silence_the_next_statement_or_the_whole_file_and_keep_line_numbers() {
+        use mongrate_core::lint::{Finding, Rule};
+        let text = "-- mongrate:lint-ignore no-down\n-- mongrate:up\nCREATE TABLE t (id int);\n\
+                    -- mongrate:lint-ignore destructive-outside-contract, no-lock-timeout\nDROP TABLE old;\nDROP TABLE other;\n";
+        let parsed = SqlMigration::parse(&file(text)).unwrap();
+        assert_eq!(parsed.up.iter().map(|s| s.line).collect::<Vec<_>>(), [3, 5, 6]);
+        let at = |line, rule| Finding::warning(std::path::Path::new("m.sql"), Version::number(1), line, rule, "");
+        assert!(parsed.lint_ignores.silences(&at(1, Rule::NoDown)), "a header ignore covers the file");
+        assert!(parsed.lint_ignores.silences(&at(5, Rule::DestructiveOutsideContract)));
+        assert!(parsed.lint_ignores.silences(&at(5, Rule::NoLockTimeout)));
+        assert!(!parsed.lint_ignores.silences(&at(6, Rule::DestructiveOutsideContract)), "only the next statement");
+        assert!(SqlMigration::inspect(&file(text)).is_ok());
+        let unknown = "-- mongrate:up\n-- mongrate:lint-ignore destructive\nDROP TABLE old;\n";
+        for error in
+            [SqlMigration::parse(&file(unknown)).unwrap_err(), SqlMigration::inspect(&file(unknown)).unwrap_err()]
+        {
+            assert!(
+                error.message.contains("001_users.sql:2:") && error.message.contains("'destructive'"),
+                "{}",
+                error.message
+            );
+        }
+        let empty = SqlMigration::parse(&file("-- mongrate:up\n-- mongrate:lint-ignore\nSELECT 1;\n")).unwrap_err();
+        assert!(empty.message.contains(":2:") && empty.message.contains("names no rule"), "{}", empty.message);
     }
 
     #[test]

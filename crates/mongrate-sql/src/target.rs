@@ -11,11 +11,12 @@ use mongrate_core::config::ChangelogNames;
 use mongrate_core::execution::{FailureEffect, StepExecution, StepFailure, StepOutcome};
 use mongrate_core::interrupt::Interrupt;
 use mongrate_core::lease::LeaseStore;
+use mongrate_core::lint::{LintOptions, LintReport};
 use mongrate_core::placeholders::{Connection as ConnectionFacts, Placeholders};
 use mongrate_core::plan::Step;
 use mongrate_core::record::{HistoryEntry, HistoryQuery, MigrationRecord};
 use mongrate_core::target::{DryRunStep, ServerInfo, Snapshot, execute_each, snapshot_by_parts};
-use mongrate_core::{Error, MigrationFile, MigrationMeta, Result, Target, TargetKind};
+use mongrate_core::{Error, Migration, MigrationFile, MigrationMeta, Result, Target, TargetKind};
 use sqlx::{Connection, Row};
 
 use crate::as_written::Substitution;
@@ -154,6 +155,16 @@ impl SqlTarget {
         Ok(taken)
     }
 
+    /// Another tool's changelog in this database (`mongrate import`), read only.
+    pub async fn foreign_changelog(
+        &self,
+        tool: crate::foreign_changelog::ForeignTool,
+        table: &str,
+    ) -> Result<mongrate_core::import::ForeignChangelog> {
+        let mut conn = self.primary.reader().await?;
+        crate::foreign_changelog::read(&mut conn, self.dialect, tool, table).await
+    }
+
     /// Whether the changelog tables exist, asking the database until they do.
     async fn changelog_exists_on(&self, conn: &mut sqlx::AnyConnection) -> Result<bool> {
         if self.changelog_ready.load(Ordering::Relaxed) {
@@ -184,7 +195,7 @@ impl Target for SqlTarget {
                 self.dialect.kind()
             )));
         }
-        let meta = SqlMigration::inspect(file, Some(self.substitution()))?;
+        let meta = SqlMigration::inspect_with(file, Some(self.substitution()))?;
         if self.dialect == Dialect::Sqlite && !meta.backup.is_empty() {
             return Err(Error::validation(format!(
                 "{}: `-- mongrate:backup` is for PostgreSQL (and `backup:` for MongoDB); SQLite has no backups: copy the file",
@@ -358,6 +369,11 @@ impl Target for SqlTarget {
 
     fn lease_store(&self) -> Arc<dyn LeaseStore> {
         self.lease.clone()
+    }
+
+    async fn lint(&self, migrations: &[Migration], options: &LintOptions) -> Result<LintReport> {
+        let mut conn = self.primary.reader().await?;
+        crate::lint::lint(&mut conn, self.dialect, migrations, options).await
     }
 
     async fn backups(&self) -> Result<Vec<BackupInfo>> {

@@ -121,7 +121,7 @@ proptest! {
         // `inspect` skips the statement split where the lines decide; it must say what `parse` says.
         let file = file(content);
         let parsed = SqlMigration::parse(&file).map(|migration| migration.meta(&file));
-        prop_assert_eq!(SqlMigration::inspect(&file, None), parsed);
+        prop_assert_eq!(SqlMigration::inspect(&file), parsed);
     }
 
     #[test]

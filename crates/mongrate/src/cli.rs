@@ -78,6 +78,10 @@ pub enum Command {
     History(HistoryArgs),
     /// Check the files and compare them with the changelog
     Validate,
+    /// Check pending migrations for dangerous operations before they run (exit 4 on an error)
+    Lint(LintArgs),
+    /// Prove pending migrations reversible on a scratch copy: up, down, compare with before, up again
+    Test(TestArgs),
     /// Record the current checksums of applied files that were changed on purpose
     Repair,
     /// Record a migration as applied or pending without running it
@@ -96,6 +100,27 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Document versions of MongoDB collections
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Count each collection's documents by version, and those without one (MongoDB)
+    Census(CensusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CensusArgs {
+    /// The collections to count [default: every collection but mongrate's own]
+    #[arg(value_name = "COLLECTION")]
+    pub collections: Vec<String>,
+    /// The version field [default: [schema] field in mongrate.toml, else schema_version]
+    #[arg(long, value_name = "FIELD")]
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +151,14 @@ pub enum BackupCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         keep: Option<u32>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Check every migration, applied ones too (from their text; only pending ones are checked
+    /// against the database)
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +228,10 @@ pub struct UpArgs {
     /// the first pending `contract` one; `contract` applies everything (as plain `up` does)
     #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
     pub phase: Option<Phase>,
+    /// Skip the lint rules that can refuse a run (unique index over duplicates, NOT NULL column
+    /// without a default on a table with rows), which `up` checks before it applies anything
+    #[arg(long)]
+    pub no_lint: bool,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]
@@ -238,10 +275,32 @@ pub struct DownArgs {
 pub struct MigrateArgs {
     /// The version to end at (0: before the first)
     pub version: String,
+    /// Skip the lint rules that can refuse a run, checked before applying anything
+    #[arg(long)]
+    pub no_lint: bool,
     #[command(flatten)]
     pub forward: ForwardArgs,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test only these pending versions (pending ones before them are applied to the copy untested)
+    #[arg(value_name = "VERSION")]
+    pub versions: Vec<String>,
+    /// Documents copied of each collection the migrations touch (MongoDB), and rows of each table
+    /// when a PostgreSQL database in use is copied by sample
+    #[arg(long, value_name = "N", default_value_t = mongrate::roundtrip::DEFAULT_SAMPLE,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: u64,
+    /// Apply migrations without a down and list them, instead of failing the test
+    #[arg(long)]
+    pub allow_irreversible: bool,
+    /// PostgreSQL: copy the schema and --sample rows of each table even where the whole database
+    /// could be copied (a large database)
+    #[arg(long)]
+    pub sampled: bool,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +342,10 @@ pub struct ImportArgs {
     /// Its changelog collection [default: changelogCollectionName of migrate-mongo-config.js, else changelog]
     #[arg(long)]
     pub collection: Option<String>,
+    /// Its changelog table, for the SQL tools [default: the tool's own: schema_migrations,
+    /// _sqlx_migrations, flyway_schema_history, __diesel_schema_migrations]
+    #[arg(long, conflicts_with = "collection")]
+    pub table: Option<String>,
     /// Show what would be imported; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -292,6 +355,16 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// migrate-mongo: its changelog entries (fileName, appliedAt, fileHash, migrationBlock)
     MigrateMongo,
+    /// golang-migrate: schema_migrations (its current version and dirty flag)
+    GolangMigrate,
+    /// sqlx: _sqlx_migrations (versions, checksums, success)
+    Sqlx,
+    /// dbmate: schema_migrations (the applied versions)
+    Dbmate,
+    /// Flyway: flyway_schema_history (versions, scripts, checksums, failed rows, baselines)
+    Flyway,
+    /// diesel: __diesel_schema_migrations (the applied versions and when they ran)
+    Diesel,
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,10 +400,22 @@ mod tests {
         assert!(Cli::try_parse_from(["mongrate", "mark", "1"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "history", "--version", "3", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "import", "migrate-mongo", "--dry-run"]).is_ok());
-        assert!(Cli::try_parse_from(["mongrate", "import", "flyway"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "flyway", "--table", "history"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "import", "liquibase"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "import", "sqlx", "--table", "a", "--collection", "b"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "restore", "b", "--to", "users_copy", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["mongrate", "backup", "prune", "--keep", "0"]).is_err());
         assert!(Cli::try_parse_from(["mongrate", "backup", "create"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "lint", "--all", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "up", "--no-lint", "--to", "3"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "lint", "--no-lint"]).is_err());
+        assert!(Cli::try_parse_from(["mongrate", "test", "3", "20250101", "--sample", "10"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "test", "--sample", "0"]).is_err());
+        assert!(
+            Cli::try_parse_from(["mongrate", "schema", "census", "users", "orders", "--field", "v", "--json"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["mongrate", "schema", "census"]).is_ok());
+        assert!(Cli::try_parse_from(["mongrate", "schema"]).is_err());
     }
 
     #[test]

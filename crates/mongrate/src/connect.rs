@@ -16,16 +16,7 @@ use crate::batch_progress::ProgressConsole;
 pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
     let url = settings.url()?;
     if SqlTarget::handles(url) {
-        let target = SqlTarget::connect(SqlOptions {
-            url: url.to_owned(),
-            base_dir: settings.base_dir.clone(),
-            names: settings.names.clone(),
-            connect_timeout: settings.connect_timeout,
-            backup: settings.backup.clone(),
-            placeholders: settings.placeholders.clone(),
-        })
-        .await?;
-        return Ok(Box::new(target));
+        return Ok(Box::new(connect_sql(settings).await?));
     }
     if MongoTarget::handles(url) {
         return Ok(Box::new(connect_mongo(settings).await?));
@@ -41,6 +32,26 @@ pub async fn connect_target(settings: &Settings) -> Result<Box<dyn Target>> {
         mongrate_core::url_redaction::redact_url(url),
         settings.url_source
     )))
+}
+
+/// Connects to the PostgreSQL or SQLite database the settings name.
+pub async fn connect_sql(settings: &Settings) -> Result<SqlTarget> {
+    let url = settings.url()?;
+    if !SqlTarget::handles(url) {
+        return Err(Error::config(format!(
+            "this needs a PostgreSQL or SQLite database (postgres://… or sqlite:…); the URL from {} is neither",
+            settings.url_source
+        )));
+    }
+    SqlTarget::connect(SqlOptions {
+        url: url.to_owned(),
+        base_dir: settings.base_dir.clone(),
+        names: settings.names.clone(),
+        connect_timeout: settings.connect_timeout,
+        backup: settings.backup.clone(),
+        placeholders: settings.placeholders.clone(),
+    })
+    .await
 }
 
 /// Connects to the MongoDB database the settings name, with the JavaScript engine for `.js` files.
@@ -61,6 +72,7 @@ pub async fn connect_mongo(settings: &Settings) -> Result<MongoTarget> {
         backup: settings.backup.clone(),
     })
     .await
+    .map(|target| target.with_schema_field(settings.schema.field.clone()))
 }
 
 /// Reads every migration in `dir` (in `layout`, or the layout its files show) and has the target

@@ -22,6 +22,7 @@ mod directory_fingerprint;
 pub mod http;
 pub mod migrator;
 pub mod new_migration;
+pub mod roundtrip;
 pub mod settings;
 pub mod templates;
 

@@ -11,7 +11,7 @@ use clap::Parser;
 use mongrate_core::Result;
 use mongrate_core::config::{Overrides, ProgressStyle};
 
-use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat};
+use crate::cli::{BackupCommand, Cli, Command, LockCommand, LogFormat, SchemaCommand};
 use crate::commands::Context;
 use crate::output::Output;
 
@@ -75,6 +75,8 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
         Command::Migrate(args) => commands::run::migrate(&context, args).await,
         Command::History(args) => commands::history::run(&context, args).await,
         Command::Validate => commands::validate::run(&context).await,
+        Command::Lint(args) => commands::lint::run(&context, args).await,
+        Command::Test(args) => commands::test::run(&context, args).await,
         Command::Repair => commands::repair::run(&context).await,
         Command::Mark(args) => commands::mark::run(&context, args).await,
         Command::Import(args) => commands::import::run(&context, args).await,
@@ -90,5 +92,6 @@ async fn run(cli: Cli, output: Output) -> Result<i32> {
             BackupCommand::Drop { name } => commands::backup::drop(&context, name).await,
             BackupCommand::Prune { keep } => commands::backup::prune(&context, *keep).await,
         },
+        Command::Schema { command: SchemaCommand::Census(args) } => commands::schema::census(&context, args).await,
     }
 }

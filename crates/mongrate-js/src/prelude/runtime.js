@@ -184,6 +184,7 @@
     const migration = M.migrationOf(exports);
     const field = (name) => (migration[name] !== undefined ? migration[name] : exports && exports[name]);
     const backup = field('backup');
+    const lintIgnore = field('lintIgnore');
     return {
       hasUp: typeof migration.up === 'function',
       hasDown: typeof migration.down === 'function',
@@ -194,6 +195,7 @@
       phase: text(field('phase')),
       repeatable: field('repeatable') === true,
       backup: Array.isArray(backup) ? backup.map(String) : typeof backup === 'string' ? [backup] : [],
+      lintIgnore: Array.isArray(lintIgnore) ? lintIgnore.map(String) : typeof lintIgnore === 'string' ? [lintIgnore] : [],
     };
   };
 

@@ -13,7 +13,6 @@ use mongrate_core::target::DryRunStep;
 
 use super::transaction::Work;
 use super::{MongoTarget, operations_of};
-use crate::declarative::DeclarativeMigration;
 use crate::operation::Operation;
 
 impl MongoTarget {
@@ -100,9 +99,7 @@ impl MongoTarget {
         let file = &step.migration.file;
         let operations = match self.script_engine(file) {
             Some(_) => Vec::new(),
-            None => match DeclarativeMigration::parse(file)
-                .and_then(|parsed| operations_of(&parsed, step.direction, file))
-            {
+            None => match self.parse(file).and_then(|parsed| operations_of(&parsed, step.direction, file)) {
                 Ok(operations) => operations,
                 // The operations' preview reports it.
                 Err(_) => return Ok(()),

@@ -5,12 +5,15 @@ pub mod create;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod lint;
 pub mod lock;
 pub mod mark;
 pub mod repair;
 pub mod run;
+pub mod schema;
 pub mod serve;
 pub mod status;
+pub mod test;
 pub mod validate;
 
 use mongrate::Migrator;

@@ -26,7 +26,7 @@ pub async fn up(context: &Context, args: &UpArgs) -> Result<i32> {
         restart,
         phase: args.phase,
     };
-    let code = execute(context, request, &args.run).await?;
+    let code = execute(context, request, &args.run, !args.no_lint).await?;
     if code == 0 && args.phase.is_some_and(|phase| phase != Phase::Contract) {
         // Say what the gate held back, so the pipeline log shows the second half is waiting.
         let phase = context.migrator().await?.status().await?.deploy_phase();
@@ -51,7 +51,7 @@ pub async fn down(context: &Context, args: &DownArgs) -> Result<i32> {
     } else {
         DownScope::Steps(args.steps.unwrap_or(1) as usize)
     };
-    execute(context, PlanRequest::Down { scope, retry: args.retry }, &args.run).await
+    execute(context, PlanRequest::Down { scope, retry: args.retry }, &args.run, false).await
 }
 
 pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
@@ -60,11 +60,16 @@ pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
         allow_out_of_order: args.forward.allow_out_of_order,
         retry: args.forward.retry,
     };
-    execute(context, request, &args.run).await
+    execute(context, request, &args.run, !args.no_lint).await
 }
 
-async fn execute(context: &Context, request: PlanRequest, run: &RunArgs) -> Result<i32> {
+/// Carries out a request; `lint`: first check what it would apply with the lint rules that can
+/// refuse a run (before the lock is taken).
+async fn execute(context: &Context, request: PlanRequest, run: &RunArgs, lint: bool) -> Result<i32> {
     let migrator = context.migrator().await?;
+    if lint {
+        crate::commands::lint::before_run(&migrator, &request).await?;
+    }
     let reporter = context.reporter();
     if migrator.target().kind() == TargetKind::Mongodb && !run.dry_run {
         // Say which path the server allows before taking it.

@@ -5,6 +5,7 @@ use mongrate_core::phase::Phase;
 use mongrate_core::status::{State, StatusEntry, StatusReport};
 use mongrate_core::target::ServerInfo;
 use mongrate_core::{Result, TargetKind};
+use mongrate_mongo::census::Census;
 
 use crate::cli::StatusArgs;
 use crate::commands::Context;
@@ -70,8 +71,14 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     let migrator = context.migrator().await?;
     let (report, server) = migrator.status_and_server().await?;
     let summary = report.summary();
+    let census = schema_census(context, server.kind).await?;
     if context.output.json {
-        context.output.json_value(&migrator.status_document(&report, &server));
+        let mut document = migrator.status_document(&report, &server);
+        if let (Some(census), Some(object)) = (&census, document.as_object_mut()) {
+            let field = &context.settings.schema.field;
+            object.insert("census".to_owned(), serde_json::json!({ "field": field, "collections": census }));
+        }
+        context.output.json_value(&document);
         return Ok(if args.exit_code { exit_code(&report) } else { 0 });
     }
 
@@ -134,6 +141,14 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
             }
         }
     }
+    if let Some(census) = &census {
+        context.output.line(format!("documents by {}:", context.settings.schema.field));
+        for collection in census {
+            context.output.line(format!("  {}", crate::commands::schema::summary_line(collection)));
+        }
+    } else if !context.settings.schema.collections.is_empty() {
+        context.output.line("documents: [schema] collections are counted on MongoDB only");
+    }
     context.output.line(format!(
         "{} total, {} applied, {} pending, {} failed{}",
         summary.total,
@@ -143,6 +158,16 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
         if summary.drift > 0 { format!(", {} drifted", summary.drift) } else { String::new() }
     ));
     Ok(if args.exit_code { exit_code(&report) } else { 0 })
+}
+
+/// The census of `[schema] collections` on MongoDB (`None`: none named, or not MongoDB).
+async fn schema_census(context: &Context, kind: TargetKind) -> Result<Option<Vec<Census>>> {
+    let schema = &context.settings.schema;
+    if schema.collections.is_empty() || kind != TargetKind::Mongodb {
+        return Ok(None);
+    }
+    let taker = crate::commands::schema::connect(&context.settings).await?;
+    Ok(Some(taker.take(&schema.collections, &schema.field).await?))
 }
 
 /// `status --exit-code`: what CI branches on.

@@ -41,7 +41,7 @@ pub fn routes() -> Router<Arc<Service>> {
 #[utoipa::path(get, path = "/api/migrations/status", tag = "migrations",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The status document: applied, pending, failed, drift, locked, summary, server, database", body = Object),
+        (status = 200, description = "The status document: applied, pending, failed, drift, locked, phase, summary, server, database", body = Object),
         (status = 401, description = "The server has a token and the request lacks it, or has a wrong one", body = ErrorBody),
         (status = 422, description = "A migration file is malformed", body = ErrorBody),
         (status = 503, description = "The database cannot be reached", body = ErrorBody),

@@ -16,6 +16,8 @@ const valueOf = (doc) => doc.name.trim().replace(/\s+/g, ' ');
 
 module.exports = {
   description: {{description}},
+  // data moves while old and new code both run
+  phase: 'migrate',
 
   async up(db) {
     // pauseMs / maxPerSecond keep the load down on a busy server.

@@ -13,6 +13,8 @@ const KEPT = `${COLLECTION}_removed_${FIELD}`;
 
 module.exports = {
   description: {{description}},
+  // after the code that reads the field is gone: `mongrate up --phase expand` holds it back
+  phase: 'contract',
 
   async up(db) {
     const kept = db.collection(KEPT);

@@ -307,7 +307,8 @@ const POSTS: &str = "-- mongrate:up\nCREATE TABLE posts (id INTEGER PRIMARY KEY,
                      INSERT INTO posts (user_id, body) SELECT id, 'hello' FROM users;\n\
                      -- mongrate:down\nDROP TABLE posts;\n";
 /// No down section: shown as not reversible.
-const POSTS_BY_USER: &str = "-- mongrate:up\nCREATE INDEX posts_by_user ON posts (user_id);\n";
+const POSTS_BY_USER: &str =
+    "-- mongrate:phase contract\n-- mongrate:up\nCREATE INDEX posts_by_user ON posts (user_id);\n";
 
 const TOKEN: &str = "dashboard-test-token";
 
@@ -367,6 +368,11 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
     assert_eq!(browser.text("#migrations tr[data-version='20240103000000'] td.reversible"), "no");
     assert_eq!(browser.text("#migrations tr[data-version='20240101000000'] td.reversible"), "yes");
     assert!(browser.text("#history tbody").contains("users"), "{}", browser.text("#history"));
+    // The contract migration wears its phase, and the summary says what to run before the deploy.
+    assert_eq!(browser.text("#migrations tr[data-version='20240103000000'] .badge.phase"), "contract");
+    assert_eq!(browser.text("#migrations tr[data-version='20240102000000'] .badge.phase"), "");
+    let advice = browser.text("#phase-advice");
+    assert!(advice.starts_with("Phase: expand migrations pending") && advice.contains("--phase expand"), "{advice}");
 
     // Dry-run: the preview of both pending migrations, and the database exactly as before.
     let before = project.dump();
@@ -392,6 +398,7 @@ fn the_dashboard_shows_the_real_status_and_drives_the_api_in_chromium() {
         ("20240103000000", "posts_by_user", "applied"),
     ]);
     browser.wait_until("every migration applied", || (browser.migration_rows() == applied).then_some(()));
+    assert_eq!(browser.text("#phase-advice"), "Phase: every phase applied");
     assert_eq!(project.sql("SELECT count(*) FROM posts"), "2");
     let status = project.run(&["status", "--json"]).expect(0).json();
     assert_eq!((status["summary"]["applied"].as_u64(), status["summary"]["pending"].as_u64()), (Some(3), Some(0)));

@@ -136,8 +136,7 @@ fn seed_004_runs_through_the_projects_own_connection_module() {
         serde_json::json!([{ "_id": 1, "email": "ada@example.com" }, { "_id": 2, "email": "alan@example.com" }]),
     );
     write_project_file(&project, "storage/mongodb-connection.ts", CONNECTION_MODULE);
-    // Types only, beside the migrations as helpers are (a file directly in migrations/ is a
-    // migration); never loaded, as the import of it is `import type`.
+    // Types only, in a subfolder; never loaded, as the import of it is `import type`.
     write_project_file(
         &project,
         "migrations/lib/types.ts",
@@ -145,6 +144,15 @@ fn seed_004_runs_through_the_projects_own_connection_module() {
     );
     project.write("001_add_preferences.ts", SEED_004);
     project.write("002_audit.ts", SEED_004_CONNECT);
+    // Seed 004 keeps its runner and its jest tests beside the migrations: neither is one.
+    project.write(
+        "runner.ts",
+        "import { readdirSync } from 'fs';\nexport async function runMigrations(): Promise<void> {}\n",
+    );
+    project.write(
+        "001_add_preferences.test.ts",
+        "import { migration } from './001_add_preferences';\ndescribe('v2', () => { it('runs', async () => { await migration.up(); }); });\n",
+    );
 
     let status = project.run(&["status", "--json"]).expect(0).json();
     let pending = &status["pending"];

@@ -169,9 +169,13 @@ function renderLock(locked) {
   facts.hidden = false;
 }
 
-function renderSummary(summary) {
+function renderSummary(summary, phase, phased) {
   const box = $("summary");
   box.replaceChildren();
+  // Where the database stands in expand → migrate → contract, once a migration declares a phase.
+  const advice = $("phase-advice");
+  advice.textContent = phased && phase && phase.advice ? `Phase: ${phase.advice}` : "";
+  advice.hidden = !advice.textContent;
   if (!summary) return;
   const order = ["total", "applied", "pending", "failed", "drift"];
   for (const key of order.concat(Object.keys(summary).filter((k) => !order.includes(k)))) {
@@ -195,6 +199,7 @@ function renderMigrations(status) {
       tr.dataset.version = row.version;
       const name = el("td", "name", row.name || row.file || "");
       if (row.file && row.name) name.title = row.file;
+      if (row.phase && row.phase !== "expand") name.append(" ", el("span", "badge phase", row.phase));
       const detail = row.error || row.problem;
       if (detail) name.append(el("div", "detail", detail));
       // How far the batch loops of an unfinished migration got (the next `up` resumes there).
@@ -277,7 +282,8 @@ async function load() {
     ]);
     renderDatabase(status);
     renderLock(status.locked);
-    renderSummary(status.summary);
+    const phased = migrationRows(status).some((row) => row.phase && row.phase !== "expand");
+    renderSummary(status.summary, status.phase, phased);
     renderMigrations(status);
     renderHistory(history);
     showLoadError("");

@@ -1,0 +1,710 @@
+//! `mongrate import golang-migrate | sqlx | dbmate | flyway | diesel` against the real tools
+//! (tests/cli/peer_tools.rs), on PostgreSQL and SQLite. The tool applies the first half of a
+//! fixture set written in its own layout (tests/fixtures/peers/<tool>/), then mongrate imports the
+//! tool's table: `mongrate status` must list the same applied and pending migrations as the tool's
+//! own status, a dry run writes nothing, a second import imports nothing, and `mongrate up` applies
+//! the rest, one of which alters the tool's own table (mongrate leaves that table as it is).
+//! golang-migrate's dirty flag and a failed Flyway row come in as failed migrations with the
+//! choices, and `up` stops at them.
+//!
+//! Until mongrate reads the tools' layouts itself, it is pointed at a copy of the tool's directory
+//! in mongrate's own format with the same versions and names ([`mongrate_reads`]); the import
+//! matches by version, so what is asserted here holds either way, except where a comment says it
+//! waits for the layouts.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha384};
+
+use crate::peer_tools::{Db, Tool};
+use crate::support::{Backend, Project, Run, repo_root};
+
+/// One migration of a fixture set: its version (none for a repeatable one) and the files or
+/// folder it is made of.
+#[derive(Debug, Clone)]
+struct FixtureMigration {
+    version: Option<String>,
+    entries: Vec<PathBuf>,
+}
+
+fn fixture_dir(tool: Tool) -> PathBuf {
+    repo_root().join("crates/mongrate/tests/fixtures/peers").join(tool.name())
+}
+
+/// The version a tool reads from one of its file or folder names: the leading digits (golang-
+/// migrate, sqlx, dbmate), after `V` (Flyway), the date and time's digits (diesel).
+fn version_in(tool: Tool, name: &str) -> Option<String> {
+    let name = match tool {
+        Tool::Flyway => name.strip_prefix('V')?.split("__").next()?,
+        Tool::Diesel => name.split('_').next()?,
+        _ => name.split('_').next()?,
+    };
+    let digits: String = name.chars().filter(|c| *c != '-').collect();
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| trim_zeros(&digits))
+}
+
+fn trim_zeros(version: &str) -> String {
+    let trimmed = version.trim_start_matches('0');
+    if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }
+}
+
+/// The fixture set, versioned migrations in version order, then the repeatable ones.
+fn fixture_migrations(tool: Tool) -> Vec<FixtureMigration> {
+    let dir = fixture_dir(tool);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut migrations: Vec<FixtureMigration> = Vec::new();
+    for name in names {
+        let version = version_in(tool, &name);
+        match migrations.iter_mut().find(|m| version.is_some() && m.version == version) {
+            Some(migration) => migration.entries.push(dir.join(&name)),
+            None => migrations.push(FixtureMigration { version, entries: vec![dir.join(&name)] }),
+        }
+    }
+    migrations.sort_by_key(|m| (m.version.is_none(), m.version.as_ref().map(|v| (v.len(), v.clone()))));
+    assert!(migrations.len() >= 4, "the fixture set {} is missing", dir.display());
+    migrations
+}
+
+/// The first half of the versioned migrations with the repeatable ones (what the tool applies),
+/// and the rest.
+fn halves(fixture: &[FixtureMigration]) -> (Vec<FixtureMigration>, Vec<FixtureMigration>) {
+    let half = fixture.iter().filter(|m| m.version.is_some()).count() / 2;
+    let (first, rest): (Vec<_>, Vec<_>) =
+        fixture.iter().enumerate().partition(|(index, migration)| *index < half || migration.version.is_none());
+    let strip = |list: Vec<(usize, &FixtureMigration)>| list.into_iter().map(|(_, m)| m.clone()).collect();
+    (strip(first), strip(rest))
+}
+
+fn copy_into(migration: &FixtureMigration, dir: &Path) {
+    for entry in &migration.entries {
+        let to = dir.join(entry.file_name().expect("a name"));
+        if entry.is_dir() {
+            std::fs::create_dir_all(&to).expect("folder");
+            for file in std::fs::read_dir(entry).expect("folder") {
+                let file = file.expect("entry").path();
+                std::fs::copy(&file, to.join(file.file_name().expect("a name"))).expect("copy");
+            }
+        } else {
+            std::fs::copy(entry, &to).expect("copy");
+        }
+    }
+}
+
+fn db_of(project: &Project) -> Db {
+    match project.backend {
+        Backend::Postgres => Db::Postgres(project.url.clone()),
+        Backend::Sqlite => Db::Sqlite(project.path().join("app.db")),
+        Backend::Mongo => panic!("the SQL tools do not run on MongoDB"),
+    }
+}
+
+/// The table `tool` keeps its changelog in.
+fn table_of(tool: Tool) -> &'static str {
+    match tool {
+        Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+        Tool::Sqlx => "_sqlx_migrations",
+        Tool::Flyway => "flyway_schema_history",
+        Tool::Diesel => "__diesel_schema_migrations",
+    }
+}
+
+/// Has the tool apply every migration in `dir`.
+fn tool_up(tool: Tool, db: &Db, dir: &Path) {
+    match tool {
+        Tool::GolangMigrate => tool.run_ok(db, dir, &["up"]),
+        Tool::Sqlx => tool.run_ok(db, dir, &["migrate", "run"]),
+        Tool::Dbmate => tool.run_ok(db, dir, &["migrate"]),
+        Tool::Flyway => tool.run_ok(db, dir, &["migrate"]),
+        Tool::Diesel => tool.run_ok(db, dir, &["migration", "run"]),
+    };
+}
+
+/// The versions the tool's own status shows as applied and as pending (versioned migrations
+/// only), each in order.
+fn tool_status(tool: Tool, db: &Db, dir: &Path, fixture: &[FixtureMigration]) -> (Vec<String>, Vec<String>) {
+    let mut applied = Vec::new();
+    let mut pending = Vec::new();
+    match tool {
+        // golang-migrate shows only its current version: the others are applied up to it.
+        Tool::GolangMigrate => {
+            let run = tool.run_ok(db, dir, &["version"]);
+            let current = run.stderr.trim().trim_end_matches(" (dirty)").to_owned();
+            let current: u64 = current.parse().unwrap_or_else(|_| panic!("golang-migrate version: {run:?}"));
+            for version in fixture.iter().filter_map(|m| m.version.clone()) {
+                let number: u64 = version.parse().expect("a number");
+                if number <= current { applied.push(version) } else { pending.push(version) }
+            }
+        }
+        Tool::Dbmate => {
+            let run = tool.run_ok(db, dir, &["status"]);
+            for line in run.stdout.lines() {
+                if let Some(file) = line.strip_prefix("[X] ") {
+                    applied.push(version_in(tool, file).expect("a version"));
+                } else if let Some(file) = line.strip_prefix("[ ] ") {
+                    pending.push(version_in(tool, file).expect("a version"));
+                }
+            }
+        }
+        Tool::Diesel => {
+            let run = tool.run_ok(db, dir, &["migration", "list"]);
+            for line in run.stdout.lines().map(str::trim) {
+                if let Some(folder) = line.strip_prefix("[X] ") {
+                    applied.push(version_in(tool, folder).expect("a version"));
+                } else if let Some(folder) = line.strip_prefix("[ ] ") {
+                    pending.push(version_in(tool, folder).expect("a version"));
+                }
+            }
+        }
+        Tool::Sqlx => {
+            let run = tool.run_ok(db, dir, &["migrate", "info"]);
+            for line in run.stdout.lines() {
+                let Some((version, rest)) = line.split_once('/') else { continue };
+                if !version.chars().all(|c| c.is_ascii_digit()) || version.is_empty() {
+                    continue;
+                }
+                if rest.starts_with("installed") {
+                    applied.push(trim_zeros(version));
+                } else if rest.starts_with("pending") {
+                    pending.push(trim_zeros(version));
+                }
+            }
+        }
+        Tool::Flyway => {
+            let run = tool.run_ok(db, dir, &["-outputType=json", "info"]);
+            let info: serde_json::Value = serde_json::from_str(&run.stdout)
+                .unwrap_or_else(|e| panic!("Flyway's info is not JSON ({e}): {}", run.stdout));
+            for migration in info["migrations"].as_array().expect("migrations") {
+                let version = migration["version"].as_str().unwrap_or("");
+                if version.is_empty() {
+                    continue;
+                }
+                match migration["state"].as_str() {
+                    Some("Success") => applied.push(version.to_owned()),
+                    Some("Pending") => pending.push(version.to_owned()),
+                    other => panic!("Flyway's state {other:?} for {version}: {}", run.stdout),
+                }
+            }
+        }
+    }
+    assert!(!applied.is_empty() || !pending.is_empty(), "{}'s status showed nothing", tool.name());
+    (applied, pending)
+}
+
+/// The migrations directory mongrate reads for the tool's directory `theirs`.
+///
+/// Until the layouts are read as they are, a copy in mongrate's own format: each migration as
+/// `<version>_<name>.sql` with `-- mongrate:up` / `-- mongrate:down` (the same versions; the same
+/// file names for sqlx, so its descriptions match). Once mongrate reads the tools' layouts,
+/// this returns `theirs` itself.
+fn mongrate_reads(tool: Tool, theirs: &Path, project: &Project) -> PathBuf {
+    let ours = project.migrations();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let write = |name: String, up: &str, down: Option<&str>| {
+        let down = down.map(|down| format!("\n-- mongrate:down\n{down}")).unwrap_or_default();
+        std::fs::write(ours.join(name), format!("-- mongrate:up\n{up}{down}")).expect("write");
+    };
+    let mut names: Vec<String> = std::fs::read_dir(theirs)
+        .expect("their directory")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let path = theirs.join(&name);
+        match tool {
+            Tool::GolangMigrate => {
+                if let Some(stem) = name.strip_suffix(".up.sql") {
+                    let down = read(&theirs.join(format!("{stem}.down.sql")));
+                    write(format!("{stem}.sql"), &read(&path), Some(&down));
+                }
+            }
+            Tool::Sqlx => write(name, &read(&path), None),
+            Tool::Dbmate => {
+                let text = read(&path)
+                    .replace("-- migrate:up", "-- mongrate:up")
+                    .replace("-- migrate:down", "-- mongrate:down");
+                std::fs::write(ours.join(&name), text).expect("write");
+            }
+            Tool::Flyway => {
+                // Repeatable migrations wait for the layouts (issue 13, point 3).
+                if let Some(rest) = name.strip_prefix('V') {
+                    let (version, description) = rest.split_once("__").expect("V<version>__<description>");
+                    write(format!("{version}_{description}"), &read(&path), None);
+                }
+            }
+            Tool::Diesel => {
+                let version = version_in(tool, &name).expect("a version");
+                let description = name.split_once('_').map_or("", |(_, rest)| rest);
+                let down = read(&path.join("down.sql"));
+                write(format!("{version}_{description}.sql"), &read(&path.join("up.sql")), Some(&down));
+            }
+        }
+    }
+    ours
+}
+
+/// A project whose database the real tool migrated with the first half of its fixture set, the
+/// rest of the set added to the tool's directory since.
+struct Adopted {
+    tool: Tool,
+    project: Project,
+    db: Db,
+    theirs: tempfile::TempDir,
+    fixture: Vec<FixtureMigration>,
+    applied_by_the_tool: usize,
+}
+
+impl Adopted {
+    fn new(tool: Tool, backend: Backend) -> Adopted {
+        let project = Project::new(backend);
+        let db = db_of(&project);
+        let theirs = tempfile::tempdir().expect("temp dir");
+        let fixture = fixture_migrations(tool);
+        let (first, rest) = halves(&fixture);
+        for migration in &first {
+            copy_into(migration, theirs.path());
+        }
+        tool_up(tool, &db, theirs.path());
+        for migration in &rest {
+            copy_into(migration, theirs.path());
+        }
+        let applied_by_the_tool = first.iter().filter(|m| m.version.is_some()).count();
+        Adopted { tool, project, db, theirs, fixture, applied_by_the_tool }
+    }
+
+    fn versions(&self) -> Vec<String> {
+        self.fixture.iter().filter_map(|m| m.version.clone()).collect()
+    }
+
+    fn mongrate(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut command = self.project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    }
+
+    fn tool_table(&self) -> String {
+        self.project.sql(&format!("SELECT * FROM {} ORDER BY 1", table_of(self.tool)))
+    }
+}
+
+/// Versions of a `status --json` list.
+fn listed(status: &serde_json::Value, list: &str) -> Vec<String> {
+    status[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {status}"))
+        .iter()
+        .map(|e| e["version"].as_str().expect("version").to_owned())
+        .collect()
+}
+
+/// The whole story for one tool on one database.
+fn adopt(tool: Tool, backend: Backend) {
+    let adopted = Adopted::new(tool, backend);
+    let theirs = adopted.theirs.path();
+    let (their_applied, their_pending) = tool_status(tool, &adopted.db, theirs, &adopted.fixture);
+    let versions = adopted.versions();
+    assert_eq!(their_applied, versions[..adopted.applied_by_the_tool], "{} applied the first half", tool.name());
+    assert_eq!(their_pending, versions[adopted.applied_by_the_tool..]);
+    let their_table = adopted.tool_table();
+    let dir = mongrate_reads(tool, theirs, &adopted.project);
+
+    let dry = adopted.mongrate(&dir, &["import", tool.name(), "--dry-run", "--json"]).expect(0).json();
+    assert_eq!(dry["dryRun"], true);
+    assert_eq!(dry["imported"].as_array().expect("imported").len(), their_applied.len(), "{dry}");
+    let before = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
+    assert!(listed(&before, "applied").is_empty(), "a dry run writes nothing: {before}");
+
+    let import = adopted.mongrate(&dir, &["import", tool.name()]).expect(0);
+    let table = table_of(tool);
+    assert!(
+        import.stdout.contains(&format!("imported {} migration(s) from ", their_applied.len()))
+            && import.stdout.contains(&format!("`{table}`")),
+        "{}",
+        import.stdout
+    );
+    let again = adopted.mongrate(&dir, &["import", tool.name(), "--json"]).expect(0).json();
+    assert_eq!(again["imported"], serde_json::json!([]), "a second import imports nothing: {again}");
+    assert_eq!(again["alreadyApplied"].as_array().expect("alreadyApplied").len(), their_applied.len());
+
+    // The differential part: what mongrate now says is applied and pending is what the tool says.
+    let status = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), their_applied, "applied, by mongrate and by {}", tool.name());
+    assert_eq!(listed(&status, "pending"), their_pending, "pending, by mongrate and by {}", tool.name());
+    assert_eq!(status["failed"], serde_json::json!([]));
+    assert_eq!(adopted.tool_table(), their_table, "the import only reads {table}");
+
+    adopted.mongrate(&dir, &["up"]).expect(0);
+    let done = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&done, "applied"), versions);
+    assert!(listed(&done, "pending").is_empty());
+    // The last migration added a column to the tool's table, which is still there.
+    adopted.project.sql(&format!("SELECT note FROM {table}"));
+    assert_eq!(adopted.project.sql("SELECT name FROM users"), "ada");
+    adopted.project.sql("SELECT email FROM users");
+    adopted.project.sql("SELECT title FROM posts");
+}
+
+#[test]
+fn golang_migrate_on_postgres() {
+    adopt(Tool::GolangMigrate, Backend::Postgres);
+}
+
+#[test]
+fn golang_migrate_on_sqlite() {
+    adopt(Tool::GolangMigrate, Backend::Sqlite);
+}
+
+#[test]
+fn sqlx_on_postgres() {
+    adopt(Tool::Sqlx, Backend::Postgres);
+}
+
+#[test]
+fn sqlx_on_sqlite() {
+    adopt(Tool::Sqlx, Backend::Sqlite);
+}
+
+#[test]
+fn dbmate_on_postgres() {
+    adopt(Tool::Dbmate, Backend::Postgres);
+}
+
+#[test]
+fn dbmate_on_sqlite() {
+    adopt(Tool::Dbmate, Backend::Sqlite);
+}
+
+#[test]
+fn flyway_on_postgres() {
+    adopt(Tool::Flyway, Backend::Postgres);
+}
+
+#[test]
+fn flyway_on_sqlite() {
+    adopt(Tool::Flyway, Backend::Sqlite);
+}
+
+#[test]
+fn diesel_on_postgres() {
+    adopt(Tool::Diesel, Backend::Postgres);
+}
+
+#[test]
+fn diesel_on_sqlite() {
+    adopt(Tool::Diesel, Backend::Sqlite);
+}
+
+/// golang-migrate fails on version 3 and leaves it dirty: the import takes 1 and 2 as applied and
+/// 3 as failed, shows the choices, and `up` stops there, as golang-migrate does.
+#[test]
+fn golang_migrate_dirty_version_comes_in_failed_with_the_choices() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let tool = Tool::GolangMigrate;
+        let project = Project::new(backend);
+        let db = db_of(&project);
+        let theirs = tempfile::tempdir().expect("temp dir");
+        for migration in fixture_migrations(tool) {
+            copy_into(&migration, theirs.path());
+        }
+        std::fs::write(
+            theirs.path().join("3_add_users_email.up.sql"),
+            "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n",
+        )
+        .expect("write");
+        let failed = tool.run(&db, theirs.path(), &["up"]);
+        assert!(!failed.success, "golang-migrate stops at 3: {failed:?}");
+        let version = tool.run_ok(&db, theirs.path(), &["version"]);
+        assert_eq!(version.stderr.trim(), "3 (dirty)");
+        let dir = mongrate_reads(tool, theirs.path(), &project);
+        let mongrate = |args: &[&str]| {
+            let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+            command.args(args).run()
+        };
+
+        let import = mongrate(&["import", "golang-migrate"]).expect(0);
+        assert!(import.stdout.contains("imported 3 migration(s)"), "{}", import.stdout);
+        assert!(
+            import.stdout.contains("3 (add_users_email) failed: golang-migrate left it dirty"),
+            "{}",
+            import.stdout
+        );
+        for choice in
+            ["mongrate down --to 2", "mongrate mark 3 --applied", "mongrate mark 3 --pending", "mongrate up --retry"]
+        {
+            assert!(import.stdout.contains(choice), "the choices are shown ({choice}): {}", import.stdout);
+        }
+        let again = mongrate(&["import", "golang-migrate", "--json"]).expect(0).json();
+        assert_eq!(again["imported"], serde_json::json!([]), "{again}");
+        assert_eq!(again["failed"][0]["version"], "3", "still reported: {again}");
+        assert!(again["failed"][0]["choices"].as_array().is_some_and(|c| c.len() == 4), "{again}");
+
+        let status = mongrate(&["status", "--json"]).expect(0).json();
+        assert_eq!(listed(&status, "applied"), ["1", "2"]);
+        assert_eq!(listed(&status, "failed"), ["3"]);
+        assert_eq!(listed(&status, "pending"), ["4"]);
+        let up = mongrate(&["up"]);
+        assert_ne!(up.code, 0, "up stops at the failed version: {}", up.stdout);
+        assert!(up.stderr.contains("did not finish cleanly") && up.stderr.contains("3"), "{}", up.stderr);
+        assert_eq!(project.sql("SELECT version FROM schema_migrations"), "3", "golang-migrate's row is left as it was");
+    }
+}
+
+/// A failed row in flyway_schema_history (what Flyway writes when a migration fails where DDL is
+/// not transactional; on PostgreSQL and SQLite it rolls back instead, so the row is written here
+/// as Flyway writes it): Flyway's own info shows it failed; the import brings it in failed, with
+/// the choices, and the applied ones applied.
+#[test]
+fn flyway_failed_row_comes_in_failed_with_the_choices() {
+    let tool = Tool::Flyway;
+    let project = Project::new(Backend::Postgres);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    let (first, rest) = halves(&fixture_migrations(tool));
+    for migration in &first {
+        copy_into(migration, theirs.path());
+    }
+    tool_up(tool, &db, theirs.path());
+    for migration in &rest {
+        copy_into(migration, theirs.path());
+    }
+    let script = "V3__add_users_email.sql";
+    let checksum =
+        mongrate_core::import::flyway_checksum(&std::fs::read_to_string(theirs.path().join(script)).expect("read"));
+    project.sql(&format!(
+        "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, \
+         installed_by, execution_time, success) SELECT max(installed_rank) + 1, '3', 'add users email', 'SQL', \
+         '{script}', {checksum}, 'postgres', 12, false FROM flyway_schema_history"
+    ));
+    let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
+    let info: serde_json::Value = serde_json::from_str(&info.stdout).expect("JSON");
+    let states: Vec<(String, String)> = info["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["version"].as_str().unwrap_or("").to_owned(), m["state"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert!(states.contains(&("3".into(), "Failed".into())), "Flyway reads the row as failed: {states:?}");
+
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    let import = mongrate(&["import", "flyway", "--json"]).expect(0).json();
+    let imported: Vec<(&str, &str)> = import["imported"]
+        .as_array()
+        .expect("imported")
+        .iter()
+        .map(|r| (r["version"].as_str().expect("version"), r["status"].as_str().expect("status")))
+        .collect();
+    assert_eq!(imported, [("1", "completed"), ("2", "completed"), ("3", "failed")]);
+    assert!(import["failed"][0]["error"].as_str().is_some_and(|e| e == "Flyway recorded it as failed"));
+    assert_eq!(import["failed"][0]["choices"].as_array().map(Vec::len), Some(4), "{import}");
+    let not_taken = import["notTaken"].to_string();
+    assert!(not_taken.contains("R__user_names.sql") && not_taken.contains("repeatable"), "{import}");
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "failed"), ["3"]);
+    assert_eq!(listed(&status, "pending"), ["4"]);
+}
+
+/// The checksums the tools recorded are the ones mongrate computes of the same files: Flyway's
+/// CRC-32 (repeatable migrations too) and sqlx's SHA-384 (what an import compares to tell a file
+/// changed since). The tools apply the first half: Flyway cannot itself run the migration that
+/// alters its history table on PostgreSQL (its own lock on the table holds it up for good).
+#[test]
+fn recorded_checksums_are_computed_as_the_tools_compute_them() {
+    for (tool, backend) in [
+        (Tool::Flyway, Backend::Postgres),
+        (Tool::Flyway, Backend::Sqlite),
+        (Tool::Sqlx, Backend::Postgres),
+        (Tool::Sqlx, Backend::Sqlite),
+    ] {
+        let project = Project::new(backend);
+        let db = db_of(&project);
+        let theirs = tempfile::tempdir().expect("temp dir");
+        let (first, _) = halves(&fixture_migrations(tool));
+        for migration in &first {
+            copy_into(migration, theirs.path());
+        }
+        tool_up(tool, &db, theirs.path());
+        for migration in &first {
+            let file = &migration.entries[0];
+            let content = std::fs::read_to_string(file).expect("read");
+            let name = file.file_name().expect("a name").to_string_lossy();
+            let (recorded, ours) = match tool {
+                Tool::Flyway => (
+                    project.sql(&format!("SELECT checksum FROM flyway_schema_history WHERE script = '{name}'")),
+                    mongrate_core::import::flyway_checksum(&content).to_string(),
+                ),
+                _ => {
+                    let hex =
+                        if backend == Backend::Postgres { "encode(checksum, 'hex')" } else { "lower(hex(checksum))" };
+                    (
+                        project.sql(&format!(
+                            "SELECT {hex} FROM _sqlx_migrations WHERE version = {}",
+                            migration.version.as_deref().expect("sqlx migrations are versioned")
+                        )),
+                        Sha384::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
+                    )
+                }
+            };
+            assert_eq!(recorded, ours, "{} {backend:?}: checksum of {}", tool.name(), file.display());
+        }
+    }
+}
+
+/// sqlx keeps each migration's description: a file renamed since sqlx applied it is matched by
+/// its version, and the import says so.
+#[test]
+fn a_file_renamed_since_the_tool_applied_it_is_matched_by_version() {
+    let tool = Tool::Sqlx;
+    let project = Project::new(Backend::Sqlite);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    for migration in fixture_migrations(tool) {
+        copy_into(&migration, theirs.path());
+    }
+    tool_up(tool, &db, theirs.path());
+    std::fs::rename(theirs.path().join("2_create_posts.sql"), theirs.path().join("2_add_posts_table.sql"))
+        .expect("rename");
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    let import = mongrate(&["import", "sqlx"]).expect(0);
+    assert!(import.stdout.contains("imported 4 migration(s)"), "{}", import.stdout);
+    assert!(
+        import
+            .stdout
+            .contains("matched by version 2: sqlx recorded `create posts`, the file is `2_add_posts_table.sql` now"),
+        "{}",
+        import.stdout
+    );
+}
+
+/// The wrong tool's table is named, not misread: golang-migrate's and dbmate's tables share a name.
+#[test]
+fn the_wrong_tools_table_is_refused_in_words() {
+    let project = Project::new(Backend::Sqlite);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    for migration in fixture_migrations(Tool::Dbmate).iter().take(2) {
+        copy_into(migration, theirs.path());
+    }
+    tool_up(Tool::Dbmate, &db, theirs.path());
+    let dir = mongrate_reads(Tool::Dbmate, theirs.path(), &project);
+    let run = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8"), "import", "golang-migrate"]).run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("`schema_migrations` has no column `dirty`")
+            && run.stderr.contains("mongrate import dbmate"),
+        "{}",
+        run.stderr
+    );
+    let run = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8"), "import", "flyway"]).run();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("no table `flyway_schema_history`") && run.stderr.contains("--table"),
+        "{}",
+        run.stderr
+    );
+    let run = project
+        .command(&[
+            "--migrations-dir",
+            dir.to_str().expect("UTF-8"),
+            "import",
+            "dbmate",
+            "--table",
+            "x; DROP TABLE users",
+        ])
+        .run();
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("is not a table name"), "{}", run.stderr);
+    assert!(project.has_table("users"));
+}
+
+/// An existing database put under Flyway with `flyway baseline` (a baseline row at version 2,
+/// nothing run): Flyway counts 1 and 2 as done and 3 and 4 as pending; so does mongrate after
+/// the import.
+#[test]
+fn a_flyway_baseline_counts_as_applied_up_to_its_version() {
+    let tool = Tool::Flyway;
+    let project = Project::new(Backend::Sqlite);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    let fixture = fixture_migrations(tool);
+    for migration in fixture.iter().filter(|m| m.version.is_some()) {
+        copy_into(migration, theirs.path());
+    }
+    // The database already has what 1 and 2 make, made by other means.
+    project.sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    project.sql("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, title TEXT)");
+    tool.run_ok(&db, theirs.path(), &["-baselineVersion=2", "baseline"]);
+    let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
+    let info: serde_json::Value = serde_json::from_str(&info.stdout).expect("JSON");
+    let states: Vec<(String, String)> = info["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["version"].as_str().unwrap_or("").to_owned(), m["state"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let pending: Vec<&str> = states.iter().filter(|(_, state)| state == "Pending").map(|(v, _)| v.as_str()).collect();
+    assert_eq!(pending, ["3", "4"], "Flyway's info: {states:?}");
+
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    mongrate(&["import", "flyway"]).expect(0);
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), ["1", "2"]);
+    assert_eq!(listed(&status, "pending"), pending);
+    mongrate(&["up"]).expect(0);
+    // Only 3 and 4 ran: 1 would have failed on the table that is there, and added a user.
+    assert_eq!(project.sql("SELECT count(*) FROM users"), "0");
+    project.sql("SELECT email FROM users");
+    project.sql("SELECT note FROM flyway_schema_history");
+}
+
+/// A sqlx row with success = false (older sqlx wrote the row before running the migration, and a
+/// failure left it so): sqlx itself refuses to go on; the import brings it in failed.
+#[test]
+fn a_sqlx_row_without_success_comes_in_failed() {
+    let tool = Tool::Sqlx;
+    let project = Project::new(Backend::Postgres);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    for migration in fixture_migrations(tool) {
+        copy_into(&migration, theirs.path());
+    }
+    let (first, _) = halves(&fixture_migrations(tool));
+    let only_first = tempfile::tempdir().expect("temp dir");
+    for migration in &first {
+        copy_into(migration, only_first.path());
+    }
+    tool_up(tool, &db, only_first.path());
+    project.sql("UPDATE _sqlx_migrations SET success = false WHERE version = 2");
+    let refused = tool.run(&db, theirs.path(), &["migrate", "run"]);
+    assert!(!refused.success, "sqlx refuses to go on: {refused:?}");
+
+    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    let import = mongrate(&["import", "sqlx"]).expect(0);
+    assert!(
+        import.stdout.contains("2 (create_posts) failed: sqlx recorded it as not successful")
+            && import.stdout.contains("mongrate mark 2 --applied"),
+        "{}",
+        import.stdout
+    );
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), ["1"]);
+    assert_eq!(listed(&status, "failed"), ["2"]);
+    assert_ne!(mongrate(&["up"]).code, 0, "up stops at the failed version, as sqlx does");
+}
