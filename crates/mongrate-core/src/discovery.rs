@@ -233,8 +233,19 @@ fn assemble(dir: &Path, layout: Layout, entries: Vec<Entry>, problems: &mut Vec<
         }
         slot.insert(version, entry);
     }
-    for (version, down) in &downs {
-        if !ups.contains_key(version) {
+    let alone: Vec<Version> = downs.keys().filter(|v| !ups.contains_key(*v)).cloned().collect();
+    for version in alone {
+        if layout == Layout::GolangMigrate {
+            // golang-migrate reads a missing up file as an empty one: the down file is a migration.
+            if let Some(down) = downs.remove(&version) {
+                let up = Entry {
+                    content: String::new(),
+                    down: Some(SideFile { path: down.path.clone(), content: down.content }),
+                    ..down
+                };
+                ups.insert(version, up);
+            }
+        } else if let Some(down) = downs.get(&version) {
             problems.push(format!(
                 "{}: a down file without an up file of version {version}; add the up file or remove this one",
                 down.path.display()
@@ -368,12 +379,16 @@ mod tests {
     }
 
     #[test]
-    fn a_down_file_alone_is_named() {
+    fn a_down_file_alone_is_named_except_by_golang_migrate_which_reads_an_empty_up() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "1_a.up.sql", "SELECT 1;");
         write(dir.path(), "2_b.down.sql", "SELECT 2;");
-        let err = discover(dir.path(), None).unwrap_err();
+        let err = discover(dir.path(), Some(Layout::Sqlx)).unwrap_err();
         assert!(err.message.contains("2_b.down.sql: a down file without an up file of version 2"), "{}", err.message);
+        let files = discover(dir.path(), None).unwrap();
+        assert_eq!(files[0].layout, Layout::GolangMigrate);
+        assert_eq!((files[1].file_name.as_str(), files[1].content.as_str()), ("2_b.down.sql", ""));
+        assert_eq!(files[1].down.as_ref().unwrap().content, "SELECT 2;");
     }
 
     #[test]
