@@ -152,9 +152,10 @@ impl Migrator {
         }
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, after the lint check (`mongrate lint`'s error rules).
     pub async fn up(&self) -> Result<RunReport> {
         let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
+        crate::lint_gate::check(self, &request).await?;
         self.run(request, &self.run_settings(false), &SilentReporter, None).await
     }
 
