@@ -55,6 +55,16 @@ pub fn install<'js>(native: &Object<'js>) -> rquickjs::Result<()> {
             read_module(Path::new(&path)).map_err(|why| Exception::throw_message(&ctx, &why))
         }),
     )?;
+    // Node's `__filename` is absolute even when mongrate was given a relative migrations folder.
+    native.set(
+        "absolute",
+        Func::from(|path: String| {
+            let path = Path::new(&path);
+            crate::node_resolution::normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+                .to_string_lossy()
+                .into_owned()
+        }),
+    )?;
     native.set(
         "dirname",
         Func::from(|path: String| {

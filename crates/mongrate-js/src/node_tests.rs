@@ -333,14 +333,3 @@ fn a_require_on_the_first_line_is_reported_at_its_column() {
     assert!(why.contains("Cannot find module './nothing-here'"), "{why}");
     assert!(why.contains("first.cjs:1:17"), "the require's own column: {why}");
 }
-
-#[test]
-fn scratch_real_packages() {
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/node/node_modules").canonicalize().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).unwrap();
-    std::fs::write(dir.path().join("main.mjs"), std::env::var("SCRATCH").unwrap_or_default()).unwrap();
-    let started = std::time::Instant::now();
-    let result = run(&dir.path().join("main.mjs"));
-    eprintln!("{:?} {result:?}", started.elapsed());
-}

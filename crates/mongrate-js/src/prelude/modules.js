@@ -116,8 +116,9 @@
   M.loadCommonJs = (file) => {
     const cached = cache[file];
     if (cached) return cached.exports;
-    const dir = native.dirname(file);
-    const module = { id: file, filename: file, path: dir, exports: {}, loaded: false, children: [], paths: [], parent: undefined };
+    const filename = native.absolute(file);
+    const dir = native.dirname(filename);
+    const module = { id: filename, filename, path: dir, exports: {}, loaded: false, children: [], paths: [], parent: undefined };
     cache[file] = module;
     try {
       if (file.endsWith('.json')) {
@@ -134,7 +135,7 @@
         } else {
           const require = M.requireFrom(file);
           module.require = require;
-          wrapper.call(module.exports, module.exports, require, module, file, dir);
+          wrapper.call(module.exports, module.exports, require, module, filename, dir);
         }
       }
     } catch (error) {

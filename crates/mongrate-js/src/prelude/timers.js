@@ -64,6 +64,10 @@
   globalThis.setTimeout = (fn, ms, ...args) => new Timeout(fn, ms, args, false);
   globalThis.setInterval = (fn, ms, ...args) => new Timeout(fn, ms, args, true);
   globalThis.setImmediate = (fn, ...args) => new Timeout(fn, 0, args, false, true);
+  // `util.promisify(setTimeout)(ms, value)`, as in Node.
+  const promisified = Symbol.for('nodejs.util.promisify.custom');
+  globalThis.setTimeout[promisified] = (ms, value) => new Promise((resolve) => globalThis.setTimeout(resolve, ms, value));
+  globalThis.setImmediate[promisified] = (value) => new Promise((resolve) => globalThis.setImmediate(resolve, value));
   globalThis.clearTimeout = clear;
   globalThis.clearInterval = clear;
   globalThis.clearImmediate = clear;

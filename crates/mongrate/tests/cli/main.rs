@@ -21,6 +21,7 @@ mod lifecycle;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
+mod node_modules;
 mod resume;
 mod service;
 mod service_support;
