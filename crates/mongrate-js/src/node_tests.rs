@@ -243,12 +243,13 @@ fn packages_load_through_exports_main_and_both_module_systems() {
         (
             "lib/helper.cjs",
             "const plain = require('plain');\nconst dual = require('dual');\nconst esm = require('esm-only');\n\
-             module.exports = { six: plain.twice(3), dual: dual.kind, four: esm.four, esmDefault: esm.default, name: plain.name };\n",
+             module.exports = { six: plain.twice(3), dual: dual.kind, four: esm.four, esmDefault: esm.default, name: plain.name };\n\
+             module.exports.later = () => import('dual').then((m) => m.kind);\n",
         ),
         (
             "main.mjs",
             "import helper from './lib/helper.cjs';\nimport { kind } from 'dual';\nimport { twice } from 'plain';\n\
-             export default async () => [helper, kind, twice(5)];\n",
+             export default async () => [helper, kind, twice(5), await helper.later()];\n",
         ),
     ]);
     assert_eq!(
@@ -256,7 +257,8 @@ fn packages_load_through_exports_main_and_both_module_systems() {
         serde_json::json!([
             { "six": 6, "dual": "cjs", "four": 4, "esmDefault": "esm default", "name": "lib/index.js" },
             "esm",
-            10
+            10,
+            "esm"
         ])
     );
 }

@@ -1,6 +1,7 @@
 // Timers (`setTimeout`, `setInterval`, `setImmediate`) on the engine's event loop: a migration
-// can await them. Once its up() or down() has returned, intervals and unref'd timers are cleared
-// (a Node process would keep running or exit); the timeouts left still fire before the step ends.
+// can await them. Once its up() or down() has settled, the timers still waiting are cleared, as
+// migrate-mongo's exit after a run discards them (the timeout of a `Promise.race` that the other
+// side won must not hold the step, nor fail it later).
 (function (M) {
   'use strict';
   const native = M.native;
@@ -72,10 +73,8 @@
   globalThis.clearInterval = clear;
   globalThis.clearImmediate = clear;
 
-  // After the migration's function: what would never end (intervals) or not hold Node open
-  // (unref'd timers) is cleared.
   M.endTimers = () => {
-    for (const timer of [...live.values()]) if (timer._repeat || !timer._ref) timer._clear();
+    for (const timer of [...live.values()]) timer._clear();
   };
   M.Timeout = Timeout;
 })(globalThis.__mongrate);
