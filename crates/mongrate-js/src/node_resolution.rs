@@ -581,6 +581,23 @@ mod tests {
     }
 
     #[test]
+    fn a_packages_own_imports_and_its_own_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let package = root.join("node_modules/styled");
+        write(
+            &package.join("package.json"),
+            r##"{"name": "styled", "exports": "./index.js", "imports": {"#colors": {"node": "./lib/colors.js", "default": "./browser.js"}}}"##,
+        );
+        write(&package.join("index.js"), "");
+        write(&package.join("lib/colors.js"), "");
+        let inside = package.join("index.js");
+        assert_eq!(file(resolve("#colors", &inside, Mode::Import)), package.join("lib/colors.js"));
+        assert_eq!(file(resolve("styled", &inside, Mode::Require)), package.join("index.js"));
+        assert_eq!(resolve("#nothing", &inside, Mode::Import).unwrap_err().code, "ERR_PACKAGE_IMPORT_NOT_DEFINED");
+    }
+
+    #[test]
     fn builtins_with_and_without_the_prefix() {
         let from = Path::new("/m/001.js");
         assert_eq!(resolve("fs", from, Mode::Require), Ok(Resolved::Builtin("fs".into())));

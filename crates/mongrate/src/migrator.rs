@@ -76,7 +76,8 @@ impl Migrator {
         MigratorBuilder::default()
     }
 
-    /// Connects with resolved settings.
+    /// Connects with resolved settings. A file that cannot be loaded is kept with its error
+    /// ([`Migration::load_error`]): only a run that needs it fails.
     pub async fn connect(settings: Settings) -> Result<Migrator> {
         Migrator::open(settings, false).await
     }
