@@ -359,6 +359,7 @@ mod tests {
                 backup: Vec::new(),
                 phase: Default::default(),
             },
+            load_error: None,
         }
     }
 

@@ -146,6 +146,7 @@ mod tests {
                 backup: Vec::new(),
                 phase: Default::default(),
             },
+            load_error: None,
         }
     }
 

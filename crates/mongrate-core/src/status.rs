@@ -74,6 +74,9 @@ pub struct StatusEntry {
     /// The phase its file declares; `None` when the file is gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// Why its file cannot be loaded (a run that needs it fails).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_error: Option<String>,
 }
 
 /// Which deploy phase the database is in.
@@ -153,7 +156,12 @@ impl StatusReport {
                     .or_else(|| record.and_then(|r| r.description.clone())),
                 file: file.map(|m| m.file.file_name.clone()),
                 state,
-                reversible: file.map(|m| m.meta.reversible).or_else(|| record.map(|r| r.reversible)).unwrap_or(false),
+                // A file that cannot be loaded says nothing: the changelog's word, if any, is taken.
+                reversible: file
+                    .filter(|m| m.load_error.is_none() || record.is_none())
+                    .map(|m| m.meta.reversible)
+                    .or_else(|| record.map(|r| r.reversible))
+                    .unwrap_or(false),
                 applied_at: record
                     .filter(|r| r.status == MigrationStatus::Completed || r.is_unfinished_down())
                     .and_then(|r| r.applied_at.clone()),
@@ -170,6 +178,7 @@ impl StatusReport {
                     .unwrap_or_default(),
                 progress: record.filter(|r| r.is_resumable()).and_then(|r| r.progress()),
                 phase: file.map(|m| m.meta.phase),
+                load_error: file.and_then(|m| m.load_error.clone()),
             });
         }
         StatusReport { entries, drift, lock }
@@ -232,7 +241,7 @@ impl StatusReport {
             self.entries
                 .iter()
                 .filter(|e| states.contains(&e.state))
-                .map(|e| match e.state {
+                .map(|e| (e, match e.state {
                     State::Pending => serde_json::json!({
                         "version": e.version, "name": e.name, "description": e.description, "file": e.file,
                         "reversible": e.reversible, "phase": e.phase,
@@ -248,6 +257,12 @@ impl StatusReport {
                         "executionTime": e.execution_time, "batch": e.batch, "reversible": e.reversible,
                         "phase": e.phase,
                     }),
+                }))
+                .map(|(e, mut json)| {
+                    if let Some(why) = &e.load_error {
+                        json["loadError"] = serde_json::json!(why);
+                    }
+                    json
                 })
                 .collect()
         };

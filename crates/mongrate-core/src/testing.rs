@@ -42,6 +42,7 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             backup: Vec::new(),
             phase: Default::default(),
         },
+        load_error: None,
     }
 }
 
