@@ -27,7 +27,7 @@ fn migration(version: i64, text: &str) -> Migration {
         checksum: String::new(),
     };
     let meta = SqlMigration::inspect(&file).expect("a valid file");
-    Migration { file, meta }
+    Migration { file, meta, load_error: None }
 }
 
 /// The findings of PostgreSQL files judged from their text: `(line, rule)`.
