@@ -50,8 +50,12 @@ fi
 # cached outside the repository (the first run builds the cargo tools: minutes).
 bash "$(dirname "$0")/peers/install.sh"
 # The real migrate-mongo (Node) that the differential tests of JavaScript migrations compare
-# mongrate with, pinned in tools/node/package-lock.json and installed from the npm registry.
-if [ ! -x "$(dirname "$0")/node/node_modules/.bin/migrate-mongo" ]; then
+# mongrate with, and the pure-JavaScript packages the node_modules tests load (lodash, uuid,
+# date-fns, change-case, dotenv, moment, axios), pinned in tools/node/package-lock.json and
+# installed from the npm registry; installed again when the pins change.
+node_dir="$(dirname "$0")/node"
+if [ ! -x "$node_dir/node_modules/.bin/migrate-mongo" ] \
+    || ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.installed-package-lock.json"; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "setup: installing nodejs npm"
     sudo=""
@@ -59,8 +63,9 @@ if [ ! -x "$(dirname "$0")/node/node_modules/.bin/migrate-mongo" ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   fi
-  echo "setup: installing migrate-mongo into tools/node"
-  npm ci --prefix "$(dirname "$0")/node" --no-audit --no-fund
+  echo "setup: installing migrate-mongo and the test packages into tools/node"
+  npm ci --prefix "$node_dir" --no-audit --no-fund
+  cp "$node_dir/package-lock.json" "$node_dir/node_modules/.installed-package-lock.json"
 fi
 # schemathesis, which the API fuzz test runs, pinned with its dependencies in
 # tools/python/requirements.txt and installed from PyPI into a virtualenv; installed again when

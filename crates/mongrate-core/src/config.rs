@@ -17,8 +17,10 @@ use crate::secret::Secret;
 /// The file mongrate looks for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "mongrate.toml";
 
-/// A migrate-mongo project's configuration, read when there is no mongrate.toml.
-pub const MIGRATE_MONGO_CONFIG_FILE: &str = "migrate-mongo-config.js";
+/// A migrate-mongo project's configuration, read when there is no mongrate.toml: the first of
+/// these in the working directory (CommonJS, either module system, TypeScript).
+pub const MIGRATE_MONGO_CONFIG_FILES: [&str; 4] =
+    ["migrate-mongo-config.js", "migrate-mongo-config.cjs", "migrate-mongo-config.mjs", "migrate-mongo-config.ts"];
 
 /// What a migrate-mongo project's `migrate-mongo-config.js` says (evaluated by the JavaScript
 /// engine, which this crate does not know).
@@ -47,21 +49,26 @@ pub enum ConfigLocation {
 }
 
 impl ConfigLocation {
-    /// `--config` if given (a `.js` file is a migrate-mongo configuration), else mongrate.toml in
-    /// the working directory, else migrate-mongo-config.js there.
+    /// `--config` if given (a `.js`, `.cjs`, `.mjs` or `.ts` file is a migrate-mongo
+    /// configuration), else mongrate.toml in the working directory, else migrate-mongo's
+    /// configuration there.
     pub fn find(config: Option<&Path>) -> ConfigLocation {
         match config {
-            Some(path) if path.extension().is_some_and(|e| e == "js" || e == "cjs" || e == "mjs") => {
+            Some(path)
+                if path
+                    .extension()
+                    .is_some_and(|e| ["js", "cjs", "mjs", "ts", "cts", "mts"].iter().any(|x| e == *x)) =>
+            {
                 ConfigLocation::MigrateMongo(path.to_path_buf())
             }
             Some(path) => ConfigLocation::Toml(path.to_path_buf()),
             None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
                 ConfigLocation::Toml(PathBuf::from(DEFAULT_CONFIG_FILE))
             }
-            None if Path::new(MIGRATE_MONGO_CONFIG_FILE).is_file() => {
-                ConfigLocation::MigrateMongo(PathBuf::from(MIGRATE_MONGO_CONFIG_FILE))
-            }
-            None => ConfigLocation::None,
+            None => match MIGRATE_MONGO_CONFIG_FILES.iter().find(|name| Path::new(name).is_file()) {
+                Some(name) => ConfigLocation::MigrateMongo(PathBuf::from(name)),
+                None => ConfigLocation::None,
+            },
         }
     }
 }

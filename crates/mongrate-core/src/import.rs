@@ -363,6 +363,7 @@ mod tests {
                 phase: Default::default(),
                 repeatable: false,
             },
+            load_error: None,
         }
     }
 

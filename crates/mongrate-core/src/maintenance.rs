@@ -150,6 +150,7 @@ mod tests {
                 phase: Default::default(),
                 repeatable: false,
             },
+            load_error: None,
         }
     }
 

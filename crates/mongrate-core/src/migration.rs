@@ -72,6 +72,10 @@ pub struct MigrationMeta {
 pub struct Migration {
     pub file: MigrationFile,
     pub meta: MigrationMeta,
+    /// Why the file could not be loaded (a JavaScript module that fails to load, a file its format
+    /// refuses); `meta` is then a stand-in. It is listed with this error, and only a run that
+    /// needs the file fails ([`crate::plan::plan`]).
+    pub load_error: Option<String>,
 }
 
 /// Gives each repeatable migration its key, `R__<name>` (a repeatable has no version: the one in a

@@ -157,6 +157,11 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
             steps
         }
     };
+    // A file that cannot be loaded fails the run that needs it, before anything runs.
+    let unloadable: Vec<&str> = steps.iter().filter_map(|step| step.migration.load_error.as_deref()).collect();
+    if !unloadable.is_empty() {
+        return Err(Error::validation(unloadable.join("\n")));
+    }
     Ok(Plan { steps, batch })
 }
 
@@ -363,6 +368,7 @@ mod tests {
                 phase: Phase::Expand,
                 repeatable: false,
             },
+            load_error: None,
         }
     }
 
@@ -494,6 +500,22 @@ mod tests {
         assert!(!err.message.contains("down --to"), "a repeatable is not reverted: {}", err.message);
         let retry = PlanRequest::Up { to: None, allow_out_of_order: false, retry: true, restart: None, phase: None };
         assert_eq!(keys(&plan(&files, &records, &retry).unwrap()), ["up R__views"]);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_loaded_blocks_only_the_runs_that_need_it() {
+        let mut broken = migration(1, true);
+        broken.load_error = Some("1_m.js: Cannot find module 'gone'".into());
+        let files = [broken, migration(2, true)];
+        let applied = [record(1, Completed, 1)];
+        assert_eq!(versions(&plan(&files, &applied, &UP).unwrap()), [(Up, 2)]);
+        let error = plan(&files, &[], &UP).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Validation);
+        assert!(error.message.contains("Cannot find module 'gone'"), "{}", error.message);
+        let to_first_only = PlanRequest::Down { scope: DownScope::To(Version::number(1)), retry: false };
+        assert!(plan(&files, &[record(1, Completed, 1), record(2, Completed, 2)], &to_first_only).is_ok());
+        let all = PlanRequest::Down { scope: DownScope::All, retry: false };
+        assert!(plan(&files, &[record(1, Completed, 1), record(2, Completed, 2)], &all).is_err());
     }
 
     #[test]

@@ -103,6 +103,15 @@ impl Runner<'_> {
         if self.settings.dry_run {
             return self.preview(&request).await;
         }
+        // A file that cannot be loaded and that the run needs refuses it before the changelog is made.
+        if self.migrations.iter().any(|m| m.load_error.is_some()) {
+            let records = if self.target.changelog_exists().await? { self.target.records().await? } else { Vec::new() };
+            if let Err(error) = plan(self.migrations, &records, &request)
+                && error.kind == ErrorKind::Validation
+            {
+                return Err(error);
+            }
+        }
         self.target.ensure_changelog().await?;
         let applied_by = AppliedBy::current();
         let claim = LeaseClaim {

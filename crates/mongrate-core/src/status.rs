@@ -83,6 +83,9 @@ pub struct StatusEntry {
     /// A repeatable migration: applied again whenever its file changes, never reverted.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub repeatable: bool,
+    /// Why its file cannot be loaded (a run that needs it fails).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_error: Option<String>,
 }
 
 /// Which deploy phase the database is in.
@@ -169,7 +172,12 @@ impl StatusReport {
                     .or_else(|| record.and_then(|r| r.description.clone())),
                 file: file.map(|m| m.file.file_name.clone()),
                 state,
-                reversible: file.map(|m| m.meta.reversible).or_else(|| record.map(|r| r.reversible)).unwrap_or(false),
+                // A file that cannot be loaded says nothing: the changelog's word, if any, is taken.
+                reversible: file
+                    .filter(|m| m.load_error.is_none() || record.is_none())
+                    .map(|m| m.meta.reversible)
+                    .or_else(|| record.map(|r| r.reversible))
+                    .unwrap_or(false),
                 applied_at: record
                     .filter(|r| r.status == MigrationStatus::Completed || r.is_unfinished_down())
                     .and_then(|r| r.applied_at.clone()),
@@ -187,6 +195,7 @@ impl StatusReport {
                 progress: record.filter(|r| r.is_resumable()).and_then(|r| r.progress()),
                 phase: file.map(|m| m.meta.phase),
                 repeatable,
+                load_error: file.and_then(|m| m.load_error.clone()),
             });
         }
         StatusReport { entries, drift, lock }
@@ -271,6 +280,9 @@ impl StatusReport {
                     if e.repeatable {
                         json["repeatable"] = true.into();
                         json["state"] = e.state.as_str().into();
+                    }
+                    if let Some(why) = &e.load_error {
+                        json["loadError"] = serde_json::json!(why);
                     }
                     json
                 })

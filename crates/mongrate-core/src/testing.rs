@@ -46,6 +46,7 @@ pub fn migration(version: i64, transactional: bool) -> Migration {
             phase: Default::default(),
             repeatable: false,
         },
+        load_error: None,
     }
 }
 

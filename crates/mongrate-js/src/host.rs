@@ -8,7 +8,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{AsyncContext, AsyncRuntime, Ctx, Function, Module, Object, Value};
 
 use crate::host_state::HostState;
-use crate::module_source::{MigrationLoader, MigrationResolver, is_es_module, javascript};
+use crate::module_source::{MigrationLoader, MigrationResolver, is_es_module, javascript, set_import_meta};
 
 /// Deep recursion in a migration fails with a RangeError instead of overflowing the thread's stack.
 const MAX_STACK: usize = 4 * 1024 * 1024;
@@ -20,6 +20,10 @@ pub const THREAD_STACK: usize = 16 * 1024 * 1024;
 const PRELUDE: &[(&str, &str)] = &[
     ("mongrate:bson", include_str!("prelude/bson.js")),
     ("mongrate:driver", include_str!("prelude/driver.js")),
+    ("mongrate:console", include_str!("prelude/console.js")),
+    ("mongrate:process", include_str!("prelude/process.js")),
+    ("mongrate:timers", include_str!("prelude/timers.js")),
+    ("mongrate:modules", include_str!("prelude/modules.js")),
     ("mongrate:runtime", include_str!("prelude/runtime.js")),
     ("mongrate:module", include_str!("prelude/mongrate_module.js")),
 ];
@@ -39,6 +43,9 @@ pub fn install_prelude<'js>(ctx: &Ctx<'js>, state: &Rc<HostState>) -> rquickjs::
     let mongrate = Object::new(ctx.clone())?;
     let native = Object::new(ctx.clone())?;
     crate::native::install(ctx, &native, state)?;
+    crate::native_modules::install(&native)?;
+    crate::native_fs::install(ctx, &native)?;
+    crate::native_node::install(&native, state)?;
     mongrate.set("native", native)?;
     ctx.globals().set("__mongrate", mongrate)?;
     for (name, source) in PRELUDE {
@@ -61,7 +68,9 @@ pub async fn load_exports<'js>(ctx: &Ctx<'js>, path: &Path, source: &str) -> rqu
     let name = path.to_string_lossy().into_owned();
     let source = javascript(ctx, path, source)?;
     if is_es_module(path, &source) {
-        let (module, evaluated) = Module::declare(ctx.clone(), name, source.into_owned())?.eval()?;
+        let declared = Module::declare(ctx.clone(), name, source.into_owned())?;
+        set_import_meta(&declared, path)?;
+        let (module, evaluated) = declared.eval()?;
         evaluated.into_future::<()>().await?;
         return Ok(module.namespace()?.into_value());
     }

@@ -50,6 +50,10 @@ pub struct HostState {
     pub lease_lost: Cell<bool>,
     /// The target's backups, for `backupCollection` and its kin (`None` while inspecting).
     pub backups: Option<ScriptBackups>,
+    /// Timers waiting (`setTimeout`, `setInterval`), by id: notified when cleared.
+    pub timers: RefCell<HashMap<u32, Rc<tokio::sync::Notify>>>,
+    /// `process.exit(code)` was called: the step fails even if the migration caught the throw.
+    pub exit_code: Cell<Option<i32>>,
 }
 
 impl HostState {
@@ -74,6 +78,8 @@ impl HostState {
             checkpoints: None,
             lease_lost: Cell::new(false),
             backups: None,
+            timers: RefCell::new(HashMap::new()),
+            exit_code: Cell::new(None),
         }
     }
 

@@ -6,9 +6,10 @@
 use mongrate_mongo::errors::server_failure;
 use rquickjs::{CaughtError, Object, Value};
 
-/// Frames of the prelude, which say nothing to the migration's author.
+/// Frames of the prelude and of the engine's own functions (`at call (native)`), which say
+/// nothing to the migration's author.
 fn is_prelude_frame(frame: &str) -> bool {
-    frame.contains("mongrate:")
+    frame.contains("mongrate:") || frame.trim_end().ends_with("(native)")
 }
 
 /// The `file:line:column` of a frame like `    at up (/m/001-x.js:12:5)`.

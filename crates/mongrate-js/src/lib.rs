@@ -17,6 +17,14 @@ mod native;
 mod native_backup;
 mod native_checkpoint;
 mod native_dry_run;
+mod native_fs;
+mod native_modules;
+mod native_node;
+mod node_builtins;
+mod node_resolution;
+#[cfg(test)]
+mod node_tests;
+mod position;
 mod read_ahead;
 mod step_thread;
 pub mod template;

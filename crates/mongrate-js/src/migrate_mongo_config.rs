@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use mongrate_core::config::MigrateMongoConfig;
-use rquickjs::{CatchResultExt, Function, Object};
+use rquickjs::{CatchResultExt, Function, Object, Promise};
 
 use crate::console::StderrConsole;
 use crate::host::{THREAD_STACK, install_prelude, load_exports, new_runtime};
@@ -44,7 +44,8 @@ async fn evaluate(path: &Path, source: &str) -> Result<MigrateMongoConfig, Strin
             let read = async || -> rquickjs::Result<MigrateMongoConfig> {
                 let mongrate: Object = ctx.globals().get("__mongrate")?;
                 let extract: Function = mongrate.get("migrateMongoConfig")?;
-                let found: Object = extract.call((exports,))?;
+                let found: Promise = extract.call((exports,))?;
+                let found: Object = found.into_future().await?;
                 Ok(MigrateMongoConfig {
                     url: found.get("url")?,
                     database: found.get("databaseName")?,

@@ -1,67 +1,20 @@
-//! Finding, reading and compiling migration modules: CommonJS (wrapped as Node wraps it) and ES
-//! modules (with `mongodb` and relative files importable), in JavaScript or TypeScript (its types
-//! stripped, see [`crate::typescript`]).
+//! Reading and compiling migration modules and what they load: CommonJS (wrapped as Node wraps
+//! it), ES modules (with `import.meta.url`), JSON, and TypeScript (its types stripped, see
+//! [`crate::typescript`]). `import` specifiers are resolved as Node resolves them (see
+//! [`crate::node_resolution`]); a built-in, mongrate's own modules and CommonJS files are imported
+//! through a module that re-exports their `module.exports` (as default and by name).
 
 use std::borrow::Cow;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
-use rquickjs::context::EvalOptions;
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
 use rquickjs::{Constructor, Ctx, Function, Module, Object};
 
+pub use crate::node_resolution::is_es_module;
+use crate::node_resolution::{Mode, resolve};
+use crate::position::eval_function;
 use crate::typescript::{TypeScriptError, is_typescript, strip_types};
-
-/// The names `import { … } from 'mongodb'` can take.
-const MONGODB_EXPORTS: &[&str] = &[
-    "BSONError",
-    "ObjectId",
-    "ObjectID",
-    "Long",
-    "Int32",
-    "Double",
-    "Decimal128",
-    "Binary",
-    "UUID",
-    "Timestamp",
-    "BSONRegExp",
-    "MinKey",
-    "MaxKey",
-    "Code",
-    "BSONSymbol",
-    "MongoClient",
-    "Db",
-    "Collection",
-    "FindCursor",
-    "AggregationCursor",
-    "ClientSession",
-    "BulkWriteResult",
-    "MongoError",
-    "MongoServerError",
-    "MongoBulkWriteError",
-    "MongoNetworkError",
-    "MongoDriverError",
-    "MongoAPIError",
-    "MongoInvalidArgumentError",
-    "MongoRuntimeError",
-    "MongoCursorInUseError",
-    "MongoTransactionError",
-    "MongoExpiredSessionError",
-];
-
-/// Whether a file is an ES module: `.mjs` or `.mts`, or a `.js` or `.ts` with top-level
-/// `import`/`export` statements (for TypeScript, `source` is the JavaScript left once its types
-/// are stripped: `import type` alone does not make a module).
-pub fn is_es_module(path: &Path, source: &str) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("mjs" | "mts") => true,
-        Some("cjs" | "cts") => false,
-        _ => source.lines().any(|line| {
-            let line = line.trim_start();
-            ["export ", "export{", "export*", "import ", "import{", "import*"].iter().any(|p| line.starts_with(p))
-        }),
-    }
-}
 
 /// A file's text, without a byte-order mark or a `#!` line.
 pub fn read_module(path: &Path) -> Result<String, String> {
@@ -70,54 +23,6 @@ pub fn read_module(path: &Path) -> Result<String, String> {
     Ok(match text.strip_prefix("#!") {
         Some(rest) => format!("//{rest}"),
         None => text.to_owned(),
-    })
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// The extensions a relative `require`/`import` may leave out, in the order they are tried.
-const IMPLIED_EXTENSIONS: [&str; 7] = ["js", "cjs", "mjs", "json", "ts", "mts", "cts"];
-
-/// A relative `require`/`import` as Node resolves it: the file, or with `.js`/`.cjs`/`.mjs`/`.json`
-/// added, or with `.ts`/`.mts`/`.cts` added as TypeScript resolves it, or the folder's `index.js`
-/// or `index.ts`. `./db.js` finds `db.ts` when there is no `db.js` (TypeScript's ES module style).
-pub fn resolve_relative(dir: &Path, specifier: &str) -> Result<PathBuf, String> {
-    let base = normalize(&dir.join(specifier));
-    let mut candidates = vec![base.clone()];
-    for extension in IMPLIED_EXTENSIONS {
-        let mut name = base.clone().into_os_string();
-        name.push(format!(".{extension}"));
-        candidates.push(PathBuf::from(name));
-    }
-    let typescript_twin = match base.extension().and_then(|e| e.to_str()) {
-        Some("js") => Some("ts"),
-        Some("mjs") => Some("mts"),
-        Some("cjs") => Some("cts"),
-        _ => None,
-    };
-    if let Some(extension) = typescript_twin {
-        candidates.push(base.with_extension(extension));
-    }
-    candidates.push(base.join("index.js"));
-    candidates.push(base.join("index.ts"));
-    candidates.into_iter().find(|candidate| candidate.is_file()).ok_or_else(|| {
-        format!(
-            "Cannot find module '{specifier}' (looked for {} and with .{}, and for its index.js and index.ts)",
-            base.display(),
-            IMPLIED_EXTENSIONS.join(", .")
-        )
     })
 }
 
@@ -147,65 +52,70 @@ fn throw_syntax_error<'js>(ctx: &Ctx<'js>, path: &Path, error: &TypeScriptError)
 }
 
 /// Compiles a CommonJS file as Node does: one function of `exports, require, module, __filename,
-/// __dirname`. The wrapper starts on the file's first line, so line numbers stay the file's.
-pub fn compile_common_js<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Function<'js>> {
+/// __dirname`, at the file's own lines and columns. `None` when the file is an ES module.
+pub fn compile_common_js<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Option<Function<'js>>> {
     let text = read_module(path).map_err(|why| rquickjs::Exception::throw_message(ctx, &why))?;
     let source = javascript(ctx, path, &text)?;
-    let wrapped = format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
-    let mut options = EvalOptions::default();
-    options.global = true;
-    options.strict = false;
-    options.filename = Some(path.to_string_lossy().into_owned());
-    ctx.eval_with_options(wrapped, options)
-}
-
-/// Source of the `mongodb` module for `import`.
-fn mongodb_module_source() -> String {
-    let mut source = String::from("const m = globalThis.__mongrate.mongodbModule;\nexport default m;\n");
-    for name in MONGODB_EXPORTS {
-        source.push_str(&format!("export const {name} = m.{name};\n"));
+    if is_es_module(path, &source) {
+        return Ok(None);
     }
-    source
+    let name = path.to_string_lossy();
+    eval_function(ctx, "exports, require, module, __filename, __dirname", &source, &name, false).map(Some)
 }
 
-/// Source of the `mongrate` module (`eachBatch`, `MigrationHelper`, `MigrationBase`) for `import`.
-const MONGRATE_MODULE_SOURCE: &str = "const m = globalThis.__mongrate.mongrateModule;\nexport default m;\n\
-export const eachBatch = m.eachBatch;\nexport const MigrationHelper = m.MigrationHelper;\n\
-export const MigrationBase = m.MigrationBase;\n";
+/// Sets `import.meta.url` (a `file:` URL), `filename` and `dirname` of a module from a file.
+pub fn set_import_meta<'js, T>(module: &Module<'js, T>, path: &Path) -> rquickjs::Result<()> {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let meta = module.meta()?;
+    meta.set("url", file_url(&path))?;
+    meta.set("filename", path.to_string_lossy().into_owned())?;
+    meta.set("dirname", path.parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default())?;
+    Ok(())
+}
 
-/// Resolves `import` specifiers: `mongodb`, `mongrate`, and paths relative to the importing file.
+/// `file:///…` for an absolute path, with what a URL cannot hold percent-encoded.
+pub fn file_url(path: &Path) -> String {
+    let mut url = String::from("file://");
+    for byte in path.to_string_lossy().bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
+
+/// The module `import` gets for what is not an ES module file: a built-in, mongrate's own module,
+/// a CommonJS or JSON file. The prelude loads it now and writes the module's source.
+fn facade<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Module<'js, Declared>> {
+    let mongrate: Object = ctx.globals().get("__mongrate")?;
+    let write: Function = mongrate.get("esmFacade")?;
+    let source: String = write.call((name,))?;
+    Module::declare(ctx.clone(), name, source)
+}
+
+/// Resolves `import` specifiers as Node does, relative to the importing module.
 pub struct MigrationResolver;
 
 impl Resolver for MigrationResolver {
     fn resolve<'js>(
         &mut self,
-        _ctx: &Ctx<'js>,
+        ctx: &Ctx<'js>,
         base: &str,
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
-        if name == "mongodb" || name == "bson" {
-            return Ok("mongodb".to_owned());
+        // A built-in or mongrate's own module imports nothing by path: its name stands for itself.
+        let from = if base.starts_with("node:") || base.starts_with("mongrate:") { "./-" } else { base };
+        match resolve(name, Path::new(from), Mode::Import) {
+            Ok(found) => Ok(found.module_name()),
+            Err(unresolved) => Err(crate::native_modules::throw_unresolved(ctx, &unresolved)),
         }
-        if name == "mongrate" {
-            return Ok("mongrate".to_owned());
-        }
-        if name.starts_with("./") || name.starts_with("../") || name.starts_with('/') {
-            let dir = Path::new(base).parent().unwrap_or(Path::new("."));
-            return resolve_relative(dir, name)
-                .map(|path| path.to_string_lossy().into_owned())
-                .map_err(|why| rquickjs::Error::new_resolving_message(base, name, why));
-        }
-        Err(rquickjs::Error::new_resolving_message(
-            base,
-            name,
-            "mongrate runs migrations without Node.js, so a migration can import only 'mongodb', 'mongrate' and files of the project by relative path (./ or ../)",
-        ))
     }
 }
 
-/// Loads what the resolver named: the `mongodb` module, an ES module file, or a CommonJS file
-/// (its `module.exports` as the default export).
+/// Loads what the resolver named: an ES module file as it is, anything else through [`facade`].
 pub struct MigrationLoader;
 
 impl Loader for MigrationLoader {
@@ -215,20 +125,17 @@ impl Loader for MigrationLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        if name == "mongodb" {
-            return Module::declare(ctx.clone(), name, mongodb_module_source());
-        }
-        if name == "mongrate" {
-            return Module::declare(ctx.clone(), name, MONGRATE_MODULE_SOURCE);
+        if name.starts_with("node:") || name.starts_with("mongrate:") {
+            return facade(ctx, name);
         }
         let path = Path::new(name);
         let text = read_module(path).map_err(|why| rquickjs::Error::new_loading_message(name, why))?;
         let source = javascript(ctx, path, &text)?;
-        if is_es_module(path, &source) {
-            return Module::declare(ctx.clone(), name, source.into_owned());
+        if !is_es_module(path, &source) {
+            return facade(ctx, name);
         }
-        let quoted =
-            serde_json::to_string(name).map_err(|e| rquickjs::Error::new_loading_message(name, e.to_string()))?;
-        Module::declare(ctx.clone(), name, format!("export default globalThis.__mongrate.loadCommonJs({quoted});\n"))
+        let module = Module::declare(ctx.clone(), name, source.into_owned())?;
+        set_import_meta(&module, path)?;
+        Ok(module)
     }
 }

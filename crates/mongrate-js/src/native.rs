@@ -1,7 +1,6 @@
 //! The host functions the prelude's driver API is built on: a command, a cursor, a session,
 //! and the small things JavaScript cannot do by itself here (ids, decimals, files, sleep).
 
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -12,13 +11,12 @@ use mongodb::error::{Error as DriverError, ErrorKind as DriverErrorKind, WriteFa
 use mongodb::{Client, ClientSession, Database};
 use mongrate_mongo::errors::{describe, known_code_name};
 use rquickjs::function::{Async, Func, Opt};
-use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
+use rquickjs::{Array, Ctx, Exception, Object, TypedArray, Value};
 
 use crate::bson_convert::{BsonClasses, document_to_js, to_document, typed_bytes};
 use crate::console::ConsoleLevel;
 use crate::dry_run::Preview;
 use crate::host_state::{HostState, OpenCursor, SharedSession};
-use crate::module_source::{compile_common_js, read_module, resolve_relative};
 use crate::read_ahead::{ReadAheadCursor, ReadFailure};
 
 /// An error the prelude turns into the Node driver's error class (`kind`: server, network, driver).
@@ -414,32 +412,6 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>, state: &Rc<HostState>)
         Func::from(Async(|ms: f64| async move {
             tokio::time::sleep(Duration::from_secs_f64(ms.max(0.0) / 1000.0)).await;
         })),
-    )?;
-    native.set(
-        "resolveModule",
-        Func::from(|ctx: Ctx<'js>, dir: String, specifier: String| {
-            resolve_relative(Path::new(&dir), &specifier)
-                .map(|path| path.to_string_lossy().into_owned())
-                .map_err(|why| Exception::throw_message(&ctx, &why))
-        }),
-    )?;
-    native.set(
-        "readModule",
-        Func::from(|ctx: Ctx<'js>, path: String| {
-            read_module(Path::new(&path)).map_err(|why| Exception::throw_message(&ctx, &why))
-        }),
-    )?;
-    native.set(
-        "dirname",
-        Func::from(|path: String| {
-            PathBuf::from(path).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|| ".".to_owned())
-        }),
-    )?;
-    native.set(
-        "compileCommonJs",
-        Func::from(|ctx: Ctx<'js>, path: String| -> rquickjs::Result<Function<'js>> {
-            compile_common_js(&ctx, Path::new(&path))
-        }),
     )?;
     crate::native_checkpoint::install(native, state)?;
     crate::native_dry_run::install(native, state)?;

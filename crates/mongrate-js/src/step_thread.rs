@@ -176,9 +176,11 @@ async fn execute(job: StepJob, stop: Arc<AtomicBool>) -> StepResult {
     drop(runtime);
     let reports = state.dry_run.as_ref().map(|log| log.take_reports());
     let transaction = state.take_ambient_session();
-    let outcome = match (outcome, unhandled.borrow().first()) {
-        (Ok(()), Some(reason)) => Err((format!("a promise was rejected and never awaited: {reason}"), true)),
-        (outcome, _) => outcome,
+    let outcome = match (outcome, unhandled.borrow().first(), state.exit_code.get()) {
+        // A process.exit the migration caught still ends it, as it would end Node.
+        (Ok(()), _, Some(code)) => Err((crate::native_node::exit_message(Some(code)), true)),
+        (Ok(()), Some(reason), None) => Err((format!("a promise was rejected and never awaited: {reason}"), true)),
+        (outcome, _, _) => outcome,
     };
     match outcome {
         Ok(()) => Ok(ScriptOutcome { operations: reports.unwrap_or_default(), transaction }),

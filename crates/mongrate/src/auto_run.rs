@@ -71,7 +71,11 @@ impl Migrator {
         let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
         let mut run_settings = self.run_settings(false);
         run_settings.reason = "mongrate up at start-up (MIGRATE_ON_START)".to_owned();
-        match self.run(request, &run_settings, reporter, interrupt).await {
+        let checked_then_run = async {
+            crate::lint_gate::check(self, &request).await?;
+            self.run(request, &run_settings, reporter, interrupt).await
+        };
+        match checked_then_run.await {
             Ok(report) => Ok(AutoRunOutcome::Applied(report)),
             Err(error) if settings.fail_hard => Err(error),
             Err(error) => Ok(AutoRunOutcome::Failed(error)),

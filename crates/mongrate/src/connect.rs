@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mongrate_core::config::Settings;
 use mongrate_core::discovery::scan;
-use mongrate_core::{Error, Layout, Migration, MigrationFile, Result, Target};
+use mongrate_core::{Error, Layout, Migration, MigrationFile, MigrationMeta, Result, Target};
 use mongrate_js::JsEngine;
 use mongrate_mongo::{MongoOptions, MongoTarget};
 use mongrate_sql::{SqlOptions, SqlTarget};
@@ -93,7 +93,9 @@ pub async fn connect_and_load(settings: &Settings) -> Result<(Box<dyn Target>, R
     Ok((target, migrations))
 }
 
-/// Has the target parse every scanned file and keys the repeatable ones; every problem is listed.
+/// Has the target parse every scanned file and keys the repeatable ones. A file the target cannot load is kept with its error
+/// (`status` lists it; a run fails only if it needs the file); a file that cannot be placed (a name
+/// without a version, two files with one version) is an error, and every such problem is listed.
 fn inspect_all(
     (files, mut problems): (Vec<MigrationFile>, Vec<String>),
     target: &dyn Target,
@@ -101,14 +103,28 @@ fn inspect_all(
     let mut migrations = Vec::with_capacity(files.len());
     for file in files {
         match target.inspect(&file) {
-            Ok(meta) => migrations.push(Migration { file, meta }),
-            Err(error) => problems.push(error.message),
+            Ok(meta) => migrations.push(Migration { file, meta, load_error: None }),
+            Err(error) => {
+                // Taken as reversible, so that a down that needs the file fails on why it cannot be
+                // loaded rather than as irreversible.
+                let meta = MigrationMeta { name: file.slug.clone(), reversible: true, ..MigrationMeta::default() };
+                migrations.push(Migration { file, meta, load_error: Some(error.message) });
+            }
         }
     }
     let (migrations, twice) = mongrate_core::migration::key_repeatables(migrations);
     problems.extend(twice);
     if !problems.is_empty() {
+        // The files' own problems are listed too, so that one run shows them all.
+        problems.extend(migrations.into_iter().filter_map(|m| m.load_error));
         return Err(Error::validation(problems.join("\n")));
     }
     Ok(migrations)
+}
+
+/// The migrations, or one error listing every file that cannot be loaded: for what needs every
+/// file (`validate`, the service, which refuses to serve a directory with a broken file).
+pub fn every_file_loaded(migrations: Vec<Migration>) -> Result<Vec<Migration>> {
+    let problems: Vec<&str> = migrations.iter().filter_map(|m| m.load_error.as_deref()).collect();
+    if problems.is_empty() { Ok(migrations) } else { Err(Error::validation(problems.join("\n"))) }
 }

@@ -20,6 +20,7 @@ pub mod batch_progress;
 pub mod connect;
 mod directory_fingerprint;
 pub mod http;
+pub mod lint_gate;
 pub mod migrator;
 pub mod new_migration;
 pub mod roundtrip;

@@ -12,7 +12,7 @@ use mongrate_core::status::StatusReport;
 use mongrate_core::target::ServerInfo;
 use mongrate_core::{Layout, Migration, Result, Target};
 
-use crate::connect::{connect_and_load, load_migrations};
+use crate::connect::{connect_and_load, every_file_loaded, load_migrations};
 use crate::directory_fingerprint::DirectoryFingerprint;
 
 /// Builds a [`Migrator`]; unset values come from `mongrate.toml` and the environment.
@@ -57,6 +57,9 @@ pub struct Migrator {
     target: Box<dyn Target>,
     migrations: RwLock<Loaded>,
     settings: Settings,
+    /// A file that cannot be loaded is a problem of the whole directory (the service), not only
+    /// of the runs that need it.
+    every_file_loaded: bool,
 }
 
 /// The migrations read, and the state of the directory they were read from.
@@ -73,14 +76,16 @@ impl Migrator {
         MigratorBuilder::default()
     }
 
-    /// Connects with resolved settings.
+    /// Connects with resolved settings. A file that cannot be loaded is kept with its error
+    /// ([`Migration::load_error`]): only a run that needs it fails.
     pub async fn connect(settings: Settings) -> Result<Migrator> {
         Migrator::open(settings, false).await
     }
 
     /// Connects even when a migration file is broken (a service must start to say so): the
     /// migrations are then empty and every [`Migrator::refresh`] returns the problem until the
-    /// files are mended. An unreachable database is still an error.
+    /// files are mended (here a file that cannot be loaded is such a problem, whether or not a run
+    /// needs it). An unreachable database is still an error.
     pub async fn connect_despite_broken_files(settings: Settings) -> Result<Migrator> {
         Migrator::open(settings, true).await
     }
@@ -88,6 +93,7 @@ impl Migrator {
     async fn open(settings: Settings, despite_broken_files: bool) -> Result<Migrator> {
         let fingerprint = DirectoryFingerprint::read(&settings.migrations_dir);
         let (target, migrations) = connect_and_load(&settings).await?;
+        let migrations = if despite_broken_files { migrations.and_then(every_file_loaded) } else { migrations };
         let loaded = match migrations {
             Ok(migrations) => Loaded { migrations: migrations.into(), fingerprint, problem: None },
             Err(error) if despite_broken_files && error.kind == mongrate_core::ErrorKind::Validation => {
@@ -95,7 +101,7 @@ impl Migrator {
             }
             Err(error) => return Err(error),
         };
-        Ok(Migrator { target, migrations: RwLock::new(loaded), settings })
+        Ok(Migrator { target, migrations: RwLock::new(loaded), settings, every_file_loaded: despite_broken_files })
     }
 
     pub fn target(&self) -> &dyn Target {
@@ -122,7 +128,10 @@ impl Migrator {
                 return loaded.problem.clone().map_or(Ok(()), Err);
             }
         }
-        let read = load_migrations(&self.settings.migrations_dir, self.settings.layout, self.target.as_ref());
+        let mut read = load_migrations(&self.settings.migrations_dir, self.settings.layout, self.target.as_ref());
+        if self.every_file_loaded {
+            read = read.and_then(every_file_loaded);
+        }
         let mut loaded = self.migrations.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         match read {
             Ok(migrations) => {
@@ -157,9 +166,10 @@ impl Migrator {
         }
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, after the lint check (`mongrate lint`'s error rules).
     pub async fn up(&self) -> Result<RunReport> {
         let request = PlanRequest::Up { to: None, allow_out_of_order: false, retry: false, restart: None, phase: None };
+        crate::lint_gate::check(self, &request).await?;
         self.run(request, &self.run_settings(false), &SilentReporter, None).await
     }
 

@@ -407,6 +407,12 @@
 
   async function bulkWrite(collection, models, options, trace, label) {
     if (!Array.isArray(models)) throw new MongoInvalidArgumentError('bulkWrite takes an array of operations');
+    // As the Node driver: an empty bulkWrite, insertMany or bulk execute() is an error.
+    if (models.length === 0) {
+      const error = new MongoInvalidArgumentError('Invalid BulkOperation, Batch cannot be empty');
+      if (trace) error.stack = trace.stack;
+      throw error;
+    }
     const ordered = !(options && options.ordered === false);
     const result = new BulkWriteResult();
     // Ordered: consecutive operations of one kind form a batch; unordered: one batch per kind.

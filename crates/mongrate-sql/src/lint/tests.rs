@@ -30,7 +30,7 @@ fn migration(version: i64, text: &str) -> Migration {
         settings: None,
     };
     let meta = SqlMigration::inspect(&file).expect("a valid file");
-    Migration { file, meta }
+    Migration { file, meta, load_error: None }
 }
 
 /// The findings of PostgreSQL files judged from their text: `(line, rule)`.

@@ -68,7 +68,7 @@ pub async fn migrate(context: &Context, args: &MigrateArgs) -> Result<i32> {
 async fn execute(context: &Context, request: PlanRequest, run: &RunArgs, lint: bool) -> Result<i32> {
     let migrator = context.migrator().await?;
     if lint {
-        crate::commands::lint::before_run(&migrator, &request).await?;
+        mongrate::lint_gate::check(&migrator, &request).await?;
     }
     let reporter = context.reporter();
     if migrator.target().kind() == TargetKind::Mongodb && !run.dry_run {

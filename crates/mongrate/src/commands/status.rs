@@ -22,6 +22,8 @@ fn rows(entries: &[StatusEntry], with_file: bool) -> Vec<Vec<String>> {
                 row.push(e.batch.map(|b| b.to_string()).unwrap_or_default());
                 row.push(if e.reversible { "yes" } else { "no" }.to_owned());
                 row.push(e.file.clone().unwrap_or_else(|| "(missing)".into()));
+            } else if e.load_error.is_some() {
+                row.push("cannot be loaded".to_owned());
             } else if let Some(progress) = e.progress {
                 row.push(progress.describe());
             } else if e.repeatable {
@@ -117,6 +119,14 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32> {
     for drift in &report.drift {
         context.output.line(format!("drift: {drift}"));
     }
+    for entry in report.entries.iter().filter(|e| e.load_error.is_some()) {
+        let why = entry.load_error.as_deref().unwrap_or_default().replace('\n', "\n  ");
+        let needed =
+            if entry.state == State::Pending { "`up` fails until it loads" } else { "runs that do not need it go on" };
+        context
+            .output
+            .line(format!("cannot load {} ({needed}): {why}", entry.file.as_deref().unwrap_or(&entry.version)));
+    }
     for entry in report.needing_attention() {
         let what = match (entry.state, entry.progress) {
             (State::Running | State::Failed, Some(progress)) => {
@@ -173,7 +183,7 @@ async fn schema_census(context: &Context, kind: TargetKind) -> Result<Option<Vec
 /// `status --exit-code`: what CI branches on.
 fn exit_code(report: &StatusReport) -> i32 {
     let summary = report.summary();
-    if summary.drift > 0 {
+    if summary.drift > 0 || report.entries.iter().any(|e| e.load_error.is_some()) {
         4
     } else if summary.failed > 0 {
         1

@@ -7,10 +7,12 @@ use mongrate_core::{Error, ErrorKind, Result};
 use crate::commands::Context;
 
 pub async fn run(context: &Context) -> Result<i32> {
-    // Loading parses every file and fails with all the problems at once.
+    // Loading parses every file; a file that cannot be loaded fails validation, with all the
+    // problems at once.
     let migrator = context.migrator().await?;
-    let records = migrator.target().records().await?;
     let migrations = migrator.migrations();
+    mongrate::connect::every_file_loaded(migrations.to_vec())?;
+    let records = migrator.target().records().await?;
     let drift = find_drift(&migrations, &records);
     if !drift.is_empty() {
         return Err(Error::new(ErrorKind::Drift, drift_message(&drift)));

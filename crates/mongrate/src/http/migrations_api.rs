@@ -201,7 +201,11 @@ async fn run(service: &Service, request: PlanRequest, options: RunOptions) -> Re
     settings.continue_on_error = options.continue_on_error;
     settings.reason = format!("mongrate {} through the HTTP API", request.name());
     let started = tokio::time::Instant::now();
-    let outcome = migrator.run(request, &settings, service.reporter(), Some(service.interrupt())).await;
+    // The lint check of `up` (its error rules) before the lock, as the command line makes it.
+    let outcome = match crate::lint_gate::check(migrator, &request).await {
+        Ok(()) => migrator.run(request, &settings, service.reporter(), Some(service.interrupt())).await,
+        Err(refused) => Err(refused),
+    };
     service.record_run(Service::result_of(&outcome), started.elapsed());
     match outcome {
         Ok(report) => Ok(Json(report)),

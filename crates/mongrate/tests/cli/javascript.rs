@@ -208,12 +208,22 @@ fn a_syntax_error_names_file_line_and_column_before_anything_runs() {
         "002-broken.js",
         "module.exports = {\n  async up(db) {\n    await db.collection('a').insertOne({ _id: 2 };\n  },\n};\n",
     );
-    for args in [&["validate"][..], &["up"][..], &["status"][..]] {
+    for args in [&["validate"][..], &["up"][..]] {
         let run = project.run(args).expect(4);
         assert!(run.stderr.contains("002-broken.js:3:"), "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains("SyntaxError"), "{}", run.stderr);
     }
     assert_eq!(count(&project.mongo(), "a", doc! {}), 0, "nothing ran");
+    // `status` lists the file with its error; `--exit-code` says something is wrong.
+    let status = project.run(&["status"]).expect(0);
+    assert!(
+        status.stdout.contains("cannot load 002-broken.js") && status.stdout.contains("002-broken.js:3:"),
+        "{}",
+        status.stdout
+    );
+    let json = project.run(&["status", "--json"]).expect(0).json();
+    assert!(json["pending"][1]["loadError"].as_str().unwrap().contains("SyntaxError"), "{json}");
+    project.run(&["status", "--exit-code"]).expect(4);
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod lint;
 mod migrate_mongo;
 mod mongo;
 mod mongo_dump;
+mod node_modules;
 mod peer_import;
 mod peer_tools;
 mod phases;
