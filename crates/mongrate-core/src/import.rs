@@ -12,7 +12,7 @@ pub use foreign_checksum::{ForeignChecksum, flyway_checksum};
 
 use crate::error::{Error, Result};
 use crate::host::AppliedBy;
-use crate::maintenance::{Edit, history};
+use crate::maintenance::{Edit, completed_record, history};
 use crate::migration::Migration;
 use crate::plan::next_batch;
 use crate::record::{HistoryAction, HistoryOutcome, MigrationRecord, MigrationStatus};
@@ -185,7 +185,7 @@ pub fn import_applied(
                 applied_at: None,
                 error: Some(why.clone()),
                 partial: true,
-                ..new_record(migration, previous, batch_of(&entry), by, &now)
+                ..completed_record(migration, previous, batch_of(&entry), by, &now)
             };
             let mut entry = history(&record, HistoryAction::Import);
             entry.status = HistoryOutcome::Failed;
@@ -199,40 +199,12 @@ pub fn import_applied(
         let record = MigrationRecord {
             status: MigrationStatus::Completed,
             applied_at: Some(entry.applied_at.clone().unwrap_or_else(|| now.clone())),
-            ..new_record(migration, previous, batch_of(&entry), by, &now)
+            ..completed_record(migration, previous, batch_of(&entry), by, &now)
         };
         let history = history(&record, HistoryAction::Import);
         plan.edits.push((record, history));
     }
     Ok(plan)
-}
-
-fn new_record(
-    migration: &Migration,
-    previous: Option<&MigrationRecord>,
-    batch: i64,
-    by: &AppliedBy,
-    now: &str,
-) -> MigrationRecord {
-    MigrationRecord {
-        version: migration.version(),
-        name: migration.meta.name.clone(),
-        description: migration.meta.description.clone(),
-        status: MigrationStatus::Completed,
-        applied_at: None,
-        rolled_back_at: None,
-        execution_time: None,
-        error: None,
-        partial: false,
-        reversible: migration.meta.reversible,
-        checksum: migration.file.checksum.clone(),
-        batch,
-        applied_by: by.clone(),
-        checkpoint: None,
-        metadata: previous.and_then(|p| p.metadata.clone()),
-        created_at: previous.map_or_else(|| now.to_owned(), |p| p.created_at.clone()),
-        updated_at: now.to_owned(),
-    }
 }
 
 /// Finds each entry's migration: by the recorded file name when a file has it, else by version

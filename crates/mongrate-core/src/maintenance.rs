@@ -52,25 +52,8 @@ pub fn mark_applied(
         if !selected || previous.is_some_and(|r| r.status == MigrationStatus::Completed) {
             continue;
         }
-        let record = MigrationRecord {
-            version: migration.version(),
-            name: migration.meta.name.clone(),
-            description: migration.meta.description.clone(),
-            status: MigrationStatus::Completed,
-            applied_at: Some(now.clone()),
-            rolled_back_at: None,
-            execution_time: None,
-            error: None,
-            partial: false,
-            reversible: migration.meta.reversible,
-            checksum: migration.file.checksum.clone(),
-            batch,
-            applied_by: by.clone(),
-            checkpoint: None,
-            metadata: previous.and_then(|p| p.metadata.clone()),
-            created_at: previous.map_or_else(|| now.clone(), |p| p.created_at.clone()),
-            updated_at: now.clone(),
-        };
+        let record =
+            MigrationRecord { applied_at: Some(now.clone()), ..completed_record(migration, previous, batch, by, &now) };
         let entry = history(&record, HistoryAction::MarkApplied);
         edits.push((record, entry));
     }
@@ -120,6 +103,37 @@ pub fn repair(migrations: &[Migration], records: &[MigrationRecord], by: &Applie
         }
     }
     (edits, unfixable)
+}
+
+/// A completed record of `migration`, not yet applied at any time, keeping what `previous`
+/// (its earlier record) had of metadata and creation time: the one place `mark` and `import`
+/// build a record of a migration they did not run.
+pub(crate) fn completed_record(
+    migration: &Migration,
+    previous: Option<&MigrationRecord>,
+    batch: i64,
+    by: &AppliedBy,
+    now: &str,
+) -> MigrationRecord {
+    MigrationRecord {
+        version: migration.version(),
+        name: migration.meta.name.clone(),
+        description: migration.meta.description.clone(),
+        status: MigrationStatus::Completed,
+        applied_at: None,
+        rolled_back_at: None,
+        execution_time: None,
+        error: None,
+        partial: false,
+        reversible: migration.meta.reversible,
+        checksum: migration.file.checksum.clone(),
+        batch,
+        applied_by: by.clone(),
+        checkpoint: None,
+        metadata: previous.and_then(|p| p.metadata.clone()),
+        created_at: previous.map_or_else(|| now.to_owned(), |p| p.created_at.clone()),
+        updated_at: now.to_owned(),
+    }
 }
 
 #[cfg(test)]
