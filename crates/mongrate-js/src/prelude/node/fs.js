@@ -63,8 +63,20 @@ function existsSync(path) {
   try { return files.exists(pathOf(path)); } catch (_) { return false; }
 }
 
-class Stats {
+// What a file is, as `Stats` and `Dirent` both answer it (`_kind` from the native side).
+class FileKind {
+  isFile() { return this._kind === 'file'; }
+  isDirectory() { return this._kind === 'dir'; }
+  isSymbolicLink() { return this._kind === 'symlink'; }
+  isFIFO() { return false; }
+  isSocket() { return false; }
+  isBlockDevice() { return false; }
+  isCharacterDevice() { return this._kind === 'other'; }
+}
+
+class Stats extends FileKind {
   constructor(raw) {
+    super();
     this._kind = raw.kind;
     for (const key of ['dev', 'mode', 'nlink', 'uid', 'gid', 'ino', 'size', 'atimeMs', 'mtimeMs', 'ctimeMs', 'birthtimeMs']) {
       this[key] = raw[key] === undefined ? 0 : raw[key];
@@ -78,13 +90,6 @@ class Stats {
     this.ctime = new Date(this.ctimeMs);
     this.birthtime = new Date(this.birthtimeMs);
   }
-  isFile() { return this._kind === 'file'; }
-  isDirectory() { return this._kind === 'dir'; }
-  isSymbolicLink() { return this._kind === 'symlink'; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return this._kind === 'other'; }
 }
 
 function statOf(path, options, follow) {
@@ -95,20 +100,14 @@ function statOf(path, options, follow) {
 const statSync = (path, options) => statOf(path, options, true);
 const lstatSync = (path, options) => statOf(path, options, false);
 
-class Dirent {
+class Dirent extends FileKind {
   constructor(name, kind, parentPath) {
+    super();
     this.name = name;
     this._kind = kind;
     this.parentPath = parentPath;
     this.path = parentPath;
   }
-  isFile() { return this._kind === 'file'; }
-  isDirectory() { return this._kind === 'dir'; }
-  isSymbolicLink() { return this._kind === 'symlink'; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return this._kind === 'other'; }
 }
 
 function readdirSync(path, options) {
