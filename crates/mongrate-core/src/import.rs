@@ -118,6 +118,9 @@ pub struct ImportPlan {
     pub without_file: Vec<String>,
     /// Imported, but the file changed since it was applied (its checksum differs).
     pub changed_since: Vec<String>,
+    /// Repeatable migrations imported whose file changed since the tool last ran them: `up` runs
+    /// them again.
+    pub run_again: Vec<String>,
     /// Matched by version to a file whose name is not the recorded one.
     pub renamed: Vec<Renamed>,
     /// Failed or unfinished in the other tool: recorded as failed (their changes may be partly in
@@ -193,14 +196,21 @@ pub fn import_applied(
             plan.edits.push((record, entry));
             continue;
         }
-        if entry.checksum.as_ref().is_some_and(|checksum| !checksum.matches(&migration.file.content)) {
-            plan.changed_since.push(file_name.clone());
-        }
-        let record = MigrationRecord {
+        let mut record = MigrationRecord {
             status: MigrationStatus::Completed,
             applied_at: Some(entry.applied_at.clone().unwrap_or_else(|| now.clone())),
             ..completed_record(migration, previous, batch_of(&entry), by, &now)
         };
+        if let Some(checksum) = entry.checksum.as_ref().filter(|checksum| !checksum.matches(&migration.file.content)) {
+            if version.is_repeatable() {
+                // The tool ran an older text of it: keep the tool's checksum, so the record does not
+                // match the file and `up` runs it again, as the tool would.
+                record.checksum = checksum.recorded_text();
+                plan.run_again.push(file_name.clone());
+            } else {
+                plan.changed_since.push(file_name.clone());
+            }
+        }
         let history = history(&record, HistoryAction::Import);
         plan.edits.push((record, history));
     }
@@ -501,6 +511,30 @@ mod tests {
         let plan = super::import_applied(&migrations, &[], &missing_current, "x", &AppliedBy::current()).unwrap();
         assert_eq!(plan.without_file, vec!["version 5 (the current version)".to_owned()]);
         assert_eq!(plan.edits.len(), 1, "what is below it and has a file is applied");
+    }
+
+    #[test]
+    fn a_repeatable_changed_since_the_tool_ran_it_is_imported_to_run_again() {
+        let (same, changed) = ("CREATE VIEW a AS SELECT 1;\n", "CREATE VIEW b AS SELECT 2;\n");
+        let migrations = [migration("R__a", "R__a.sql", same), migration("R__b", "R__b.sql", changed)];
+        let entry = |key: &str, crc: i32| ForeignEntry {
+            recorded: Some(RecordedName::File(format!("{key}.sql"))),
+            checksum: Some(ForeignChecksum::FlywayCrc32(crc)),
+            ..ForeignEntry::applied(key)
+        };
+        let plan = plan(
+            &migrations,
+            &[],
+            &ForeignChangelog::of_entries(vec![entry("R__a", flyway_checksum(same)), entry("R__b", 7)]),
+        );
+        assert_eq!(
+            versions(&plan),
+            [("R__a".into(), MigrationStatus::Completed), ("R__b".into(), MigrationStatus::Completed)]
+        );
+        assert_eq!(plan.edits[0].0.checksum, migrations[0].file.checksum, "the same text: not run again");
+        assert_eq!(plan.edits[1].0.checksum, "flyway-crc32:7", "what the tool ran, which is not the file");
+        assert_eq!(plan.run_again, ["R__b.sql".to_owned()]);
+        assert!(plan.changed_since.is_empty(), "a changed repeatable is not drift");
     }
 
     #[test]

@@ -223,7 +223,8 @@ impl Reader<'_> {
     /// Flyway: one row per run, in `installed_rank` order. Versioned rows are migrations (the
     /// last row of a version wins), with Flyway's CRC-32 and `success`; a baseline row stands for
     /// every version up to its own; a schema-creation row is Flyway's own; a delete or undo row
-    /// takes its version back; rows without a version are repeatable migrations, not imported.
+    /// takes its version back; rows without a version are repeatable migrations, keyed `R__<name>` as
+    /// mongrate keys them (the last run of each counts).
     async fn flyway(&self, conn: &mut AnyConnection) -> Result<ForeignChangelog> {
         let select = format!(
             "CAST(installed_rank AS BIGINT) AS installed_rank, CAST(version AS TEXT) AS version, description, \
@@ -243,13 +244,20 @@ impl Reader<'_> {
             let kind: String = get(row, "type")?;
             let script: String = get(row, "script")?;
             let success = get_bool(row, "success")?;
-            let Some(version) = get::<Option<String>>(row, "version")? else {
-                if kind != "DELETE" {
-                    changelog.not_taken.push(format!(
-                        "{script}: a repeatable migration (Flyway runs it again whenever it changes); not imported"
-                    ));
+            let file = script.rsplit('/').next().unwrap_or(&script).to_owned();
+            let version = match get::<Option<String>>(row, "version")? {
+                Some(version) => version,
+                // A repeatable SQL migration: keyed by its file name, as mongrate keys Flyway's
+                // `R__` files, so the last run of each comes in with its checksum.
+                None if kind == "SQL" && repeatable_key(&file).is_some() => repeatable_key(&file).unwrap_or_default(),
+                None => {
+                    if kind != "DELETE" {
+                        changelog.not_taken.push(format!(
+                            "{script}: a {kind} repeatable migration, which mongrate does not run; not imported"
+                        ));
+                    }
+                    continue;
                 }
-                continue;
             };
             match kind.as_str() {
                 "SCHEMA" => continue,
@@ -271,7 +279,6 @@ impl Reader<'_> {
                 }
                 _ => {}
             }
-            let file = script.rsplit('/').next().unwrap_or(&script).to_owned();
             let entry = ForeignEntry {
                 version: Some(version.clone()),
                 recorded: Some(RecordedName::File(file)),
@@ -293,6 +300,12 @@ impl Reader<'_> {
         let probe = format!("SELECT {column} FROM {} WHERE 1 = 0", self.table);
         sqlx::query(AssertSqlSafe(probe)).fetch_optional(conn).await.is_ok()
     }
+}
+
+/// The key mongrate gives a Flyway repeatable script (`R__views.sql` → `R__views`).
+fn repeatable_key(file: &str) -> Option<String> {
+    let stem = file.strip_suffix(".sql")?;
+    (stem.len() > 3 && stem.starts_with("R__")).then(|| stem.to_owned())
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, column: &str) -> Result<T> {

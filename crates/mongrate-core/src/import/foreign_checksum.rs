@@ -24,6 +24,15 @@ impl ForeignChecksum {
             ForeignChecksum::FlywayCrc32(crc) => *crc == flyway_checksum(content),
         }
     }
+
+    /// The checksum as a record keeps it when it is not the file's: the tool's kind and value.
+    pub fn recorded_text(&self) -> String {
+        match self {
+            ForeignChecksum::Sha256Hex(hex) => format!("sha256:{}", hex.to_ascii_lowercase()),
+            ForeignChecksum::Sha384Hex(hex) => format!("sha384:{}", hex.to_ascii_lowercase()),
+            ForeignChecksum::FlywayCrc32(crc) => format!("flyway-crc32:{crc}"),
+        }
+    }
 }
 
 fn to_hex(bytes: &[u8]) -> String {

@@ -144,6 +144,12 @@ fn report(context: &Context, plan: &ImportPlan, records: &[MigrationRecord], sou
             plan.changed_since.join(", ")
         ));
     }
+    if !plan.run_again.is_empty() {
+        output.line(format!(
+            "repeatable, changed since {tool} last ran them (`mongrate up` runs them again, as {tool} would): {}",
+            plan.run_again.join(", ")
+        ));
+    }
     let failed: Vec<&MigrationRecord> =
         plan.failed.iter().filter_map(|version| records.iter().find(|r| r.version == *version)).collect();
     for record in &failed {
@@ -159,6 +165,7 @@ fn report(context: &Context, plan: &ImportPlan, records: &[MigrationRecord], sou
         "alreadyApplied": plan.already_applied,
         "withoutFile": plan.without_file,
         "changedSince": plan.changed_since,
+        "runAgain": plan.run_again,
         "renamed": plan.renamed,
         "unreadable": plan.unreadable,
         "notTaken": plan.not_taken,

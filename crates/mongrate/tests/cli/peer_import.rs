@@ -5,12 +5,8 @@
 //! own status, a dry run writes nothing, a second import imports nothing, and `mongrate up` applies
 //! the rest, one of which alters the tool's own table (mongrate leaves that table as it is).
 //! golang-migrate's dirty flag and a failed Flyway row come in as failed migrations with the
-//! choices, and `up` stops at them.
-//!
-//! Until mongrate reads the tools' layouts itself, it is pointed at a copy of the tool's directory
-//! in mongrate's own format with the same versions and names ([`mongrate_reads`]); the import
-//! matches by version, so what is asserted here holds either way, except where a comment says it
-//! waits for the layouts.
+//! choices, and `up` stops at them. mongrate reads the tool's own directory as it is (its layout),
+//! the same directory the tool ran.
 
 use std::path::{Path, PathBuf};
 
@@ -32,15 +28,21 @@ fn fixture_dir(tool: Tool) -> PathBuf {
 }
 
 /// The version a tool reads from one of its file or folder names: the leading digits (golang-
-/// migrate, sqlx, dbmate), after `V` (Flyway), the date and time's digits (diesel).
+/// migrate, sqlx, dbmate), after `V` with dots (Flyway, `V1.10__x.sql` → `1.10`), the date and
+/// time's digits (diesel). None for a repeatable migration (Flyway's `R__`).
 fn version_in(tool: Tool, name: &str) -> Option<String> {
-    let name = match tool {
-        Tool::Flyway => name.strip_prefix('V')?.split("__").next()?,
-        Tool::Diesel => name.split('_').next()?,
-        _ => name.split('_').next()?,
-    };
-    let digits: String = name.chars().filter(|c| *c != '-').collect();
+    if tool == Tool::Flyway {
+        let version = name.strip_prefix('V')?.split("__").next()?.replace('_', ".");
+        let parts: Vec<&str> = version.split('.').collect();
+        return parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())).then_some(version);
+    }
+    let digits: String = name.split('_').next()?.chars().filter(|c| *c != '-').collect();
     (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| trim_zeros(&digits))
+}
+
+/// A version's numbers, to order versions as the tools do (`1.2` < `1.10` < `2`).
+fn numbers(version: &str) -> Vec<u64> {
+    version.split('.').map(|n| n.parse().expect("a number")).collect()
 }
 
 fn trim_zeros(version: &str) -> String {
@@ -64,7 +66,7 @@ fn fixture_migrations(tool: Tool) -> Vec<FixtureMigration> {
             None => migrations.push(FixtureMigration { version, entries: vec![dir.join(&name)] }),
         }
     }
-    migrations.sort_by_key(|m| (m.version.is_none(), m.version.as_ref().map(|v| (v.len(), v.clone()))));
+    migrations.sort_by_key(|m| (m.version.is_none(), m.version.as_deref().map(numbers)));
     assert!(migrations.len() >= 4, "the fixture set {} is missing", dir.display());
     migrations
 }
@@ -123,11 +125,22 @@ fn tool_up(tool: Tool, db: &Db, dir: &Path) {
     };
 }
 
-/// The versions the tool's own status shows as applied and as pending (versioned migrations
-/// only), each in order.
-fn tool_status(tool: Tool, db: &Db, dir: &Path, fixture: &[FixtureMigration]) -> (Vec<String>, Vec<String>) {
-    let mut applied = Vec::new();
-    let mut pending = Vec::new();
+/// What a tool's own status shows.
+#[derive(Debug, Default)]
+struct ToolStatus {
+    /// Versions applied, in order.
+    applied: Vec<String>,
+    /// Versions pending, in order.
+    pending: Vec<String>,
+    /// Flyway's repeatable migrations: each one's key as mongrate gives it (`R__<name>`) and the
+    /// states Flyway lists for it (`Success`; `Outdated` and `Pending` once it changed).
+    repeatables: Vec<(String, Vec<String>)>,
+}
+
+/// What the tool's own status shows of the directory.
+fn tool_status(tool: Tool, db: &Db, dir: &Path, fixture: &[FixtureMigration]) -> ToolStatus {
+    let mut status = ToolStatus::default();
+    let ToolStatus { applied, pending, repeatables } = &mut status;
     match tool {
         // golang-migrate shows only its current version: the others are applied up to it.
         Tool::GolangMigrate => {
@@ -179,7 +192,14 @@ fn tool_status(tool: Tool, db: &Db, dir: &Path, fixture: &[FixtureMigration]) ->
                 .unwrap_or_else(|e| panic!("Flyway's info is not JSON ({e}): {}", run.stdout));
             for migration in info["migrations"].as_array().expect("migrations") {
                 let version = migration["version"].as_str().unwrap_or("");
-                if version.is_empty() {
+                let state = migration["state"].as_str().unwrap_or("").to_owned();
+                if migration["category"] == "Repeatable" {
+                    let path = PathBuf::from(migration["filepath"].as_str().expect("filepath"));
+                    let key = path.file_stem().expect("a file").to_string_lossy().into_owned();
+                    match repeatables.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, states)) => states.push(state),
+                        None => repeatables.push((key, vec![state])),
+                    }
                     continue;
                 }
                 match migration["state"].as_str() {
@@ -191,59 +211,7 @@ fn tool_status(tool: Tool, db: &Db, dir: &Path, fixture: &[FixtureMigration]) ->
         }
     }
     assert!(!applied.is_empty() || !pending.is_empty(), "{}'s status showed nothing", tool.name());
-    (applied, pending)
-}
-
-/// The migrations directory mongrate reads for the tool's directory `theirs`.
-///
-/// Until the layouts are read as they are, a copy in mongrate's own format: each migration as
-/// `<version>_<name>.sql` with `-- mongrate:up` / `-- mongrate:down` (the same versions; the same
-/// file names for sqlx, so its descriptions match). Once mongrate reads the tools' layouts,
-/// this returns `theirs` itself.
-fn mongrate_reads(tool: Tool, theirs: &Path, project: &Project) -> PathBuf {
-    let ours = project.migrations();
-    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let write = |name: String, up: &str, down: Option<&str>| {
-        let down = down.map(|down| format!("\n-- mongrate:down\n{down}")).unwrap_or_default();
-        std::fs::write(ours.join(name), format!("-- mongrate:up\n{up}{down}")).expect("write");
-    };
-    let mut names: Vec<String> = std::fs::read_dir(theirs)
-        .expect("their directory")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    for name in names {
-        let path = theirs.join(&name);
-        match tool {
-            Tool::GolangMigrate => {
-                if let Some(stem) = name.strip_suffix(".up.sql") {
-                    let down = read(&theirs.join(format!("{stem}.down.sql")));
-                    write(format!("{stem}.sql"), &read(&path), Some(&down));
-                }
-            }
-            Tool::Sqlx => write(name, &read(&path), None),
-            Tool::Dbmate => {
-                let text = read(&path)
-                    .replace("-- migrate:up", "-- mongrate:up")
-                    .replace("-- migrate:down", "-- mongrate:down");
-                std::fs::write(ours.join(&name), text).expect("write");
-            }
-            Tool::Flyway => {
-                // Repeatable migrations wait for the layouts (issue 13, point 3).
-                if let Some(rest) = name.strip_prefix('V') {
-                    let (version, description) = rest.split_once("__").expect("V<version>__<description>");
-                    write(format!("{version}_{description}"), &read(&path), None);
-                }
-            }
-            Tool::Diesel => {
-                let version = version_in(tool, &name).expect("a version");
-                let description = name.split_once('_').map_or("", |(_, rest)| rest);
-                let down = read(&path.join("down.sql"));
-                write(format!("{version}_{description}.sql"), &read(&path.join("up.sql")), Some(&down));
-            }
-        }
-    }
-    ours
+    status
 }
 
 /// A project whose database the real tool migrated with the first half of its fixture set, the
@@ -289,56 +257,87 @@ impl Adopted {
     }
 }
 
-/// Versions of a `status --json` list.
+/// Versions of a `status --json` list, repeatable migrations left out.
 fn listed(status: &serde_json::Value, list: &str) -> Vec<String> {
-    status[list]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {list} in {status}"))
-        .iter()
+    entries(status, list)
+        .filter(|e| e["repeatable"] != true)
         .map(|e| e["version"].as_str().expect("version").to_owned())
         .collect()
+}
+
+/// The repeatable migrations of a `status --json` list: key and state.
+fn repeatables_in(status: &serde_json::Value, list: &str) -> Vec<(String, String)> {
+    entries(status, list)
+        .filter(|e| e["repeatable"] == true)
+        .map(|e| (e["version"].as_str().expect("version").to_owned(), e["state"].as_str().expect("state").to_owned()))
+        .collect()
+}
+
+fn entries<'a>(status: &'a serde_json::Value, list: &str) -> impl Iterator<Item = &'a serde_json::Value> {
+    status[list].as_array().unwrap_or_else(|| panic!("no {list} in {status}")).iter()
+}
+
+/// Flyway's states of a repeatable migration in mongrate's words.
+fn as_mongrate_says(flyway_states: &[String]) -> &'static str {
+    match flyway_states {
+        [only] if only == "Success" => "applied",
+        [old, new] if old == "Outdated" && new == "Pending" => "outdated",
+        other => panic!("Flyway's states of a repeatable migration: {other:?}"),
+    }
 }
 
 /// The whole story for one tool on one database.
 fn adopt(tool: Tool, backend: Backend) {
     let adopted = Adopted::new(tool, backend);
-    let theirs = adopted.theirs.path();
-    let (their_applied, their_pending) = tool_status(tool, &adopted.db, theirs, &adopted.fixture);
+    let dir = adopted.theirs.path();
+    let theirs = tool_status(tool, &adopted.db, dir, &adopted.fixture);
     let versions = adopted.versions();
-    assert_eq!(their_applied, versions[..adopted.applied_by_the_tool], "{} applied the first half", tool.name());
-    assert_eq!(their_pending, versions[adopted.applied_by_the_tool..]);
+    assert_eq!(theirs.applied, versions[..adopted.applied_by_the_tool], "{} applied the first half", tool.name());
+    assert_eq!(theirs.pending, versions[adopted.applied_by_the_tool..]);
     let their_table = adopted.tool_table();
-    let dir = mongrate_reads(tool, theirs, &adopted.project);
+    let their_repeatables: Vec<(String, String)> =
+        theirs.repeatables.iter().map(|(key, states)| (key.clone(), as_mongrate_says(states).to_owned())).collect();
+    assert_eq!(their_repeatables.is_empty(), tool != Tool::Flyway, "only Flyway has repeatable migrations here");
 
-    let dry = adopted.mongrate(&dir, &["import", tool.name(), "--dry-run", "--json"]).expect(0).json();
+    let dry = adopted.mongrate(dir, &["import", tool.name(), "--dry-run", "--json"]).expect(0).json();
     assert_eq!(dry["dryRun"], true);
-    assert_eq!(dry["imported"].as_array().expect("imported").len(), their_applied.len(), "{dry}");
-    let before = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
+    let imported = dry["imported"].as_array().expect("imported").len();
+    assert_eq!(imported, theirs.applied.len() + their_repeatables.len(), "{dry}");
+    // Read as they are, the files are the ones the tool applied: same names, same checksums.
+    for nothing in ["changedSince", "renamed", "runAgain", "withoutFile", "unreadable", "notTaken", "failed"] {
+        assert_eq!(dry[nothing], serde_json::json!([]), "{nothing}: {dry}");
+    }
+    let before = adopted.mongrate(dir, &["status", "--json"]).expect(0).json();
     assert!(listed(&before, "applied").is_empty(), "a dry run writes nothing: {before}");
 
-    let import = adopted.mongrate(&dir, &["import", tool.name()]).expect(0);
+    let import = adopted.mongrate(dir, &["import", tool.name()]).expect(0);
     let table = table_of(tool);
     assert!(
-        import.stdout.contains(&format!("imported {} migration(s) from ", their_applied.len()))
+        import.stdout.contains(&format!("imported {imported} migration(s) from "))
             && import.stdout.contains(&format!("`{table}`")),
         "{}",
         import.stdout
     );
-    let again = adopted.mongrate(&dir, &["import", tool.name(), "--json"]).expect(0).json();
+    let again = adopted.mongrate(dir, &["import", tool.name(), "--json"]).expect(0).json();
     assert_eq!(again["imported"], serde_json::json!([]), "a second import imports nothing: {again}");
-    assert_eq!(again["alreadyApplied"].as_array().expect("alreadyApplied").len(), their_applied.len());
+    assert_eq!(again["alreadyApplied"].as_array().expect("alreadyApplied").len(), imported);
 
     // The differential part: what mongrate now says is applied and pending is what the tool says.
-    let status = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
-    assert_eq!(listed(&status, "applied"), their_applied, "applied, by mongrate and by {}", tool.name());
-    assert_eq!(listed(&status, "pending"), their_pending, "pending, by mongrate and by {}", tool.name());
+    let status = adopted.mongrate(dir, &["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), theirs.applied, "applied, by mongrate and by {}", tool.name());
+    assert_eq!(listed(&status, "pending"), theirs.pending, "pending, by mongrate and by {}", tool.name());
+    assert_eq!(repeatables_in(&status, "applied"), their_repeatables, "repeatables, by mongrate and by Flyway");
     assert_eq!(status["failed"], serde_json::json!([]));
+    assert_eq!(status["drift"], serde_json::json!([]));
     assert_eq!(adopted.tool_table(), their_table, "the import only reads {table}");
 
-    adopted.mongrate(&dir, &["up"]).expect(0);
-    let done = adopted.mongrate(&dir, &["status", "--json"]).expect(0).json();
+    let up = adopted.mongrate(dir, &["up", "--json"]).expect(0).json();
+    let ran = up["steps"].as_array().unwrap_or_else(|| panic!("steps in {up}"));
+    let ran: Vec<&str> = ran.iter().map(|m| m["version"].as_str().expect("version")).collect();
+    assert_eq!(ran, theirs.pending, "up runs what was pending, not the imported repeatable again: {up}");
+    let done = adopted.mongrate(dir, &["status", "--json"]).expect(0).json();
     assert_eq!(listed(&done, "applied"), versions);
-    assert!(listed(&done, "pending").is_empty());
+    assert_eq!(done["pending"], serde_json::json!([]));
     // The last migration added a column to the tool's table, which is still there.
     adopted.project.sql(&format!("SELECT note FROM {table}"));
     assert_eq!(adopted.project.sql("SELECT name FROM users"), "ada");
@@ -417,7 +416,7 @@ fn golang_migrate_dirty_version_comes_in_failed_with_the_choices() {
         assert!(!failed.success, "golang-migrate stops at 3: {failed:?}");
         let version = tool.run_ok(&db, theirs.path(), &["version"]);
         assert_eq!(version.stderr.trim(), "3 (dirty)");
-        let dir = mongrate_reads(tool, theirs.path(), &project);
+        let dir = theirs.path().to_path_buf();
         let mongrate = |args: &[&str]| {
             let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
             command.args(args).run()
@@ -469,12 +468,13 @@ fn flyway_failed_row_comes_in_failed_with_the_choices() {
     for migration in &rest {
         copy_into(migration, theirs.path());
     }
-    let script = "V3__add_users_email.sql";
+    // The first version the tool has not applied failed, as Flyway records it.
+    let script = "V2__create_posts.sql";
     let checksum =
         mongrate_core::import::flyway_checksum(&std::fs::read_to_string(theirs.path().join(script)).expect("read"));
     project.sql(&format!(
         "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, \
-         installed_by, execution_time, success) SELECT max(installed_rank) + 1, '3', 'add users email', 'SQL', \
+         installed_by, execution_time, success) SELECT max(installed_rank) + 1, '2', 'create posts', 'SQL', \
          '{script}', {checksum}, 'postgres', 12, false FROM flyway_schema_history"
     ));
     let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
@@ -485,9 +485,12 @@ fn flyway_failed_row_comes_in_failed_with_the_choices() {
         .iter()
         .map(|m| (m["version"].as_str().unwrap_or("").to_owned(), m["state"].as_str().unwrap_or("").to_owned()))
         .collect();
-    assert!(states.contains(&("3".into(), "Failed".into())), "Flyway reads the row as failed: {states:?}");
+    assert!(states.contains(&("2".into(), "Failed".into())), "Flyway reads the row as failed: {states:?}");
+    let their_pending: Vec<&str> =
+        states.iter().filter(|(_, state)| state == "Pending").map(|(v, _)| v.as_str()).collect();
+    assert_eq!(their_pending, ["3", "4"], "{states:?}");
 
-    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let dir = theirs.path().to_path_buf();
     let mongrate = |args: &[&str]| {
         let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
         command.args(args).run()
@@ -499,14 +502,22 @@ fn flyway_failed_row_comes_in_failed_with_the_choices() {
         .iter()
         .map(|r| (r["version"].as_str().expect("version"), r["status"].as_str().expect("status")))
         .collect();
-    assert_eq!(imported, [("1", "completed"), ("2", "completed"), ("3", "failed")]);
+    assert_eq!(
+        imported,
+        [
+            ("1", "completed"),
+            ("1.2", "completed"),
+            ("1.10", "completed"),
+            ("R__user_names", "completed"),
+            ("2", "failed")
+        ]
+    );
     assert!(import["failed"][0]["error"].as_str().is_some_and(|e| e == "Flyway recorded it as failed"));
     assert_eq!(import["failed"][0]["choices"].as_array().map(Vec::len), Some(4), "{import}");
-    let not_taken = import["notTaken"].to_string();
-    assert!(not_taken.contains("R__user_names.sql") && not_taken.contains("repeatable"), "{import}");
+    assert_eq!(import["notTaken"], serde_json::json!([]), "Flyway's repeatable comes in too: {import}");
     let status = mongrate(&["status", "--json"]).expect(0).json();
-    assert_eq!(listed(&status, "failed"), ["3"]);
-    assert_eq!(listed(&status, "pending"), ["4"]);
+    assert_eq!(listed(&status, "failed"), ["2"]);
+    assert_eq!(listed(&status, "pending"), their_pending);
 }
 
 /// The checksums the tools recorded are the ones mongrate computes of the same files: Flyway's
@@ -569,7 +580,7 @@ fn a_file_renamed_since_the_tool_applied_it_is_matched_by_version() {
     tool_up(tool, &db, theirs.path());
     std::fs::rename(theirs.path().join("2_create_posts.sql"), theirs.path().join("2_add_posts_table.sql"))
         .expect("rename");
-    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let dir = theirs.path().to_path_buf();
     let mongrate = |args: &[&str]| {
         let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
         command.args(args).run()
@@ -595,7 +606,7 @@ fn the_wrong_tools_table_is_refused_in_words() {
         copy_into(migration, theirs.path());
     }
     tool_up(Tool::Dbmate, &db, theirs.path());
-    let dir = mongrate_reads(Tool::Dbmate, theirs.path(), &project);
+    let dir = theirs.path().to_path_buf();
     let run = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8"), "import", "golang-migrate"]).run();
     assert_ne!(run.code, 0);
     assert!(
@@ -627,8 +638,8 @@ fn the_wrong_tools_table_is_refused_in_words() {
 }
 
 /// An existing database put under Flyway with `flyway baseline` (a baseline row at version 2,
-/// nothing run): Flyway counts 1 and 2 as done and 3 and 4 as pending; so does mongrate after
-/// the import.
+/// nothing run): Flyway counts 1 to 2 (1.2 and 1.10 too) as done and 3 and 4 as pending; so does
+/// mongrate after the import.
 #[test]
 fn a_flyway_baseline_counts_as_applied_up_to_its_version() {
     let tool = Tool::Flyway;
@@ -639,8 +650,9 @@ fn a_flyway_baseline_counts_as_applied_up_to_its_version() {
     for migration in fixture.iter().filter(|m| m.version.is_some()) {
         copy_into(migration, theirs.path());
     }
-    // The database already has what 1 and 2 make, made by other means.
+    // The database already has what 1 to 2 make, made by other means.
     project.sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    project.sql("CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL)");
     project.sql("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, title TEXT)");
     tool.run_ok(&db, theirs.path(), &["-baselineVersion=2", "baseline"]);
     let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
@@ -654,14 +666,14 @@ fn a_flyway_baseline_counts_as_applied_up_to_its_version() {
     let pending: Vec<&str> = states.iter().filter(|(_, state)| state == "Pending").map(|(v, _)| v.as_str()).collect();
     assert_eq!(pending, ["3", "4"], "Flyway's info: {states:?}");
 
-    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let dir = theirs.path().to_path_buf();
     let mongrate = |args: &[&str]| {
         let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
         command.args(args).run()
     };
     mongrate(&["import", "flyway"]).expect(0);
     let status = mongrate(&["status", "--json"]).expect(0).json();
-    assert_eq!(listed(&status, "applied"), ["1", "2"]);
+    assert_eq!(listed(&status, "applied"), ["1", "1.2", "1.10", "2"]);
     assert_eq!(listed(&status, "pending"), pending);
     mongrate(&["up"]).expect(0);
     // Only 3 and 4 ran: 1 would have failed on the table that is there, and added a user.
@@ -691,7 +703,7 @@ fn a_sqlx_row_without_success_comes_in_failed() {
     let refused = tool.run(&db, theirs.path(), &["migrate", "run"]);
     assert!(!refused.success, "sqlx refuses to go on: {refused:?}");
 
-    let dir = mongrate_reads(tool, theirs.path(), &project);
+    let dir = theirs.path().to_path_buf();
     let mongrate = |args: &[&str]| {
         let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
         command.args(args).run()
@@ -707,4 +719,40 @@ fn a_sqlx_row_without_success_comes_in_failed() {
     assert_eq!(listed(&status, "applied"), ["1"]);
     assert_eq!(listed(&status, "failed"), ["2"]);
     assert_ne!(mongrate(&["up"]).code, 0, "up stops at the failed version, as sqlx does");
+}
+
+/// A Flyway repeatable migration edited since Flyway last ran it: Flyway's info shows it outdated
+/// (and pending again), and so does mongrate after the import, which says it will run again;
+/// `up` runs it once, and the next `up` has nothing to do.
+#[test]
+fn a_flyway_repeatable_changed_since_is_outdated_for_both() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let adopted = Adopted::new(Tool::Flyway, backend);
+        let dir = adopted.theirs.path();
+        let view = dir.join("R__user_names.sql");
+        let edited =
+            "DROP VIEW IF EXISTS user_names;\nCREATE VIEW user_names AS SELECT upper(name) AS name FROM users;\n";
+        std::fs::write(&view, edited).expect("write");
+        let theirs = tool_status(Tool::Flyway, &adopted.db, dir, &adopted.fixture);
+        assert_eq!(theirs.repeatables.len(), 1, "{theirs:?}");
+        assert_eq!(as_mongrate_says(&theirs.repeatables[0].1), "outdated", "{theirs:?}");
+
+        let import = adopted.mongrate(dir, &["import", "flyway"]).expect(0);
+        assert!(
+            import.stdout.contains("repeatable, changed since Flyway last ran them")
+                && import.stdout.contains("R__user_names.sql"),
+            "{}",
+            import.stdout
+        );
+        let status = adopted.mongrate(dir, &["status", "--json"]).expect(0).json();
+        assert_eq!(repeatables_in(&status, "pending"), [("R__user_names".to_owned(), "outdated".to_owned())]);
+        assert_eq!(status["drift"], serde_json::json!([]), "a changed repeatable is not drift: {status}");
+
+        adopted.mongrate(dir, &["up"]).expect(0);
+        assert_eq!(adopted.project.sql("SELECT name FROM user_names"), "ADA", "the edited view is in place");
+        let done = adopted.mongrate(dir, &["status", "--json"]).expect(0).json();
+        assert_eq!(repeatables_in(&done, "applied"), [("R__user_names".to_owned(), "applied".to_owned())]);
+        let again = adopted.mongrate(dir, &["up", "--json"]).expect(0).json();
+        assert_eq!(again["steps"], serde_json::json!([]), "nothing left to run: {again}");
+    }
 }
