@@ -114,3 +114,38 @@ fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
     assert_eq!(count(&theirs.database, "steps", doc! { "_id": 4 }), 0);
     assert_eq!(count(&theirs.database, "steps", doc! { "_id": 3 }), 1);
 }
+
+/// A file migrate-mongo applied as `.js` and renamed since (`.cjs`, when the package became an ES
+/// module): the import matches it by version, says so, and nothing runs twice.
+#[test]
+fn a_file_renamed_since_migrate_mongo_applied_it_is_matched_by_version() {
+    let url = Project::new(Backend::Mongo).url;
+    let empty = tempfile::tempdir().unwrap();
+    let mut theirs = MigrateMongo::with_corpus(&url, empty.path());
+    let url = MongoUrl::parse(&url);
+    theirs.env = vec![("APP_MONGO_SERVER".into(), url.with_database(""))];
+    std::fs::write(theirs.dir.path().join(".env"), format!("APP_DATABASE={}\n", url.database)).unwrap();
+    std::fs::write(theirs.dir.path().join("migrate-mongo-config.js"), CONFIG).unwrap();
+    let dir = theirs.dir.path().join("db-migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20240101000000-first.js"), migration(1)).unwrap();
+    std::fs::write(dir.join("20240102000000-second.js"), migration(2)).unwrap();
+    theirs.run(&["up"]);
+    std::fs::rename(dir.join("20240102000000-second.js"), dir.join("20240102000000-second.cjs")).unwrap();
+
+    let imported = succeeded(mongrate(&theirs, &["import", "migrate-mongo"]));
+    assert!(imported.contains("imported 2"), "{imported}");
+    assert!(
+        imported.contains(
+            "matched by version 20240102000000: migrate-mongo recorded `20240102000000-second.js`, the file is \
+             `20240102000000-second.cjs` now"
+        ),
+        "{imported}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&succeeded(mongrate(&theirs, &["status", "--json"]))).expect("status JSON");
+    assert_eq!(status["pending"], serde_json::json!([]), "{status}");
+    assert_eq!(status["drift"], serde_json::json!([]), "{status}");
+    succeeded(mongrate(&theirs, &["up"]));
+    assert_eq!(count(&theirs.database, "steps", doc! {}), 2, "nothing ran twice");
+}
