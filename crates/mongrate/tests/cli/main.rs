@@ -18,6 +18,7 @@ mod failed_down;
 mod failures;
 mod group_commit;
 mod javascript;
+mod layout_differential;
 mod layouts;
 mod lifecycle;
 mod lint;

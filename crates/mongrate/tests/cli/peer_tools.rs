@@ -131,6 +131,9 @@ pub enum Db {
     Postgres(String),
     /// The SQLite file.
     Sqlite(PathBuf),
+    /// A URL given to the tool as it is: for options only one tool takes (golang-migrate's
+    /// `sqlite3://file?x-no-tx-wrap=true`).
+    Url(String),
 }
 
 impl Db {
@@ -159,6 +162,7 @@ impl Db {
                     Tool::Diesel => file.to_string(),
                 }
             }
+            Db::Url(url) => url.clone(),
         }
     }
 }
