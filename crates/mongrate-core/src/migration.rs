@@ -82,19 +82,28 @@ pub struct Migration {
 /// mongrate file's name only names the file), and sorts them all as the plan runs them: versions
 /// first, then repeatables by name. Two repeatables with one name are a problem naming both.
 pub fn key_repeatables(migrations: Vec<Migration>) -> (Vec<Migration>, Vec<String>) {
+    let mut problems = Vec::new();
     let mut keyed: Vec<Migration> = migrations
         .into_iter()
-        .map(|mut migration| {
+        .filter_map(|mut migration| {
             if migration.file.version.is_repeatable() {
                 migration.meta.repeatable = true;
             } else if migration.meta.repeatable {
-                migration.file.version = Version::repeatable(&migration.file.slug);
+                match Version::checked_repeatable(&migration.file.slug) {
+                    Ok(key) => migration.file.version = key,
+                    Err(why) => {
+                        problems.push(format!(
+                            "{}: {why}; its key is the name after the version (5_views.sql is R__views)",
+                            migration.file.path.display()
+                        ));
+                        return None;
+                    }
+                }
             }
-            migration
+            Some(migration)
         })
         .collect();
     keyed.sort_by(|a, b| a.file.version.cmp(&b.file.version).then_with(|| a.file.file_name.cmp(&b.file.file_name)));
-    let mut problems = Vec::new();
     keyed.dedup_by(|later, earlier| {
         let same = later.file.version == earlier.file.version;
         if same {

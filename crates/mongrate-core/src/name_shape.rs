@@ -119,7 +119,12 @@ fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> 
 /// `V1__x`, `V1_1__x` (version 1.1), `U1__x`, `R__x`: Flyway's default prefixes and separator.
 fn flyway_shape(stem: &str) -> Option<Result<NameShape, String>> {
     if let Some(slug) = stem.strip_prefix("R__") {
-        return Some(Ok(NameShape::Flyway { kind: FlywayKind::Repeatable, version: None, slug: slug.to_owned() }));
+        let shape = Version::checked_repeatable(slug).map(|_| NameShape::Flyway {
+            kind: FlywayKind::Repeatable,
+            version: None,
+            slug: slug.to_owned(),
+        });
+        return Some(shape);
     }
     let kind = match stem.as_bytes().first()? {
         b'V' => FlywayKind::Versioned,

@@ -31,7 +31,7 @@ pub fn new_file_name(now_millis: i64, existing: &[Version], name: &str, extensio
     let newest_number = newest.and_then(Version::as_integer);
     let version = match (now.parse::<i64>(), newest) {
         (Ok(now), Some(newest)) if Version::number(now) <= *newest => {
-            // The next version must still read back as one (at most 18 significant digits).
+            // The next version must still read back as one (it fits an i64).
             let next = newest_number
                 .and_then(|n| n.checked_add(1))
                 .map(|next| next.to_string())
@@ -81,8 +81,8 @@ mod tests {
             "20261122093001-again.sql"
         );
         assert!(new_file_name(0, &[], "***", "sql").is_err());
-        let largest = Version::parse("999999999999999999").unwrap();
-        assert!(new_file_name(0, &[largest], "next", "sql").unwrap_err().contains("999999999999999999"));
+        let largest = Version::parse("9223372036854775807").unwrap();
+        assert!(new_file_name(0, &[largest], "next", "sql").unwrap_err().contains("9223372036854775807"));
         assert!(new_file_name(0, &[Version::number(i64::MAX)], "next", "sql").is_err());
         // A dotted newest version (Flyway's) cannot be followed by a number: said so, not guessed.
         assert!(new_file_name(0, &[Version::parse("99999999999999.1").unwrap()], "next", "sql").is_err());

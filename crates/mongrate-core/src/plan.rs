@@ -263,9 +263,13 @@ fn plan_up(migrations: &[Migration], records: &[MigrationRecord], up: &Up<'_>) -
         )));
     }
     // Repeatables follow the versioned migrations: not while some stay pending (`--to`), since
-    // a view or function may need what those add.
+    // a view or function may need what those add; `--to` a version stops before them all, as they
+    // come after every version, and `--to R__name` stops after that one.
     if !left_pending {
         for migration in repeatables {
+            if up.to.is_some_and(|to| migration.file.version > *to) {
+                continue;
+            }
             let previous = by_version.get(&migration.file.version).copied();
             let wanted = match previous {
                 None => true,
@@ -298,10 +302,14 @@ fn plan_down(
     applied.sort_by(|a, b| b.version.cmp(&a.version));
     let chosen: Vec<&MigrationRecord> = match scope {
         DownScope::Steps(n) => applied.into_iter().take(*n).collect(),
+        // "Before the first" reverts a version 0 too (diesel's initial setup folder).
+        DownScope::To(version) if *version == Version::zero() => applied,
         DownScope::To(version) => applied.into_iter().filter(|r| r.version > *version).collect(),
         DownScope::All => applied,
+        // The last run's batch, repeatables counted: when that run only applied repeatables again,
+        // there is nothing of it to revert (an older batch is not the last run).
         DownScope::LastBatch => {
-            let last = applied.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.batch).max();
+            let last = records.iter().filter(|r| r.status == MigrationStatus::Completed).map(|r| r.batch).max();
             applied.into_iter().filter(|r| Some(r.batch) == last).collect()
         }
     };
@@ -464,7 +472,17 @@ mod tests {
             restart: None,
             phase: None,
         };
-        assert_eq!(keys(&plan(&files, &[], &to_two).unwrap()), ["up 1", "up 2", "up R__views"]);
+        // Repeatables come after every version: `--to` the last version stops before them.
+        assert_eq!(keys(&plan(&files, &[], &to_two).unwrap()), ["up 1", "up 2"]);
+        let to_views = PlanRequest::Up {
+            to: Some(Version::repeatable("views")),
+            allow_out_of_order: false,
+            retry: false,
+            restart: None,
+            phase: None,
+        };
+        let with_more = [migration(1, true), repeatable("views", "v1"), repeatable("zz_reports", "r1")];
+        assert_eq!(keys(&plan(&with_more, &[], &to_views).unwrap()), ["up 1", "up R__views"]);
         let migrate = PlanRequest::Migrate { to: Version::number(1), allow_out_of_order: false, retry: false };
         assert_eq!(
             keys(&plan(&files, &[record(1, Completed, 1), record(2, Completed, 1)], &migrate).unwrap()),
@@ -481,10 +499,14 @@ mod tests {
         // A changed repeatable is applied again, a vanished one is no drift, and version 2 is not
         // out of order although repeatables were applied after version 1.
         assert_eq!(keys(&plan(&files, &records, &UP).unwrap()), ["up 2", "up R__views"]);
-        for scope in [DownScope::All, DownScope::LastBatch, DownScope::Steps(1), DownScope::To(Version::zero())] {
+        for scope in [DownScope::All, DownScope::Steps(1), DownScope::To(Version::zero())] {
             let down = plan(&files, &records, &PlanRequest::Down { scope: scope.clone(), retry: false }).unwrap();
             assert_eq!(keys(&down), ["down 1"], "{scope:?}");
         }
+        // The last run (batch 3) only applied a repeatable: nothing of it to revert, and batch 1
+        // is not the last run.
+        let down = plan(&files, &records, &PlanRequest::Down { scope: DownScope::LastBatch, retry: false }).unwrap();
+        assert_eq!(keys(&down), Vec::<String>::new());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! (`2024.01.15.1`), except that a whole number is shown as the number (`001` as `1`), as ever.
 //!
 //! A repeatable migration has no version: its key is its name, written `R__<name>`, and it sorts
-//! after every version (repeatables run after the versioned migrations, in name order).
+//! after every version (repeatables run after the versioned migrations, in name order, `_` read as
+//! a space as Flyway reads its descriptions).
 //!
 //! In the changelog a whole number is stored as it always was (a `BIGINT` in SQL, its digits as a
 //! string in MongoDB). Any other key is stored as its text ([`Version::stored_text`]) beside a
@@ -33,12 +34,9 @@ enum Repr {
     Repeatable(Box<str>),
 }
 
-/// At most this many significant digits in one number: every part fits an `i64`.
-const MOST_DIGITS: usize = 18;
-
 /// What [`Version::parse`] accepts (past white space at either end), as a regular expression for
 /// API documents: whole numbers, numbers with dots, `R__<name>` without control characters.
-pub const PATTERN: &str = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\x00-\x1f\x7f]+)$";
+pub const PATTERN: &str = r"^(0*[0-9]{1,19}(\.0*[0-9]{1,19})*|R__[^\x00-\x1f\x7f]+)$";
 
 impl Version {
     /// The whole-number version `n` (a negative one is taken as 0: versions are not negative).
@@ -54,6 +52,21 @@ impl Version {
     /// The key of a repeatable migration named `name`.
     pub fn repeatable(name: &str) -> Version {
         Version(Repr::Repeatable(name.into()))
+    }
+
+    /// The key of a repeatable migration named `name`, when the name can be one: not empty, no
+    /// white space at either end (it would not survive being read back), no control characters.
+    pub fn checked_repeatable(name: &str) -> Result<Version, String> {
+        if name.is_empty() {
+            return Err("a repeatable migration needs a name after R__ (R__views.sql)".into());
+        }
+        if name.trim() != name {
+            return Err(format!("the repeatable migration's name '{name}' starts or ends with white space"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(format!("the repeatable migration's name {name:?} holds a control character"));
+        }
+        Ok(Version::repeatable(name))
     }
 
     /// Whether this is a repeatable migration's key.
@@ -131,10 +144,8 @@ impl Version {
     pub fn parse(text: &str) -> Result<Version, String> {
         let text = text.trim();
         if let Some(name) = text.strip_prefix("R__") {
-            if name.is_empty() || name.chars().any(|c| c <= '\x1f' || c == '\x7f') {
-                return Err(format!("'{text}' is not a repeatable migration's key: R__ and a name"));
-            }
-            return Ok(Version::repeatable(name));
+            return Version::checked_repeatable(name)
+                .map_err(|why| format!("'{text}' is not a repeatable migration's key: {why}"));
         }
         let shape_ok = !text.is_empty()
             && text.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
@@ -167,16 +178,16 @@ impl Version {
     }
 }
 
-/// Digits as a number of at most [`MOST_DIGITS`] significant digits.
+/// Digits as a number that fits an `i64` (golang-migrate's `unixNano` versions have 19 digits).
 fn parse_digits(digits: &str) -> Result<u64, String> {
     let significant = digits.trim_start_matches('0');
-    if significant.len() > MOST_DIGITS {
-        return Err(format!("version {digits} has more than {MOST_DIGITS} significant digits"));
-    }
     if significant.is_empty() {
         return Ok(0);
     }
-    significant.parse::<u64>().map_err(|e| format!("version {digits}: {e}"))
+    match significant.parse::<u64>() {
+        Ok(n) if i64::try_from(n).is_ok() => Ok(n),
+        _ => Err(format!("version {digits} is larger than the largest version, {}", i64::MAX)),
+    }
 }
 
 /// `2024-01-15T10-30-00_rest` → (`20240115103000`, `rest`).
@@ -200,7 +211,8 @@ fn split_iso_timestamp(stem: &str) -> Option<(String, &str)> {
     Some((digits, rest))
 }
 
-/// Numbers part by part (a missing part is zero; parts never end in zero), then repeatables by name.
+/// Numbers part by part (a missing part is zero; parts never end in zero), then repeatables by name
+/// (`_` read as a space).
 impl Ord for Version {
     fn cmp(&self, other: &Version) -> Ordering {
         match (self.order_key(), other.order_key()) {
@@ -213,6 +225,12 @@ impl Ord for Version {
             }
             ((Some(_), _), (None, _)) => Ordering::Less,
             ((None, _), (Some(_), _)) => Ordering::Greater,
+            // As Flyway orders repeatables, by description: the name with `_` read as a space
+            // (`orders summary` before `ordersByDay`); names that read alike, as written.
+            ((None, Some(a)), (None, Some(b))) => {
+                let spaced = |name: &str| name.chars().map(|c| if c == '_' { ' ' } else { c }).collect::<Vec<_>>();
+                spaced(a).cmp(&spaced(b)).then_with(|| a.cmp(b))
+            }
             ((None, a), (None, b)) => a.cmp(&b),
         }
     }
@@ -334,6 +352,22 @@ mod tests {
         assert!(Version::number(i64::MAX) < views);
         assert!(v("999.9") < Version::repeatable("a"));
         assert!(Version::repeatable("a_functions") < views);
+        // As Flyway orders descriptions: `_` reads as a space, before any letter.
+        assert!(Version::repeatable("orders_summary") < Version::repeatable("ordersByDay"));
+        assert!(Version::repeatable("a_b") != Version::repeatable("a b"), "names that read alike stay two");
+        // A name that could not be read back as it was written is refused.
+        for bad in ["", " views", "views ", "a\tb"] {
+            assert!(Version::checked_repeatable(bad).is_err(), "{bad:?}");
+        }
+        assert!(Version::parse("R__ views").is_err());
+    }
+
+    #[test]
+    fn versions_fit_an_i64_as_golang_migrate_unix_nano_ones_do() {
+        let nano = "1764709200123456789";
+        assert_eq!(v(nano).as_integer(), Some(1_764_709_200_123_456_789));
+        assert_eq!(Version::from_file_stem(&format!("{nano}_a")).unwrap().0.to_string(), nano);
+        assert!(Version::parse("9223372036854775808").unwrap_err().contains("larger than the largest version"));
     }
 
     #[test]

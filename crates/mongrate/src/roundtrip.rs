@@ -294,11 +294,13 @@ impl Tester<'_> {
         let version = migration.version();
         let up =
             PlanRequest::Up { to: Some(version), allow_out_of_order: false, retry: false, restart: None, phase: None };
-        if !chosen || !migration.meta.reversible {
+        // A repeatable is never reverted (it is applied again when it changes): applied, not tested.
+        let repeatable = migration.version().is_repeatable();
+        if !chosen || repeatable || !migration.meta.reversible {
             if let Err(error) = self.step(up.clone(), migration, Direction::Up).await {
                 return failure(error, migration, Stage::Up, started);
             }
-            let verdict = if chosen { Verdict::Irreversible } else { Verdict::Applied };
+            let verdict = if chosen && !repeatable { Verdict::Irreversible } else { Verdict::Applied };
             return Ok(MigrationTest::new(migration, verdict, started));
         }
         let before = scratch.capture().await?;

@@ -67,6 +67,9 @@ fn line(result: &MigrationTest) -> String {
             None => String::new(),
         },
         Verdict::Irreversible => "— it has no down; applied to the copy untested".to_owned(),
+        Verdict::Applied if result.version.starts_with("R__") => {
+            "— a repeatable migration, never reverted: applied to the copy".to_owned()
+        }
         Verdict::Applied => "— applied to the copy to reach the migrations named".to_owned(),
         Verdict::NotTested => "— an earlier migration failed on the copy".to_owned(),
         Verdict::Failed => {
