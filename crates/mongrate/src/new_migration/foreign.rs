@@ -174,9 +174,9 @@ fn single_flyway(next: u64, word: &str) -> Plan {
 /// The version a file's name carries; a repeatable and an undo file give none of their own.
 fn version_of(shape: &NameShape) -> Option<Version> {
     match shape {
-        NameShape::Single { version, .. } | NameShape::Pair { version, .. } | NameShape::DieselFolder { version, .. } => {
-            Some(version.clone())
-        }
+        NameShape::Single { version, .. }
+        | NameShape::Pair { version, .. }
+        | NameShape::DieselFolder { version, .. } => Some(version.clone()),
         NameShape::Flyway { kind: FlywayKind::Versioned, version, .. } => version.clone(),
         NameShape::Flyway { .. } => None,
     }
@@ -337,10 +337,7 @@ mod tests {
         assert_eq!(files(Layout::Sqlx, &[], "d"), ["20261122093000_d.sql"]);
         assert_eq!(files(Layout::Sqlx, &["5_a.sql", "7_b.sql"], "d"), ["20261122093000_d.sql"]);
         let reversible = ["20240101000001_a.up.sql", "20240101000001_a.down.sql", "20240101000009_b.up.sql"];
-        assert_eq!(
-            files(Layout::Sqlx, &reversible, "d"),
-            ["20261122093000_d.up.sql", "20261122093000_d.down.sql"]
-        );
+        assert_eq!(files(Layout::Sqlx, &reversible, "d"), ["20261122093000_d.up.sql", "20261122093000_d.down.sql"]);
         let planned = plan(Layout::Sqlx, &existing(&reversible), "d", NOW).unwrap();
         assert_eq!(planned.files[0].1, "-- Add up migration script here\n");
     }
@@ -348,7 +345,10 @@ mod tests {
     #[test]
     fn dbmate_writes_both_sections() {
         let planned = plan(Layout::Dbmate, &existing(&["20240101000004_x.sql"]), "add posts", NOW).unwrap();
-        assert_eq!(planned.files, [("20261122093000_add_posts.sql".to_owned(), "-- migrate:up\n\n\n-- migrate:down\n\n")]);
+        assert_eq!(
+            planned.files,
+            [("20261122093000_add_posts.sql".to_owned(), "-- migrate:up\n\n\n-- migrate:down\n\n")]
+        );
     }
 
     #[test]
