@@ -57,12 +57,7 @@ pub(super) fn layout_of(dir: &Path, configured: Option<Layout>) -> Result<(Layou
         let Some(Ok(shape)) = shape else { continue };
         let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_else(|| "sql".into());
         let fits = shape.fits(&extension, &content);
-        let written = name.split(['_', '-']).next().unwrap_or_default().to_owned();
-        let written = match shape {
-            NameShape::DieselFolder { .. } => name.split_once('_').map(|(v, _)| v.to_owned()).unwrap_or_default(),
-            NameShape::Flyway { .. } => String::new(),
-            _ => written,
-        };
+        let written = written_version(&shape, &name);
         found.push((name, Existing { shape, written }, fits));
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -77,6 +72,17 @@ pub(super) fn layout_of(dir: &Path, configured: Option<Layout>) -> Result<(Layou
     };
     let existing = found.into_iter().filter(|(_, _, fits)| fits.contains(layout)).map(|(_, e, _)| e).collect();
     Ok((layout, existing))
+}
+
+/// The version as the name writes it: the digits before the first `_` or `-`, a diesel
+/// folder's date and time with their dashes (Flyway's are not needed).
+fn written_version(shape: &NameShape, name: &str) -> String {
+    let prefix = match shape {
+        NameShape::DieselFolder { .. } => name.split('_').next(),
+        NameShape::Flyway { .. } => None,
+        _ => name.split(['_', '-']).next(),
+    };
+    prefix.unwrap_or_default().to_owned()
 }
 
 /// What to write: an optional folder, then files (relative to the directory) and their content.
@@ -304,11 +310,7 @@ mod tests {
             .map(|name| {
                 let shape = if name.ends_with(".sql") { file_shape(name) } else { folder_shape(name) };
                 let shape = shape.unwrap().unwrap();
-                let written = match shape {
-                    NameShape::DieselFolder { .. } => name.split_once('_').unwrap().0.to_owned(),
-                    _ => name.split(['_', '-']).next().unwrap().to_owned(),
-                };
-                Existing { shape, written }
+                Existing { written: written_version(&shape, name), shape }
             })
             .collect()
     }
