@@ -9,7 +9,7 @@ use std::fmt;
 
 use mongrate_core::import::{ForeignChangelog, ForeignChecksum, ForeignEntry, RecordedName, UpTo};
 use mongrate_core::timestamp::rfc3339_millis;
-use mongrate_core::{Error, Result};
+use mongrate_core::{Error, Result, Version};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
@@ -316,10 +316,16 @@ fn applied_at(row: &AnyRow) -> Result<Option<String>> {
     Ok(get::<Option<i64>>(row, "applied")?.map(rfc3339_millis))
 }
 
-/// Versions kept as text, in numeric order (`9` before `10`), as the tools order them.
+/// Versions kept as text, in the order of mongrate's [`Version`]: part by part as numbers (`9`
+/// before `10`, Flyway's `1.2` before `1.10` before `2`). Text that is no version sorts after
+/// every version, as text.
 fn numeric_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let significant = |s: &str| s.trim_start_matches('0').len();
-    significant(a).cmp(&significant(b)).then_with(|| a.trim_start_matches('0').cmp(b.trim_start_matches('0')))
+    match (Version::parse(a), Version::parse(b)) {
+        (Ok(a), Ok(b)) => a.cmp(&b),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
 }
 
 #[cfg(test)]
@@ -331,5 +337,15 @@ mod tests {
         let mut versions = vec!["10", "9", "20240101120000", "0002"];
         versions.sort_by(|a, b| numeric_order(a, b));
         assert_eq!(versions, ["0002", "9", "10", "20240101120000"]);
+    }
+
+    #[test]
+    fn flyway_dotted_versions_order_part_by_part() {
+        let mut versions = vec!["2024.01.15.1", "2", "1.10", "1.2", "1", "1.1", "not a version", "R__views"];
+        versions.sort_by(|a, b| numeric_order(a, b));
+        // A repeatable's key sorts after every version, text that is none after that.
+        assert_eq!(versions, ["1", "1.1", "1.2", "1.10", "2", "2024.01.15.1", "R__views", "not a version"]);
+        // `1.0` is `1`: neither comes first.
+        assert_eq!(numeric_order("1.0", "1"), std::cmp::Ordering::Equal);
     }
 }

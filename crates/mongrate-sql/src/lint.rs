@@ -22,21 +22,35 @@ use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use crate::as_written::Substitution;
 use crate::changelog::{db_error, get_bool, literal};
 use crate::dialect::Dialect;
 use crate::sql_file::SqlMigration;
 
-/// Lints `.sql` migrations, in version order, on `conn`.
+/// Lints `.sql` migrations, in version order, on `conn`; Flyway placeholders stay as written
+/// ([`lint_with`] replaces them).
 pub async fn lint(
     conn: &mut AnyConnection,
     dialect: Dialect,
     migrations: &[Migration],
     options: &LintOptions,
 ) -> Result<LintReport> {
+    lint_with(conn, dialect, migrations, options, None).await
+}
+
+/// [`lint`], a Flyway file read with its placeholders replaced from `substitution`, as `up` runs
+/// it: the statements linted are the ones that run, at their lines.
+pub async fn lint_with(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    migrations: &[Migration],
+    options: &LintOptions,
+    substitution: Option<Substitution<'_>>,
+) -> Result<LintReport> {
     let mut facts = Facts { conn, dialect, tables: HashMap::new(), volatile: HashMap::new(), lock_timeout: None };
     let mut report = LintReport { migrations: migrations.len(), ..LintReport::default() };
     for migration in migrations {
-        let parsed = SqlMigration::parse(&migration.file)?;
+        let parsed = SqlMigration::parse_with(&migration.file, substitution)?;
         let mut file = FileLint {
             migration,
             dialect,

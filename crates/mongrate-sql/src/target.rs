@@ -373,7 +373,7 @@ impl Target for SqlTarget {
 
     async fn lint(&self, migrations: &[Migration], options: &LintOptions) -> Result<LintReport> {
         let mut conn = self.primary.reader().await?;
-        crate::lint::lint(&mut conn, self.dialect, migrations, options).await
+        crate::lint::lint_with(&mut conn, self.dialect, migrations, options, Some(self.substitution())).await
     }
 
     async fn backups(&self) -> Result<Vec<BackupInfo>> {

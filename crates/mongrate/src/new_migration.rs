@@ -1,4 +1,7 @@
 //! Writing a new migration file from a template: `mongrate create` and `POST /api/migrations`.
+//! In another tool's layout the files are that tool's own (see [`foreign`]).
+
+mod foreign;
 
 use std::path::PathBuf;
 
@@ -27,8 +30,11 @@ pub struct CreatedMigration {
     /// Its path.
     #[schema(value_type = String)]
     pub file: PathBuf,
-    /// Its file name (`20250101120000-add-user-index.yaml`).
+    /// Its file name (`20250101120000-add-user-index.yaml`); a diesel migration's folder name.
     pub name: String,
+    /// Every file written: one, or an up and a down file in another tool's layout.
+    #[schema(value_type = Vec<String>)]
+    pub files: Vec<PathBuf>,
 }
 
 /// The longest name a new migration may have: file names are limited to 255 bytes.
@@ -38,6 +44,18 @@ const LONGEST_NAME: usize = 200;
 /// for a MongoDB database and SQL for the others.
 pub fn create_migration(settings: &Settings, name: &str, format: Option<FileFormat>) -> Result<CreatedMigration> {
     check_name(name)?;
+    let (layout, existing) = foreign::layout_of(&settings.migrations_dir, settings.layout)?;
+    if layout.is_foreign() {
+        if let Some(format) = format.filter(|f| *f != FileFormat::Sql) {
+            return Err(Error::config(format!(
+                "the migrations directory is in the {layout} layout, whose migrations are .sql files: \
+                 --format {} is for mongrate's own layout",
+                format_name(format)
+            )));
+        }
+        let plan = foreign::plan(layout, &existing, name, now_millis())?;
+        return foreign::write(&settings.migrations_dir, plan);
+    }
     let mongodb = settings.url().is_ok_and(mongrate_mongo::MongoTarget::handles);
     let format = format.unwrap_or(if mongodb { FileFormat::Yaml } else { FileFormat::Sql });
     let (extension, body) = match format {
@@ -60,6 +78,13 @@ pub fn create_from_template(
     format: Option<FileFormat>,
 ) -> Result<CreatedMigration> {
     check_name(name)?;
+    let (layout, _) = foreign::layout_of(&settings.migrations_dir, settings.layout)?;
+    if layout.is_foreign() {
+        return Err(Error::config(format!(
+            "the migrations directory is in the {layout} layout, whose migrations are plain .sql files: \
+             templates are for mongrate's own layout; run mongrate create without --template"
+        )));
+    }
     let template = crate::templates::find(template)?;
     if let Ok(url) = settings.url()
         && !mongrate_mongo::MongoTarget::handles(url)
@@ -71,6 +96,11 @@ pub fn create_from_template(
     }
     let (extension, body) = template.render(format, name)?;
     write_new_file(settings, name, extension, &body)
+}
+
+/// `--format`'s word for a format.
+fn format_name(format: FileFormat) -> String {
+    clap::ValueEnum::to_possible_value(&format).map(|v| v.get_name().to_owned()).unwrap_or_default()
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -106,7 +136,7 @@ fn write_new_file(settings: &Settings, name: &str, extension: &str, body: &str) 
         .open(&path)
         .and_then(|mut file| std::io::Write::write_all(&mut file, body.as_bytes()));
     match written {
-        Ok(()) => Ok(CreatedMigration { file: path, name: file_name }),
+        Ok(()) => Ok(CreatedMigration { files: vec![path.clone()], file: path, name: file_name }),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(Error::refused(format!("{} already exists; wait a second or choose another name", path.display())))
         }

@@ -20,8 +20,15 @@ pub fn run(context: &Context, args: &CreateArgs) -> Result<i32> {
         Some(template) => create_from_template(&context.settings, name, template, args.format)?,
         None => create_migration(&context.settings, name, args.format)?,
     };
-    context.output.line(format!("created {}", created.file.display()));
-    context.output.json_value(&serde_json::json!({ "file": created.file.display().to_string(), "name": created.name }));
+    for file in &created.files {
+        context.output.line(format!("created {}", file.display()));
+    }
+    let files: Vec<String> = created.files.iter().map(|f| f.display().to_string()).collect();
+    context.output.json_value(&serde_json::json!({
+        "file": created.file.display().to_string(),
+        "name": created.name,
+        "files": files,
+    }));
     Ok(0)
 }
 

@@ -7,6 +7,7 @@ mod backup;
 mod bad_input;
 mod concurrency;
 mod config;
+mod create_in_layouts;
 mod dashboard;
 mod data_dry_run;
 mod data_helpers;
