@@ -153,7 +153,10 @@ pub fn plan(migrations: &[Migration], records: &[MigrationRecord], request: &Pla
             let remaining: Vec<MigrationRecord> =
                 records.iter().filter(|r| !reverted.contains(&r.version)).cloned().collect();
             let up = Up { to: Some(to), allow_out_of_order: *allow_out_of_order, retry: *retry, restart: None };
-            steps.extend(plan_up(migrations, &remaining, &up)?);
+            // `migrate 0` is "before the first": nothing to apply, not even a version 0.
+            if *to != Version::zero() {
+                steps.extend(plan_up(migrations, &remaining, &up)?);
+            }
             steps
         }
     };

@@ -89,17 +89,22 @@ async fn execute(context: &Context, request: PlanRequest, run: &RunArgs, lint: b
             let _ = stop.send(true);
         }
     });
+    let nothing = match request {
+        PlanRequest::Down { .. } => "nothing to revert (repeatable migrations are never reverted)",
+        _ => "nothing to do: the database is up to date",
+    };
     let outcome = migrator.run(request, &settings, &reporter, Some(interrupt)).await;
     ctrl_c.abort();
     let report = outcome?;
     context.output.json_value(&report);
     let unit = migrator.target().kind().unit();
-    print_report(context, &report, unit);
+    print_report(context, &report, unit, nothing);
     let failed_preview = report.preview.iter().any(|s| s.error.is_some());
     Ok(if failed_preview { 1 } else { 0 })
 }
 
-fn print_report(context: &Context, report: &RunReport, unit: &str) {
+/// `nothing`: what to say when the run had nothing to do.
+fn print_report(context: &Context, report: &RunReport, unit: &str, nothing: &str) {
     let output = &context.output;
     if report.dry_run {
         if report.preview.is_empty() {
@@ -128,7 +133,7 @@ fn print_report(context: &Context, report: &RunReport, unit: &str) {
         return;
     }
     if report.steps.is_empty() {
-        output.line("nothing to do: the database is up to date");
+        output.line(nothing);
         return;
     }
     let total: i64 = report.steps.iter().map(|s| s.execution_time).sum();

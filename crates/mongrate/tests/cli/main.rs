@@ -30,6 +30,7 @@ mod node_modules;
 mod peer_import;
 mod peer_tools;
 mod phases;
+mod repeatable_edges;
 mod resume;
 mod roundtrip;
 mod service;
