@@ -92,8 +92,19 @@ pub fn folder_shape(name: &str) -> Option<Result<NameShape, String>> {
     {
         return None;
     }
+    Some(diesel_version(version).map(|version| NameShape::DieselFolder { version, slug: slug.to_owned() }))
+}
+
+/// diesel's version of a folder (`2024-01-15-103000` → 20240115103000) or of a row of its table.
+/// diesel orders its folders by name, and since 2.3 it names them with a counter after the time
+/// (`2024-01-15-103000-0001`, recorded as the 18 digits `202401151030000001`): the counter is a
+/// second part (`20240115103000.0001`), so such a folder sorts by its date among the older ones,
+/// as in diesel, not after every one of them as a larger number would.
+pub fn diesel_version(version: &str) -> Result<Version, String> {
     let digits: String = version.chars().filter(char::is_ascii_digit).collect();
-    Some(Version::parse(&digits).map(|version| NameShape::DieselFolder { version, slug: slug.to_owned() }))
+    let lengths: Vec<usize> = version.split('-').map(str::len).collect();
+    let with_counter = lengths == [4, 2, 2, 6, 4] || (lengths == [18] && digits.len() == 18);
+    if with_counter { Version::parse(&format!("{}.{}", &digits[..14], &digits[14..])) } else { Version::parse(&digits) }
 }
 
 /// `1_create_users.up` / `.down` (the stem of a `.sql` file).
@@ -202,6 +213,17 @@ mod tests {
             folder_shape("00000000000000_diesel_initial_setup").unwrap().unwrap(),
             NameShape::DieselFolder { version: Version::number(0), slug: "diesel_initial_setup".into() }
         );
+        // diesel 2.3's counter: a second part, so it sorts by its date, as diesel sorts names.
+        let counted = |name: &str| match folder_shape(name).unwrap().unwrap() {
+            NameShape::DieselFolder { version, .. } => version,
+            other => panic!("{other:?}"),
+        };
+        let with_counter = counted("2024-01-01-000000-0001_c");
+        assert_eq!(with_counter.to_string(), "20240101000000.0001");
+        assert!(counted("2024-01-01-000000-0000_a") < with_counter);
+        assert!(with_counter < counted("2024-06-01-000000_b"));
+        assert_eq!(diesel_version("202401010000000001").unwrap(), with_counter, "as diesel records it");
+        assert_eq!(diesel_version("20240601000000").unwrap(), Version::number(20240601000000));
         assert!(folder_shape("lib").is_none());
         assert!(folder_shape("node_modules").is_none());
         assert!(folder_shape("-_x").is_none());

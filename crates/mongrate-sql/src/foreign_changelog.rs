@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use mongrate_core::import::{ForeignChangelog, ForeignChecksum, ForeignEntry, RecordedName, UpTo};
+use mongrate_core::name_shape::diesel_version;
 use mongrate_core::timestamp::rfc3339_millis;
 use mongrate_core::{Error, Result, Version};
 use sqlx::any::AnyRow;
@@ -211,10 +212,10 @@ impl Reader<'_> {
         let rows = self.rows(conn, &["version", "run_on"], &select, "1").await?;
         let mut entries = Vec::with_capacity(rows.len());
         for row in &rows {
-            entries.push(ForeignEntry {
-                applied_at: applied_at(row)?,
-                ..ForeignEntry::applied(get::<String>(row, "version")?)
-            });
+            // Read as mongrate reads the folder names (diesel 2.3's counter as a second part).
+            let recorded: String = get(row, "version")?;
+            let version = diesel_version(&recorded).map_or(recorded, |version| version.to_string());
+            entries.push(ForeignEntry { applied_at: applied_at(row)?, ..ForeignEntry::applied(version) });
         }
         entries.sort_by(|a, b| numeric_order(a.version.as_deref().unwrap_or(""), b.version.as_deref().unwrap_or("")));
         Ok(ForeignChangelog::of_entries(entries))

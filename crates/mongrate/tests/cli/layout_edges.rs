@@ -1,8 +1,8 @@
-//! Edges of repeatable migrations and versions that a review of the layouts found: names that
-//! could not be read back, the order Flyway gives repeatables (checked against Flyway itself),
-//! `up --to` and `down --batch` around repeatables, `mongrate test` on a project with one,
-//! diesel's version 0 reverted by `down --to 0`, and golang-migrate's 19-digit `unixNano`
-//! versions.
+//! Edges of the layouts, repeatable migrations and versions that a review found: repeatable
+//! names that could not be read back, the order Flyway gives repeatables and the order diesel
+//! gives its 2.3 counter folders (both checked against the tool itself), `up --to` and
+//! `down --batch` around repeatables, `mongrate test` on a project with one, diesel's version 0
+//! reverted by `down --to 0`, and golang-migrate's 19-digit `unixNano` versions.
 
 use crate::on_both;
 use crate::peer_tools::{Db, Tool};
@@ -145,4 +145,38 @@ on_both! {
         project.run(&["down"]).expect(0);
         assert!(!project.has_table("a"));
     };
+}
+
+/// diesel 2.3 names folders with a counter after the time (`2024-01-01-000000-0001_c`) and runs
+/// folders in name order: a counter folder sorts by its date among the older form's, in diesel
+/// and in mongrate, and diesel's record of it (18 digits) is imported as that folder.
+#[test]
+fn diesel_counter_folders_run_in_diesels_order_and_import() {
+    let theirs = Project::new(Backend::Sqlite);
+    let ours = Project::new(Backend::Sqlite);
+    let folders = ["2024-01-01-000000-0000_a", "2024-06-01-000000_b", "2024-01-01-000000-0001_c"];
+    for project in [&theirs, &ours] {
+        for folder in folders {
+            let dir = project.migrations().join(folder);
+            std::fs::create_dir_all(&dir).expect("folder");
+            let table = folder.rsplit('_').next().expect("a name");
+            std::fs::write(dir.join("up.sql"), format!("CREATE TABLE t_{table} (id INTEGER);\n")).expect("up");
+            std::fs::write(dir.join("down.sql"), format!("DROP TABLE t_{table};\n")).expect("down");
+        }
+    }
+    let db = Db::Sqlite(theirs.path().join("app.db"));
+    let run = Tool::Diesel.run_ok(&db, &theirs.migrations(), &["migration", "run"]);
+    let their_order: Vec<&str> =
+        run.stdout.lines().filter_map(|line| line.trim().strip_prefix("Running migration ")).collect();
+    assert_eq!(their_order, ["2024-01-01-000000-0000_a", "2024-01-01-000000-0001_c", "2024-06-01-000000_b"]);
+
+    let up = ours.run(&["up", "--json"]).expect(0).json();
+    let ran: Vec<&str> =
+        up["steps"].as_array().expect("steps").iter().map(|s| s["version"].as_str().unwrap()).collect();
+    assert_eq!(ran, ["20240101000000.0000", "20240101000000.0001", "20240601000000"], "diesel's order");
+
+    theirs.run(&["import", "diesel"]).expect(0);
+    let status = theirs.run(&["status", "--json"]).expect(0).json();
+    assert_eq!(versions(&status, "applied"), ran, "{status}");
+    assert_eq!(status["pending"], serde_json::json!([]));
 }
