@@ -147,11 +147,14 @@ pub(super) fn plan(layout: Layout, existing: &[Existing], name: &str, now_millis
             // diesel 2.3 writes `YYYY-MM-DD-HHMMSS-NNNN` (a counter for one second); a directory
             // of the older `YYYY-MM-DD-HHMMSS` folders keeps that form, so both order alike.
             let short = newest.is_some_and(|e| e.written.matches('-').count() == 3);
+            // The newest folder's digits as written: a counter folder's version has two parts.
+            let newest_digits = newest
+                .and_then(|e| e.written.chars().filter(char::is_ascii_digit).collect::<String>().parse::<i64>().ok());
             let version = if short {
-                next_timestamp(now_millis, newest_number)?
+                next_timestamp(now_millis, newest_digits)?
             } else {
                 let now = compact_utc(now_millis).parse::<i64>().map_err(|_| no_next_version())? * 10_000;
-                match newest_number {
+                match newest_digits {
                     Some(newest) if newest >= now => newest.checked_add(1).ok_or_else(no_next_version)?,
                     _ => now,
                 }
