@@ -11,6 +11,8 @@ use crate::migration::{MigrationFile, SideFile};
 use crate::name_shape::{FlywayKind, NameShape, file_shape, folder_shape};
 use crate::version::Version;
 
+mod listing;
+
 pub use crate::name_shape::MIGRATION_EXTENSIONS;
 
 /// Reads every migration in `dir`, sorted by version; any problem with a file is an error that
@@ -24,51 +26,53 @@ pub fn discover(dir: &Path, layout: Option<Layout>) -> Result<Vec<MigrationFile>
 }
 
 /// Reads the migrations in `dir`, sorted by version, and describes every file that could not be
-/// read as a migration (a name without a version, two files with one version, a down file without
-/// its up file, unreadable or non-UTF-8 content, layouts mixed), so that one run shows all
-/// problems. Only an unreadable directory is an error.
+/// read as a migration (a name without a version or not UTF-8, two files with one version, a down
+/// file without its up file, unreadable or non-UTF-8 content, layouts mixed), so that one run
+/// shows all problems. Only an unreadable directory is an error.
+///
+/// Folders are diesel migrations, except in Flyway's layout (configured, or detected from the
+/// files), where the migrations of subfolders, any depth down, are read too, as Flyway reads them.
 pub fn scan(dir: &Path, layout: Option<Layout>) -> Result<(Vec<MigrationFile>, Vec<String>)> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+    let items = listing::items(dir).map_err(|e| {
         Error::config(format!(
             "cannot read the migrations directory {}: {e}. Create it (mongrate init) or point --migrations-dir at it.",
             dir.display()
         ))
     })?;
-    let mut problems = Vec::new();
-    let mut found = Vec::new();
-    let mut misnamed = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::config(format!("cannot list {}: {e}", dir.display())))?;
-        let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        // The directory entry's type needs no extra system call; a symlink is followed.
-        let (is_file, is_dir) = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => (path.is_file(), path.is_dir()),
-            Ok(kind) => (kind.is_file(), kind.is_dir()),
-            Err(_) => (false, false),
-        };
-        let shape = match (is_file, is_dir) {
-            (true, _) if is_companion_file(&name) => None,
-            (true, _) => file_shape(&name),
-            (_, true) => folder_shape(&name),
-            _ => None,
-        };
-        match shape {
-            None => {}
-            Some(Err(why)) => misnamed.push((path, why)),
-            Some(Ok(shape)) => match read_entry(&path, name, shape) {
-                Ok(entry) => found.push(entry),
-                Err(problem) => problems.push(problem),
-            },
+    let mut top = Found::default();
+    let mut subfolders = Vec::new();
+    for item in items {
+        if item.is_file {
+            top.add_file(dir, item);
+        } else if item.is_dir {
+            match top.add_folder(item) {
+                Ok(()) => {}
+                Err(subfolder) => subfolders.push(subfolder),
+            }
         }
     }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    let fits: Vec<(String, Fits)> = found.iter().map(|e| (e.name.clone(), e.fits())).collect();
+    // Flyway's subfolders: read when the layout is Flyway's, or may be (no file of the top level
+    // says otherwise); they count when they hold a Flyway migration or the top level is Flyway's.
+    let top_fits_flyway = top.entries.iter().all(|e| e.fits().contains(Layout::Flyway));
+    let mut nested = Found::default();
+    if layout.map_or(top_fits_flyway, |l| l == Layout::Flyway) {
+        let folders: Vec<PathBuf> = subfolders.iter().map(|s| s.path.clone()).collect();
+        for item in listing::files_below(&folders, &mut nested.problems) {
+            nested.add_file(dir, item);
+        }
+    }
+    let nested_count = layout == Some(Layout::Flyway)
+        || (layout.is_none()
+            && top_fits_flyway
+            && (!top.entries.is_empty() || nested.entries.iter().any(|e| matches!(e.shape, NameShape::Flyway { .. }))));
+    let Found { entries: mut found, mut misnamed, mut problems } = top;
+    if nested_count {
+        found.extend(nested.entries);
+        misnamed.extend(nested.misnamed);
+        problems.extend(nested.problems);
+    }
+    found.sort_by(|a, b| a.shown.cmp(&b.shown));
+    let fits: Vec<(String, Fits)> = found.iter().map(|e| (e.shown.clone(), e.fits())).collect();
     let layout = match layout {
         Some(layout) => {
             for (entry, (_, fits)) in found.iter().zip(&fits) {
@@ -87,17 +91,97 @@ pub fn scan(dir: &Path, layout: Option<Layout>) -> Result<(Vec<MigrationFile>, V
             Err(mixed) => {
                 problems.push(format!("{}: {mixed}", dir.display()));
                 problems.extend(misnamed.iter().map(|(path, why)| misnamed_problem(path, why, Layout::Mongrate)));
+                if !nested_count {
+                    problems.extend(subfolders.iter().filter_map(|s| s.problem(Layout::Mongrate)));
+                }
                 problems.sort();
                 return Ok((Vec::new(), problems));
             }
         },
     };
+    // In Flyway's layout a folder is only a folder: no diesel migration is missing its up.sql.
+    if layout != Layout::Flyway {
+        problems.extend(subfolders.iter().filter_map(|s| s.problem(layout)));
+    }
     problems.extend(misnamed.iter().map(|(path, why)| misnamed_problem(path, why, layout)));
     let found: Vec<Entry> =
         found.into_iter().zip(&fits).filter(|(_, (_, fits))| fits.contains(layout)).map(|(e, _)| e).collect();
     let files = assemble(dir, layout, found, &mut problems);
     problems.sort();
     Ok((files, problems))
+}
+
+/// Why a name that is not UTF-8 is refused: the changelog records names as text.
+const NOT_UTF8: &str = "the name is not valid UTF-8 (shown here with \u{fffd} for the bytes that are not)";
+
+/// The entries read so far, the names that fit no layout and the files that could not be read.
+#[derive(Default)]
+struct Found {
+    entries: Vec<Entry>,
+    misnamed: Vec<(PathBuf, String)>,
+    problems: Vec<String>,
+}
+
+impl Found {
+    /// A file of the directory or of one of its folders (shown by its path from `dir`).
+    fn add_file(&mut self, dir: &Path, item: listing::Item) {
+        if is_companion_file(&item.name) {
+            return;
+        }
+        match file_shape(&item.name) {
+            None => {}
+            Some(_) if !item.utf8 => self.misnamed.push((item.path, NOT_UTF8.into())),
+            Some(Err(why)) => self.misnamed.push((item.path, why)),
+            Some(Ok(shape)) => {
+                let shown = item.path.strip_prefix(dir).unwrap_or(&item.path).to_string_lossy().into_owned();
+                match read_entry(&item.path, item.name, shown, shape) {
+                    Ok(entry) => self.entries.push(entry),
+                    Err(problem) => self.problems.push(problem),
+                }
+            }
+        }
+    }
+
+    /// A folder of the directory: a diesel migration when it has the name and the `up.sql` of one;
+    /// any other folder is handed back.
+    fn add_folder(&mut self, item: listing::Item) -> std::result::Result<(), Subfolder> {
+        let diesel = match folder_shape(&item.name) {
+            None => None,
+            Some(_) if !item.utf8 => Some(Err(NOT_UTF8.to_owned())),
+            Some(Err(why)) => Some(Err(why)),
+            Some(Ok(shape)) if item.path.join("up.sql").is_file() => {
+                let shown = item.name.clone();
+                match read_entry(&item.path, item.name, shown, shape) {
+                    Ok(entry) => self.entries.push(entry),
+                    Err(problem) => self.problems.push(problem),
+                }
+                return Ok(());
+            }
+            Some(Ok(_)) => Some(Ok(())),
+        };
+        Err(Subfolder { path: item.path, diesel })
+    }
+}
+
+/// A folder of the migrations directory that is not a diesel migration.
+struct Subfolder {
+    path: PathBuf,
+    /// Named like a diesel migration: `Ok` when it lacks only its `up.sql`, `Err` when the name is
+    /// wrong (why).
+    diesel: Option<std::result::Result<(), String>>,
+}
+
+impl Subfolder {
+    /// What is wrong with it as a diesel migration, in the words of `layout`.
+    fn problem(&self, layout: Layout) -> Option<String> {
+        match self.diesel.as_ref()? {
+            Ok(()) => Some(format!(
+                "{}: a diesel migration folder without up.sql; add one, or move the folder out of the migrations directory",
+                self.path.display()
+            )),
+            Err(why) => Some(misnamed_problem(&self.path, why, layout)),
+        }
+    }
 }
 
 /// Whether a file's name is that of a script companion (see [`is_script_companion`]).
@@ -150,6 +234,9 @@ fn pattern(layout: Layout) -> &'static str {
 /// One directory entry that is (part of) a migration, read.
 struct Entry {
     name: String,
+    /// The path from the migrations directory, as messages name the file: its name at the top
+    /// level, `release2/V2__b.sql` in a folder.
+    shown: String,
     path: PathBuf,
     shape: NameShape,
     extension: String,
@@ -167,18 +254,13 @@ impl Entry {
     }
 }
 
-/// Reads a file, or a diesel folder's files.
-fn read_entry(path: &Path, name: String, shape: NameShape) -> std::result::Result<Entry, String> {
+/// Reads a file, or a diesel folder's files (it has an `up.sql`).
+fn read_entry(path: &Path, name: String, shown: String, shape: NameShape) -> std::result::Result<Entry, String> {
     if let NameShape::DieselFolder { .. } = shape {
         let up = path.join("up.sql");
-        if !up.is_file() {
-            return Err(format!(
-                "{}: a diesel migration folder without up.sql; add one, or move the folder out of the migrations directory",
-                path.display()
-            ));
-        }
         return Ok(Entry {
             name,
+            shown,
             shape,
             extension: "sql".into(),
             content: read_text(&up)?,
@@ -192,7 +274,16 @@ fn read_entry(path: &Path, name: String, shape: NameShape) -> std::result::Resul
         NameShape::Flyway { .. } => read_side(&path.with_file_name(format!("{name}.conf")))?,
         _ => None,
     };
-    Ok(Entry { content: read_text(path)?, path: path.to_path_buf(), name, shape, extension, down: None, settings })
+    Ok(Entry {
+        content: read_text(path)?,
+        path: path.to_path_buf(),
+        name,
+        shown,
+        shape,
+        extension,
+        down: None,
+        settings,
+    })
 }
 
 fn read_text(path: &Path) -> std::result::Result<String, String> {
@@ -224,7 +315,7 @@ fn assemble(dir: &Path, layout: Layout, entries: Vec<Entry>, problems: &mut Vec<
         };
         let slot = if down { &mut downs } else { &mut ups };
         if let Some(existing) = slot.get(&version) {
-            let (first, second) = ordered(&existing.name, &entry.name);
+            let (first, second) = ordered(&existing.shown, &entry.shown);
             problems.push(format!(
                 "version {version} is used by two files: {first} and {second} in {}; give one of them a new version",
                 dir.display()
@@ -466,5 +557,107 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems.iter().any(|p| p.contains("notes.sql") && p.contains(".up.sql")), "{problems:?}");
+    }
+
+    #[test]
+    fn flyway_migrations_in_folders_are_read_any_depth_down() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "V1__a.sql", "CREATE TABLE a (id int);");
+        write(dir.path(), "2024_q1/V2__b.sql", "CREATE TABLE b (id int);");
+        write(dir.path(), "2024_q1/V2__b.sql.conf", "executeInTransaction=false\n");
+        write(dir.path(), "2024_q1/undo/U2__b.sql", "DROP TABLE b;");
+        write(dir.path(), "release/3/R__view.sql", "SELECT 1;");
+        write(dir.path(), "docs/README.md", "notes");
+        for layout in [None, Some(Layout::Flyway)] {
+            let files = discover(dir.path(), layout).unwrap();
+            // Named as Flyway's changelog names them at the end of `script`: by the file's name.
+            assert_eq!(names(&files), ["V1__a.sql", "V2__b.sql", "R__view.sql"], "{layout:?}");
+            assert!(files.iter().all(|f| f.layout == Layout::Flyway));
+            assert_eq!(files[1].path, dir.path().join("2024_q1/V2__b.sql"));
+            assert_eq!(files[1].down.as_ref().unwrap().path, dir.path().join("2024_q1/undo/U2__b.sql"));
+            assert_eq!(files[1].settings.as_ref().unwrap().content, "executeInTransaction=false\n");
+            assert!(files[2].version.is_repeatable());
+        }
+        // Only folders: still Flyway's layout.
+        std::fs::remove_file(dir.path().join("V1__a.sql")).unwrap();
+        assert_eq!(names(&discover(dir.path(), None).unwrap()), ["V2__b.sql", "R__view.sql"]);
+    }
+
+    #[test]
+    fn two_flyway_files_of_one_version_in_different_folders_are_named_by_their_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "V1__a.sql", "SELECT 1;");
+        write(dir.path(), "one/V2__b.sql", "SELECT 2;");
+        write(dir.path(), "two/V2__c.sql", "SELECT 3;");
+        write(dir.path(), "two/R__v.sql", "SELECT 4;");
+        write(dir.path(), "three/R__v.sql", "SELECT 5;");
+        write(dir.path(), "three/beforeMigrate.sql", "SELECT 6;");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(
+            err.message.contains("version 2 is used by two files: one/V2__b.sql and two/V2__c.sql"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("three/R__v.sql and two/R__v.sql"), "{}", err.message);
+        // A Flyway callback deep down is named, as at the top.
+        assert!(
+            err.message.contains("three/beforeMigrate.sql: ") && err.message.contains("callbacks"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn folders_of_other_layouts_are_not_searched_for_flyway_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "001_a.sql", "-- mongrate:up\nSELECT 1;");
+        write(dir.path(), "archive/V1__old.sql", "SELECT 1;");
+        assert_eq!(names(&discover(dir.path(), None).unwrap()), ["001_a.sql"]);
+        // Nor a folder without a Flyway file beside nothing else.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "lib/1_x.up.sql", "SELECT 1;");
+        assert!(discover(dir.path(), None).unwrap().is_empty());
+        // In any layout but Flyway's, a folder named like a diesel migration needs its up.sql.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "1_a.up.sql", "SELECT 1;");
+        write(dir.path(), "2024_q1/V2__b.sql", "SELECT 2;");
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(err.message.contains("2024_q1: a diesel migration folder without up.sql"), "{}", err.message);
+        // A configured Flyway layout reads the folder and names the file that is not Flyway's.
+        let (files, problems) = scan(dir.path(), Some(Layout::Flyway)).unwrap();
+        assert_eq!(names(&files), ["V2__b.sql"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("1_a.up.sql: a golang-migrate or sqlx migration, but the layout is flyway"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_a_problem_naming_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "V1__a.sql", "SELECT 1;");
+        std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(b"V2__caf\xe9.sql")), "SELECT 2;").unwrap();
+        // Not a migration's extension: not a migration, whatever its name.
+        std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt")), "").unwrap();
+        let (files, problems) = scan(dir.path(), None).unwrap();
+        assert_eq!(names(&files), ["V1__a.sql"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("V2__caf\u{fffd}.sql: the name is not valid UTF-8"), "{problems:?}");
+        assert!(problems[0].contains("rename it"), "{problems:?}");
+        // In a folder of a Flyway project, and as a diesel folder's name.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub").join(std::ffi::OsStr::from_bytes(b"V3__\xff.sql")), "").unwrap();
+        let (_, problems) = scan(dir.path(), None).unwrap();
+        assert!(
+            problems.iter().any(|p| p.contains("sub/V3__\u{fffd}.sql: the name is not valid UTF-8")),
+            "{problems:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2024-01-15-103000_a/up.sql", "SELECT 1;");
+        std::fs::create_dir(dir.path().join(std::ffi::OsStr::from_bytes(b"2024-01-16-103000_\xe9"))).unwrap();
+        let err = discover(dir.path(), None).unwrap_err();
+        assert!(err.message.contains("2024-01-16-103000_\u{fffd}: the name is not valid UTF-8"), "{}", err.message);
     }
 }

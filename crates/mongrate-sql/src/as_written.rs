@@ -8,7 +8,8 @@
 //!   statement by statement, outside mongrate's transaction;
 //! - sqlx: a first line `-- no-transaction`;
 //! - diesel: `run_in_transaction = false` in the folder's `metadata.toml`;
-//! - Flyway: `executeInTransaction=false` in `<script>.sql.conf`;
+//! - Flyway: `executeInTransaction=false` in `<script>.sql.conf`, each script's own (the undo
+//!   file's `U…__x.sql.conf` for the down, not the versioned file's);
 //! - golang-migrate (which sends a file as it is) and Flyway (which looks): a statement PostgreSQL
 //!   refuses in a transaction, such as `CREATE INDEX CONCURRENTLY`.
 //!
@@ -57,15 +58,22 @@ impl Substitution<'_> {
 /// Parses the up file and the down file of a migration in one of these layouts; a Flyway file's
 /// placeholders are replaced from `substitution` (left as written without one).
 pub fn parse(file: &MigrationFile, substitution: Option<Substitution<'_>>) -> Result<SqlMigration> {
-    let layout_says_no = no_transaction_by_settings(file)?;
+    let up_settings_say_no = no_transaction_by_settings(file.layout, file.settings.as_ref())?;
+    let down_settings_say_no = match (&file.down, file.layout) {
+        // Flyway reads each script's own `.sql.conf`: an undo file without one runs in a
+        // transaction whatever the versioned file's says.
+        (Some(undo), Layout::Flyway) => no_transaction_by_settings(file.layout, undo_settings(undo)?.as_ref())?,
+        // diesel's metadata.toml is the folder's, for up.sql and down.sql alike.
+        _ => up_settings_say_no,
+    };
     let text = |path: &Path, content: &str| match substitution {
         Some(substitution) if file.layout == Layout::Flyway => substitution.apply(path, content),
         _ => Ok(content.to_owned()),
     };
-    let (up, up_transactional) = read(file.layout, &text(&file.path, &file.content)?, layout_says_no);
+    let (up, up_transactional) = read(file.layout, &text(&file.path, &file.content)?, up_settings_say_no);
     let (down, down_transactional) = match &file.down {
         Some(SideFile { path, content }) => {
-            let (statements, transactional) = read(file.layout, &text(path, content)?, layout_says_no);
+            let (statements, transactional) = read(file.layout, &text(path, content)?, down_settings_say_no);
             (Some(statements), transactional)
         }
         None if file.layout == Layout::GolangMigrate => (Some(Vec::new()), true),
@@ -96,11 +104,26 @@ fn read(layout: Layout, text: &str, settings_say_no: bool) -> (Vec<Statement>, b
     (statements, transactional)
 }
 
-/// Whether the migration's settings file turns its transaction off: diesel's `metadata.toml`
+/// A Flyway undo file's own `<script>.sql.conf`, when it has one. Discovery hands over one settings
+/// file per migration (the versioned file's), so the undo's is read here, beside the undo file.
+fn undo_settings(undo: &SideFile) -> Result<Option<SideFile>> {
+    let mut name = undo.path.file_name().unwrap_or_default().to_os_string();
+    name.push(".conf");
+    let path = undo.path.with_file_name(name);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::validation(format!("{}: cannot read: {e}", path.display())))?;
+    let content =
+        String::from_utf8(bytes).map_err(|_| Error::validation(format!("{}: not UTF-8 text", path.display())))?;
+    Ok(Some(SideFile { path, content }))
+}
+
+/// Whether a settings file turns the transaction off: diesel's `metadata.toml`
 /// (`run_in_transaction = false`) or Flyway's `<script>.sql.conf` (`executeInTransaction=false`).
-fn no_transaction_by_settings(file: &MigrationFile) -> Result<bool> {
-    let Some(settings) = &file.settings else { return Ok(false) };
-    let key = match file.layout {
+fn no_transaction_by_settings(layout: Layout, settings: Option<&SideFile>) -> Result<bool> {
+    let Some(settings) = settings else { return Ok(false) };
+    let key = match layout {
         Layout::Diesel => "run_in_transaction",
         Layout::Flyway => "executeInTransaction",
         _ => return Ok(false),
@@ -257,5 +280,31 @@ mod tests {
     fn an_empty_up_file_does_nothing() {
         let parsed = parse(&file(Layout::Sqlx, "-- nothing yet\n", None)).unwrap();
         assert!(parsed.up.is_empty());
+    }
+
+    #[test]
+    fn a_flyway_undo_file_runs_by_its_own_conf_not_the_versioned_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let undo_path = dir.path().join("U1__x.sql");
+        std::fs::write(&undo_path, "DROP TABLE a;").unwrap();
+        let mut flyway = file(Layout::Flyway, "CREATE TABLE a (id int);", Some("DROP TABLE a;"));
+        flyway.down.as_mut().unwrap().path = undo_path.clone();
+        flyway.settings =
+            Some(SideFile { path: dir.path().join("V1__x.sql.conf"), content: "executeInTransaction=false\n".into() });
+        // The versioned file's conf is its own: the undo, without one, runs in a transaction.
+        let parsed = parse(&flyway).unwrap();
+        assert!(!parsed.up_transactional && parsed.down_transactional);
+        // The undo's conf turns the undo's transaction off, and only the undo's.
+        flyway.settings = None;
+        std::fs::write(dir.path().join("U1__x.sql.conf"), "# mine\nexecuteInTransaction=false\n").unwrap();
+        let parsed = parse(&flyway).unwrap();
+        assert!(parsed.up_transactional && !parsed.down_transactional);
+        std::fs::write(dir.path().join("U1__x.sql.conf"), "executeInTransaction=no\n").unwrap();
+        let error = parse(&flyway).unwrap_err();
+        assert!(
+            error.message.contains("U1__x.sql.conf:1") && error.message.contains("true or false"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -424,3 +424,77 @@ fn yaml_and_javascript_repeatables_on_mongodb() {
     let status = project.run(&["status", "--json"]).expect(0).json();
     assert_eq!(status["summary"]["applied"], 2, "{status}");
 }
+
+/// Writes `migrations/<name>`, making its folders.
+fn write_nested(project: &Project, name: &str, content: &str) {
+    let path = project.migrations().join(name);
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folders");
+    std::fs::write(path, content).expect("write migration");
+}
+
+on_both! {
+    flyway_undo_files_run_by_their_own_sql_conf => |project: Project| {
+        // The versioned file's conf is its own: the undo, which has none, runs in a transaction.
+        project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+        project.write("V1__a.sql.conf", "executeInTransaction=false\n");
+        project.write("U1__a.sql", "DROP TABLE a;\nSELECT * FROM nope;\n");
+        project.run(&["up"]).expect(0);
+        let failed = project.run(&["down"]).expect(1);
+        assert!(failed.stderr.contains("U1__a.sql:2"), "{}", failed.stderr);
+        assert!(project.has_table("a"), "the undo ran in a transaction: the DROP was rolled back");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["summary"]["applied"], 1, "{status}");
+
+        // Its own conf turns its transaction off: the DROP stays done.
+        project.write("U1__a.sql.conf", "executeInTransaction=false\n");
+        project.run(&["down"]).expect(1);
+        assert!(!project.has_table("a"), "the undo ran outside a transaction");
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        assert_eq!(status["summary"]["applied"], 0, "{status}");
+    };
+
+    flyway_migrations_in_folders_are_read_any_depth_down => |project: Project| {
+        project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+        project.write("U1__a.sql", "DROP TABLE a;\n");
+        // A folder named like a diesel migration is only a folder in a Flyway project.
+        write_nested(&project, "2024_q1/V2__b.sql", "CREATE TABLE b (id INTEGER);\n");
+        write_nested(&project, "2024_q1/undo/U2__b.sql", "DROP TABLE b;\n");
+        write_nested(&project, "release/3/V3__c.sql", "CREATE TABLE c (id INTEGER);\n");
+        project.write("U3__c.sql", "DROP TABLE c;\n");
+        let valid = project.run(&["validate", "--json"]).expect(0).json();
+        assert_eq!(valid["layout"], "flyway", "{valid}");
+        assert_eq!(valid["migrations"], 3, "{valid}");
+        project.run(&["up"]).expect(0);
+        assert!(project.has_table("a") && project.has_table("b") && project.has_table("c"));
+        let status = project.run(&["status", "--json"]).expect(0).json();
+        let files: Vec<&str> = status["applied"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+        assert_eq!(files, ["V1__a.sql", "V2__b.sql", "V3__c.sql"], "{status}");
+        project.run(&["down", "--steps", "2"]).expect(0);
+        assert!(project.has_table("a") && !project.has_table("b") && !project.has_table("c"));
+
+        // Two files of one version in two folders: named by their paths.
+        write_nested(&project, "other/V2__x.sql", "SELECT 1;\n");
+        let refused = project.run(&["up"]).expect(4);
+        assert!(
+            refused.stderr.contains("version 2 is used by two files: 2024_q1/V2__b.sql and other/V2__x.sql"),
+            "{}",
+            refused.stderr
+        );
+        assert!(!project.has_table("b"), "nothing ran");
+    };
+}
+
+/// A migration file whose name is not UTF-8 is named (with `�`) and refused, not skipped.
+#[test]
+fn a_migration_file_whose_name_is_not_utf8_is_refused_by_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let project = Project::new(Backend::Sqlite);
+    project.write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    std::fs::write(project.migrations().join(std::ffi::OsStr::from_bytes(b"V2__caf\xe9.sql")), "SELECT 1;\n").unwrap();
+    let refused = project.run(&["validate"]).expect(4);
+    assert!(refused.stderr.contains("V2__caf\u{fffd}.sql: the name is not valid UTF-8"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("rename it"), "{}", refused.stderr);
+    let refused = project.run(&["up"]).expect(4);
+    assert!(refused.stderr.contains("V2__caf\u{fffd}.sql"), "{}", refused.stderr);
+    assert!(!project.has_table("a"), "nothing ran");
+}

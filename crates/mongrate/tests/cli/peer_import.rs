@@ -756,3 +756,66 @@ fn a_flyway_repeatable_changed_since_is_outdated_for_both() {
         assert_eq!(again["steps"], serde_json::json!([]), "nothing left to run: {again}");
     }
 }
+
+/// Flyway reads its location's folders, any depth down, and records `script` as the path within
+/// the location (`release2/V2__b.sql`): mongrate reads the same folders, and the import matches
+/// each row to its file there, repeatable one too; what Flyway had not applied is pending.
+#[test]
+fn flyway_migrations_in_folders_are_imported_and_the_rest_applied() {
+    let tool = Tool::Flyway;
+    let project = Project::new(Backend::Sqlite);
+    let db = db_of(&project);
+    let theirs = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, content: &str| {
+        let path = theirs.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folders");
+        std::fs::write(path, content).expect("write");
+    };
+    write("V1__a.sql", "CREATE TABLE a (id INTEGER);\n");
+    write("release2/V2__b.sql", "CREATE TABLE b (id INTEGER);\n");
+    write("release2/views/R__b_ids.sql", "DROP VIEW IF EXISTS b_ids;\nCREATE VIEW b_ids AS SELECT id FROM b;\n");
+    tool_up(tool, &db, theirs.path());
+    assert_eq!(
+        project.sql("SELECT script FROM flyway_schema_history WHERE version = '2'"),
+        "release2/V2__b.sql",
+        "Flyway records the path within its location"
+    );
+    write("2024_q1/V3__c.sql", "CREATE TABLE c (id INTEGER);\n");
+
+    let dir = theirs.path().to_path_buf();
+    let mongrate = |args: &[&str]| {
+        let mut command = project.command(&["--migrations-dir", dir.to_str().expect("UTF-8")]);
+        command.args(args).run()
+    };
+    let import = mongrate(&["import", "flyway", "--json"]).expect(0).json();
+    let imported: Vec<&str> =
+        import["imported"].as_array().expect("imported").iter().map(|r| r["version"].as_str().unwrap()).collect();
+    assert_eq!(imported, ["1", "2", "R__b_ids"], "{import}");
+    assert_eq!(import["notTaken"], serde_json::json!([]), "{import}");
+    let status = mongrate(&["status", "--json"]).expect(0).json();
+    assert_eq!(listed(&status, "applied"), ["1", "2"], "{status}");
+    assert_eq!(repeatables_in(&status, "applied"), [("R__b_ids".to_owned(), "applied".to_owned())]);
+    assert_eq!(listed(&status, "pending"), ["3"], "{status}");
+    assert_eq!(status["drift"], serde_json::json!([]), "{status}");
+    mongrate(&["up"]).expect(0);
+    assert!(project.has_table("c"));
+    // Flyway reads the same folders: the file mongrate ran is its pending one (mongrate leaves
+    // Flyway's table as it is), found in its folder.
+    let info = tool.run_ok(&db, theirs.path(), &["-outputType=json", "info"]);
+    let info: serde_json::Value = serde_json::from_str(&info.stdout).expect("JSON");
+    let versioned: Vec<(&str, &str, bool)> = info["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .filter(|m| m["category"] == "Versioned")
+        .map(|m| {
+            let path = m["filepath"].as_str().unwrap_or("");
+            (
+                m["version"].as_str().unwrap_or(""),
+                m["state"].as_str().unwrap_or(""),
+                path.ends_with("2024_q1/V3__c.sql"),
+            )
+        })
+        .collect();
+    assert_eq!(versioned, [("1", "Success", false), ("2", "Success", false), ("3", "Pending", true)], "{info}");
+}
