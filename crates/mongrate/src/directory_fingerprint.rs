@@ -1,6 +1,7 @@
 //! What a directory holds, cheaply: each file's name, size and modification time, so a long-lived
 //! migrator can tell that its migrations changed without reading them. The files of its folders
-//! count too (diesel keeps each migration in a folder).
+//! count too (diesel keeps each migration in a folder, Flyway reads folders at any depth), down to
+//! [`DEPTH`] levels; hidden folders and `node_modules` are not migrations and are left out.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -13,13 +14,16 @@ impl DirectoryFingerprint {
     /// `None` when the directory cannot be listed (then it is always read again).
     pub fn read(dir: &Path) -> Option<DirectoryFingerprint> {
         let mut entries = Vec::new();
-        read_into(dir, &std::ffi::OsString::new(), 1, &mut entries)?;
+        read_into(dir, &std::ffi::OsString::new(), DEPTH, &mut entries)?;
         entries.sort();
         Some(DirectoryFingerprint(entries))
     }
 }
 
 type Entry = (std::ffi::OsString, u64, Option<SystemTime>);
+
+/// How many folder levels down changes are noticed.
+const DEPTH: usize = 8;
 
 /// Adds the entries of `dir` under `prefix`, and those of its folders `depth` levels down.
 fn read_into(dir: &Path, prefix: &std::ffi::OsStr, depth: usize, entries: &mut Vec<Entry>) -> Option<()> {
@@ -30,7 +34,8 @@ fn read_into(dir: &Path, prefix: &std::ffi::OsStr, depth: usize, entries: &mut V
         let size = meta.as_ref().map_or(0, |m| m.len());
         let mut name = prefix.to_os_string();
         name.push(entry.file_name());
-        if depth > 0 && meta.as_ref().is_some_and(|m| m.is_dir()) {
+        let skipped = entry.file_name().to_str().is_some_and(|n| n.starts_with('.') || n == "node_modules");
+        if depth > 0 && !skipped && meta.as_ref().is_some_and(|m| m.is_dir()) {
             let mut inner = name.clone();
             inner.push("/");
             // A folder that cannot be listed counts as it is.
@@ -66,5 +71,11 @@ mod tests {
         let before = DirectoryFingerprint::read(dir.path()).unwrap();
         std::fs::write(dir.path().join("2024-01-15-103000_users/up.sql"), "select 12;").unwrap();
         assert_ne!(before, DirectoryFingerprint::read(dir.path()).unwrap());
+        // Flyway's folders at any depth.
+        std::fs::create_dir_all(dir.path().join("release2/views")).unwrap();
+        std::fs::write(dir.path().join("release2/views/R__v.sql"), "select 1;").unwrap();
+        let deep = DirectoryFingerprint::read(dir.path()).unwrap();
+        std::fs::write(dir.path().join("release2/views/R__v.sql"), "select 12;").unwrap();
+        assert_ne!(deep, DirectoryFingerprint::read(dir.path()).unwrap());
     }
 }
