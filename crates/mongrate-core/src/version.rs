@@ -34,9 +34,12 @@ enum Repr {
     Repeatable(Box<str>),
 }
 
-/// What [`Version::parse`] accepts (past white space at either end), as a regular expression for
-/// API documents: whole numbers, numbers with dots, `R__<name>` without control characters.
-pub const PATTERN: &str = r"^(0*[0-9]{1,19}(\.0*[0-9]{1,19})*|R__[^\x00-\x1f\x7f]+)$";
+/// A regular expression for API documents of versions [`Version::parse`] accepts: whole numbers
+/// and numbers with dots of up to 18 digits a part (parse takes up to `i64::MAX`), `R__<name>`
+/// without control characters or white space at either end. The HTTP layer's parameters repeat
+/// it (an attribute needs the literal); a test there keeps them equal.
+pub const PATTERN: &str =
+    r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)$";
 
 impl Version {
     /// The whole-number version `n` (a negative one is taken as 0: versions are not negative).

@@ -65,7 +65,9 @@ pub struct UpParams {
     #[serde(default)]
     continue_on_error: bool,
     /// Apply only up to and including this version.
-    #[param(pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\x00-\x1f\x7f]+)$")]
+    #[param(
+        pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)$"
+    )]
     // mongrate_core::version::PATTERN
     to: Option<String>,
     /// Deploy phase: `expand` or `migrate` stop before the first pending contract migration.
@@ -232,7 +234,9 @@ pub struct HistoryParams {
     #[param(value_type = Option<HistoryOutcome>, inline)]
     status: Option<String>,
     /// Only entries of this version.
-    #[param(pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\x00-\x1f\x7f]+)$")]
+    #[param(
+        pattern = r"^(0*[0-9]{1,18}(\.0*[0-9]{1,18})*|R__[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)$"
+    )]
     // mongrate_core::version::PATTERN
     version: Option<String>,
 }
@@ -334,4 +338,15 @@ pub struct LockRelease {
     ))]
 pub async fn lock_release(State(service): State<Arc<Service>>) -> Result<Json<LockRelease>, ApiError> {
     Ok(Json(LockRelease { released: service.migrator().target().lease_store().force_release().await? }))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The version parameters' pattern is mongrate_core's, written out for the attribute.
+    #[test]
+    fn version_parameters_carry_the_core_pattern() {
+        let source = include_str!("migrations_api.rs");
+        let attribute = format!("pattern = r\"{}\"", mongrate_core::version::PATTERN);
+        assert_eq!(source.matches(&attribute).count(), 2, "the `to` of up and the `version` of history");
+    }
 }
