@@ -67,8 +67,9 @@ fn their_pending(status: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
+/// A migrate-mongo project configured by [`CONFIG`], its migrations folder empty: the project, that
+/// folder, and the empty corpus folder it was made from (kept while the project lives).
+fn configured_project() -> (MigrateMongo, std::path::PathBuf, tempfile::TempDir) {
     let url = Project::new(Backend::Mongo).url;
     let empty = tempfile::tempdir().unwrap();
     let mut theirs = MigrateMongo::with_corpus(&url, empty.path());
@@ -80,6 +81,12 @@ fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
     std::fs::write(theirs.dir.path().join("migrate-mongo-config.js"), CONFIG).unwrap();
     let dir = theirs.dir.path().join("db-migrations");
     std::fs::create_dir_all(&dir).unwrap();
+    (theirs, dir, empty)
+}
+
+#[test]
+fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
+    let (theirs, dir, _empty) = configured_project();
     std::fs::write(dir.join("20240101000000-first.js"), migration(1)).unwrap();
     std::fs::write(dir.join("20240102000000-second.js"), migration(2)).unwrap();
     theirs.run(&["up"]);
@@ -119,15 +126,7 @@ fn a_migrate_mongo_project_is_adopted_with_nothing_applied_twice() {
 /// module): the import matches it by version, says so, and nothing runs twice.
 #[test]
 fn a_file_renamed_since_migrate_mongo_applied_it_is_matched_by_version() {
-    let url = Project::new(Backend::Mongo).url;
-    let empty = tempfile::tempdir().unwrap();
-    let mut theirs = MigrateMongo::with_corpus(&url, empty.path());
-    let url = MongoUrl::parse(&url);
-    theirs.env = vec![("APP_MONGO_SERVER".into(), url.with_database(""))];
-    std::fs::write(theirs.dir.path().join(".env"), format!("APP_DATABASE={}\n", url.database)).unwrap();
-    std::fs::write(theirs.dir.path().join("migrate-mongo-config.js"), CONFIG).unwrap();
-    let dir = theirs.dir.path().join("db-migrations");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (theirs, dir, _empty) = configured_project();
     std::fs::write(dir.join("20240101000000-first.js"), migration(1)).unwrap();
     std::fs::write(dir.join("20240102000000-second.js"), migration(2)).unwrap();
     theirs.run(&["up"]);

@@ -9,26 +9,13 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::peer_tools::{Db, Tool};
-use crate::support::{Backend, Project, repo_root};
+use crate::support::{Backend, Project, copy_dir, repo_root};
 
 /// A SQLite project holding a copy of `tests/fixtures/layouts/<folder>`.
 fn project_with(folder: &str) -> Project {
     let project = Project::new(Backend::Sqlite);
     copy_dir(&repo_root().join("crates/mongrate/tests/fixtures/layouts").join(folder), &project.migrations());
     project
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("fixture folder") {
-        let entry = entry.expect("fixture entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy fixture file");
-        }
-    }
 }
 
 /// Runs `mongrate create <name> --json`: the JSON, after checking the text names every file.

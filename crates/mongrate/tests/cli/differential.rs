@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::migrate_mongo::{MigrateMongo, copy_dir};
+use crate::migrate_mongo::MigrateMongo;
 use crate::mongo_dump::dump_in_order;
+use crate::support::copy_dir;
 use crate::support::{Backend, Project, repo_root};
 
 /// migrate-mongo's own collections, and mongrate's, are not part of the comparison.

@@ -10,23 +10,10 @@
 use std::path::Path;
 
 use crate::peer_tools::{Db, Tool};
-use crate::support::{Backend, Project, repo_root};
+use crate::support::{Backend, Project, copy_dir, repo_root};
 
 fn fixtures() -> std::path::PathBuf {
     repo_root().join("crates/mongrate/tests/fixtures/layouts")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let entry = entry.expect("fixture entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy fixture file");
-        }
-    }
 }
 
 /// The table the tool keeps its changelog in, left out of the comparison.

@@ -6,7 +6,7 @@
 
 use crate::on_both;
 use crate::peer_tools::{Db, Tool};
-use crate::support::{Backend, Project, repo_root};
+use crate::support::{Backend, Project, copy_dir, repo_root};
 
 /// Versions of a `status --json` list.
 fn versions(status: &serde_json::Value, list: &str) -> Vec<String> {
@@ -114,16 +114,7 @@ on_both! {
     };
 
     diesel_initial_setup_is_reverted_by_down_to_0 => |project: Project| {
-        let from = repo_root().join("crates/mongrate/tests/fixtures/layouts/diesel");
-        for folder in std::fs::read_dir(&from).expect("fixture") {
-            let folder = folder.expect("entry").path();
-            let to = project.migrations().join(folder.file_name().expect("name"));
-            std::fs::create_dir_all(&to).expect("folder");
-            for file in std::fs::read_dir(&folder).expect("folder") {
-                let file = file.expect("entry").path();
-                std::fs::copy(&file, to.join(file.file_name().expect("name"))).expect("copy");
-            }
-        }
+        copy_dir(&repo_root().join("crates/mongrate/tests/fixtures/layouts/diesel"), &project.migrations());
         project.run(&["up"]).expect(0);
         project.run(&["down", "--to", "0"]).expect(0);
         let status = project.run(&["status", "--json"]).expect(0).json();

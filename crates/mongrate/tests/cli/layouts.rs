@@ -5,28 +5,13 @@
 //! (Flyway's `R__`, `-- mongrate:repeatable`, YAML and JavaScript `repeatable: true`) run after
 //! the versioned ones whenever they change, on SQL and on FerretDB.
 
-use std::path::Path;
-
 use crate::on_both;
-use crate::support::{Backend, Project, repo_root};
+use crate::support::{Backend, Project, copy_dir, repo_root};
 
 /// Copies `tests/fixtures/layouts/<folder>` into the project's migrations directory.
 fn with_fixture(project: &Project, folder: &str) {
     let from = repo_root().join("crates/mongrate/tests/fixtures/layouts").join(folder);
     copy_dir(&from, &project.migrations());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create directory");
-    for entry in std::fs::read_dir(from).expect("fixture folder") {
-        let entry = entry.expect("fixture entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy fixture file");
-        }
-    }
 }
 
 /// The round trip every reversible folder makes: up, status, down all the way, up again. Its

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{MongoUrl, repo_root};
+use crate::support::{MongoUrl, copy_dir, repo_root};
 
 pub fn node_modules() -> PathBuf {
     let modules = repo_root().join("tools/node/node_modules");
@@ -13,19 +13,6 @@ pub fn node_modules() -> PathBuf {
         "migrate-mongo is not installed: run `bash tools/setup.sh` (it runs `npm ci --prefix tools/node`)"
     );
     modules
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read corpus") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 /// A migrate-mongo project on `url`'s database, running the corpus.

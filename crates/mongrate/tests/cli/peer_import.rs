@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha384};
 
 use crate::peer_tools::{Db, Tool};
-use crate::support::{Backend, Project, Run, repo_root};
+use crate::support::{Backend, Project, Run, copy_dir, repo_root};
 
 /// One migration of a fixture set: its version (none for a repeatable one) and the files or
 /// folder it is made of.
@@ -85,11 +85,7 @@ fn copy_into(migration: &FixtureMigration, dir: &Path) {
     for entry in &migration.entries {
         let to = dir.join(entry.file_name().expect("a name"));
         if entry.is_dir() {
-            std::fs::create_dir_all(&to).expect("folder");
-            for file in std::fs::read_dir(entry).expect("folder") {
-                let file = file.expect("entry").path();
-                std::fs::copy(&file, to.join(file.file_name().expect("a name"))).expect("copy");
-            }
+            copy_dir(entry, &to);
         } else {
             std::fs::copy(entry, &to).expect("copy");
         }
